@@ -1,0 +1,161 @@
+/**
+ * Answers one parsed review: picks the rules for the resource and operation, applies the mode and
+ * exemptions, and builds the response.
+ *
+ * | request                                   | /mutate                                   | /validate                     |
+ * |-------------------------------------------|-------------------------------------------|-------------------------------|
+ * | images CREATE, no violation               | allowed; patch if defaulting changed it   | allowed, never a patch        |
+ * | images CREATE, violations (enforce)       | denied 422 Invalid, no patch              | denied 422 Invalid            |
+ * | images UPDATE                             | as CREATE, plus immutability (strict)     | immutability tolerates OpenShift's own derivations |
+ * | imagestreammappings CREATE                | the embedded `image`, paths `image.…`     | same                          |
+ * | DELETE, CONNECT; imagestreammappings other| allowed, untouched                        | allowed, untouched            |
+ * | any other group, resource or subresource  | denied 400 (misrouted: fix the webhook's rules) | same                    |
+ * | violations in warn mode                   | allowed with warnings (and the patch)     | allowed with warnings         |
+ * | violations in dry-run mode                | allowed silently; only annotated and logged | same                        |
+ * | an exempt user or group                   | allowed with warnings; decision "exempt"  | same                          |
+ * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
+ */
+import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import type { Policy, DecisionKind } from './policy.js';
+import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarning } from './respond.js';
+import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
+
+/** Which endpoint received the review. */
+export type Endpoint = ReviewPhase;
+
+/** What was decided, for the decision log, audit annotations and metrics. */
+export interface Decision {
+  decision: DecisionKind;
+  /** Violations that deny the write in enforce mode. */
+  violations: FieldError[];
+  /** Violations the old object already had: they warn (ratcheting). */
+  inherited: FieldError[];
+  /** Violations of warn-only rules. */
+  advisories: FieldError[];
+  /** Whether the request was one this webhook judges (not DELETE, not misrouted). */
+  reviewed: boolean;
+  patched: boolean;
+}
+
+const GROUP = 'image.openshift.io';
+
+/** Answers a review received at `endpoint` under `policy`. */
+export function handleReview(
+  apiVersion: AdmissionVersion,
+  request: AdmissionRequest,
+  endpoint: Endpoint,
+  policy: Policy,
+): { reply: AdmissionReviewReply; decision: Decision } {
+  const { response, decision } = decide(request, endpoint, policy);
+  const annotations = auditAnnotations(request.uid, decision, policy);
+  return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
+}
+
+type Outcome = { response: Omit<AdmissionResponse, 'uid'>; decision: Decision };
+
+const untouched = (): Outcome => ({
+  response: allowed(),
+  decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
+});
+
+function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): Outcome {
+  const { group, version, resource } = request.resource;
+  const known = group === GROUP && version === 'v1' && (resource === 'images' || resource === 'imagestreammappings');
+  if (!known || request.subResource) {
+    const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
+    return {
+      response: misrouted(
+        `image-admission-webhook reviews only ${GROUP}/v1 images and imagestreammappings, but received ${what}: the webhook configuration's rules are wrong`,
+      ),
+      decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
+    };
+  }
+  if (resource === 'images' && (request.operation === 'CREATE' || request.operation === 'UPDATE')) {
+    return judgeImage(request, endpoint, policy, { group: GROUP, kind: 'Image', name: objectName(request) }, []);
+  }
+  if (resource === 'imagestreammappings' && request.operation === 'CREATE') {
+    return judgeImage(request, endpoint, policy, { group: GROUP, kind: 'ImageStreamMapping', name: objectName(request) }, ['image']);
+  }
+  return untouched();
+}
+
+/** Judges the Image at `at` inside the request's object (the object itself, or a mapping's `image`). */
+function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: Target, at: ['image'] | []): Outcome {
+  const object = request.object as Record<string, unknown>;
+  const image = at.length === 0 ? object : object.image;
+  const verdict: Verdict =
+    request.operation === 'UPDATE' && at.length === 0 ? judgeUpdate(image, request.oldObject, endpoint) : judgeCreate(image);
+  const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
+  const violations = prefixed(verdict.violations);
+  const inherited = prefixed(verdict.inherited);
+  const advisories = prefixed(verdict.advisories);
+  const exempt = isExempt(request, policy);
+  const adviceTexts = [...inherited.map((e) => `pre-existing: ${formatError(e)}`), ...advisories.map(formatError)];
+
+  const base = { violations, inherited, advisories, reviewed: true };
+  if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
+    return {
+      response: denied(violations, target, warningFields(adviceTexts)),
+      decision: { ...base, decision: 'denied', patched: false },
+    };
+  }
+
+  const findings = violations.length + inherited.length + advisories.length > 0;
+  let decision: DecisionKind = findings ? 'warned' : 'allowed';
+  let texts: string[] = [...violations.map(formatError), ...adviceTexts];
+  if (exempt) {
+    decision = 'exempt';
+    texts = texts.map((t) => `exempt: ${t}`);
+  } else if (policy.mode === 'dry-run') {
+    decision = findings ? 'dry-run' : 'allowed';
+    texts = [];
+  }
+
+  const patch = endpoint === 'mutate' && typeof image === 'object' && image !== null ? defaultingPatch(object, at) : {};
+  return {
+    response: allowed({ ...warningFields(texts), ...patch }),
+    decision: { ...base, decision, patched: patch.patch !== undefined },
+  };
+}
+
+function defaultingPatch(object: Record<string, unknown>, at: ['image'] | []): ReturnType<typeof patchFields> {
+  if (at.length === 0) return patchFields(patchOperations(object, withDefaults(object)));
+  const image = object.image as Record<string, unknown>;
+  const operations = patchOperations(image, withDefaults(image)).map((op) => ({ ...op, path: `/image${op.path}` }));
+  return patchFields(operations);
+}
+
+function warningFields(texts: string[]): { warnings?: string[] } {
+  return texts.length === 0 ? {} : { warnings: texts.map(toWarning) };
+}
+
+function isExempt(request: AdmissionRequest, policy: Policy): boolean {
+  const { username, groups } = request.userInfo;
+  if (username !== undefined && policy.exemptUsers.has(username)) return true;
+  return (groups ?? []).some((group) => policy.exemptGroups.has(group));
+}
+
+function objectName(request: AdmissionRequest): string {
+  const metadata = (request.object as { metadata?: { name?: unknown } }).metadata;
+  if (typeof metadata?.name === 'string') return metadata.name;
+  return request.name ?? '';
+}
+
+/**
+ * The annotations the API server adds to the audit event as `<webhook name>/<key>`. Keys are at most
+ * 63 characters and hold no `/` (the API server drops others).
+ */
+function auditAnnotations(uid: string, decision: Decision, policy: Policy): Record<string, string> {
+  const annotations: Record<string, string> = { decision: decision.decision, 'decision-id': uid, mode: policy.mode };
+  const violated = ruleList(decision.violations);
+  const inherited = ruleList(decision.inherited);
+  const advised = ruleList(decision.advisories);
+  if (violated) annotations.violations = violated;
+  if (inherited) annotations['pre-existing-violations'] = inherited;
+  if (advised) annotations.advisories = advised;
+  return annotations;
+}
+
+function ruleList(errors: readonly FieldError[]): string {
+  return [...new Set(errors.map((e) => e.rule))].join(',');
+}

@@ -1,0 +1,113 @@
+/**
+ * The server's configuration, read once from flags and environment (flags win) and validated with
+ * every bad value reported at once. Nothing else reads process.env.
+ */
+import { parseArgs } from 'node:util';
+import { MODES, type Mode, type Policy } from './admission/policy.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the serving certificate is read when no path is given; `serve` generates it there if missing. */
+export const DEFAULT_CERT_DIR = 'certs';
+export const DEFAULT_TLS_CERT = `${DEFAULT_CERT_DIR}/tls.crt`;
+export const DEFAULT_TLS_KEY = `${DEFAULT_CERT_DIR}/tls.key`;
+
+/** The validated configuration of `image-admission serve`. */
+export interface Config {
+  host: string;
+  port: number;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** True when neither certificate path was given: only then may development certificates be generated. */
+  tlsDefaultPaths: boolean;
+  policy: Policy;
+  logLevel: LogLevel;
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  help: string;
+  fallback: string;
+}
+
+/** The flags of `serve`, each with its environment variable and default. */
+export const SERVE_OPTIONS: readonly Option[] = [
+  { flag: 'host', env: 'HOST', help: 'address to listen on', fallback: '0.0.0.0' },
+  { flag: 'port', env: 'PORT', help: 'TCP port for HTTPS', fallback: '8443' },
+  { flag: 'tls-cert', env: 'TLS_CERT_FILE', help: 'PEM serving certificate (reloaded when it changes)', fallback: DEFAULT_TLS_CERT },
+  { flag: 'tls-key', env: 'TLS_KEY_FILE', help: 'PEM private key of the serving certificate', fallback: DEFAULT_TLS_KEY },
+  { flag: 'mode', env: 'MODE', help: `enforcement mode: ${MODES.join(', ')}`, fallback: 'enforce' },
+  { flag: 'exempt-users', env: 'EXEMPT_USERS', help: 'comma-separated user names whose writes are allowed with a warning', fallback: '' },
+  { flag: 'exempt-groups', env: 'EXEMPT_GROUPS', help: 'comma-separated groups whose writes are allowed with a warning', fallback: '' },
+  { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
+];
+
+/** Usage text for `serve --help`. */
+export function serveUsage(): string {
+  const rows = SERVE_OPTIONS.map((o) => `  --${o.flag.padEnd(14)} ${o.help} (env ${o.env}, default ${JSON.stringify(o.fallback)})`);
+  return `usage: image-admission serve [flags]\n\n${rows.join('\n')}\n`;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] } | { ok: 'help' };
+
+/** Reads `serve`'s flags and environment into a Config, or lists every problem. */
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+  const errors: string[] = [];
+  const options = Object.fromEntries([
+    ...SERVE_OPTIONS.map((o) => [o.flag, { type: 'string' as const }]),
+    ['help', { type: 'boolean' as const, short: 'h' }],
+  ]);
+  const { values, positionals, tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  if (values.help === true) return { ok: 'help' };
+  for (const token of tokens) {
+    if (token.kind === 'option' && !(token.name in options)) errors.push(`unknown flag --${token.name}`);
+    if (token.kind === 'option' && token.name in options && token.name !== 'help' && token.value === undefined) {
+      errors.push(`--${token.name} needs a value`);
+    }
+  }
+  if (positionals.length > 0) errors.push(`unexpected argument ${JSON.stringify(positionals[0])}`);
+
+  const given = (o: Option): string | undefined => {
+    const flag = values[o.flag];
+    if (typeof flag === 'string') return flag;
+    const fromEnv = env[o.env];
+    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+  };
+  const read = (flag: string): string => {
+    const option = SERVE_OPTIONS.find((o) => o.flag === flag)!;
+    return given(option) ?? option.fallback;
+  };
+
+  const port = Number(read('port'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) errors.push(`--port (PORT) must be an integer from 0 to 65535, got ${JSON.stringify(read('port'))}`);
+  const mode = read('mode');
+  if (!MODES.includes(mode as Mode)) errors.push(`--mode (MODE) must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  const logLevel = read('log-level');
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const host = read('host');
+  if (host.trim() === '') errors.push('--host (HOST) must not be empty');
+
+  const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
+  const keyOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-key')!;
+  const tlsDefaultPaths = given(certOption) === undefined && given(keyOption) === undefined;
+
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    config: {
+      host,
+      port,
+      tlsCertFile: read('tls-cert'),
+      tlsKeyFile: read('tls-key'),
+      tlsDefaultPaths,
+      policy: { mode: mode as Mode, exemptUsers: commaSet(read('exempt-users')), exemptGroups: commaSet(read('exempt-groups')) },
+      logLevel: logLevel as LogLevel,
+    },
+  };
+}
+
+function commaSet(list: string): ReadonlySet<string> {
+  return new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+}

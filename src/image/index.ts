@@ -1,0 +1,18 @@
+/** The Image rules' one import surface. Pure functions over plain objects: no I/O, no HTTP. */
+export { judgeCreate, judgeUpdate, type Verdict } from './judge.js';
+export { withDefaults, DEFAULT_METADATA_VERSION } from './defaults.js';
+export { validateImage, isManifestList } from './validate.js';
+export { validateImageUpdate, type ReviewPhase } from './validate-update.js';
+export { ratchet } from './ratchet.js';
+export { RULES, ruleById, type Rule, type RuleId } from './rules.js';
+export {
+  type FieldError,
+  type FieldPath,
+  type FieldErrorType,
+  causeReason,
+  errorBody,
+  formatError,
+  formatPath,
+  withPathPrefix,
+} from './field-error.js';
+export type { Image, ImageLayer, ImageSignature } from './types.js';

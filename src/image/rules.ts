@@ -1,0 +1,58 @@
+/**
+ * The rule catalogue: every rule the webhook enforces, with the identifier that appears in field
+ * errors, audit annotations, the decision log and metrics. The authority is
+ * ../shared/spec/rules.md; the section each rule comes from is noted beside it.
+ */
+
+/** What a violation of a rule does to the write (before modes, exemptions and ratcheting). */
+export type Enforcement = 'deny' | 'warn';
+
+/** One entry of the catalogue. */
+export interface Rule {
+  readonly id: string;
+  readonly section: string;
+  readonly summary: string;
+  readonly enforcement: Enforcement;
+}
+
+const catalogue = [
+  // §2 Shape
+  { id: 'object-shape', section: '2', summary: 'the object is a JSON object and each known field has the JSON type of the API' },
+  { id: 'name-required', section: '2', summary: 'metadata.name is set unless metadata.generateName is' },
+  { id: 'name-format', section: '2', summary: 'metadata.name is not "." or ".." and holds no "/" or "%"' },
+  { id: 'layers-required', section: '2', summary: 'dockerImageLayers is present (a manifest list has none)' },
+  { id: 'layers-on-manifest-list', section: '2', summary: 'a manifest list has no dockerImageLayers of its own' },
+  { id: 'layer-name', section: '2', summary: 'each layer has a non-empty name' },
+  { id: 'layer-size', section: '2', summary: 'each layer has an integer size between 0 and 2^53-1' },
+  { id: 'layer-media-type', section: '2', summary: 'each layer has a non-empty mediaType' },
+  { id: 'signature-type', section: '2', summary: 'each signature has a non-empty type' },
+  { id: 'signature-content', section: '2', summary: 'each signature has non-empty standard base64 content' },
+  { id: 'signature-condition-type', section: '2', summary: 'each signature condition has a non-empty type' },
+  { id: 'signature-condition-status', section: '2', summary: 'each signature condition status is True, False or Unknown' },
+  { id: 'signature-public-key-id', section: '2', summary: 'issuedTo.publicKeyID is set when issuedTo is' },
+  { id: 'docker-signatures-base64', section: '2', summary: 'dockerImageSignatures holds standard base64 strings' },
+  { id: 'metadata-version', section: '2', summary: 'dockerImageMetadataVersion is "", "1.0" or "pre012"' },
+  // §3 OpenShift's create rules
+  { id: 'reference-format', section: '3', summary: 'dockerImageReference is set and parses as a pull spec' },
+  { id: 'signature-name', section: '3', summary: 'a signature is named <imageName>@<signatureName>' },
+  { id: 'signature-metadata', section: '3', summary: 'a signature carries no labels, namespace or annotations but managed-signature' },
+  { id: 'signature-trust-conditions', section: '3', summary: 'Trusted and ForImage signature conditions come together' },
+  { id: 'signature-unverified-fields', section: '3', summary: 'claims of a signature whose trust is unknown are unset' },
+  { id: 'manifest-list-entry', section: '3', summary: 'each dockerImageManifests entry has a digest, media type, platform and size >= 0' },
+  // §4 Update rules
+  { id: 'immutable-field', section: '4', summary: 'what an Image is does not change after creation' },
+  { id: 'signature-immutable', section: '4', summary: 'a signature that keeps its name keeps its type and content' },
+] as const satisfies readonly Omit<Rule, 'enforcement'>[];
+
+/** A rule identifier of the catalogue. */
+export type RuleId = (typeof catalogue)[number]['id'];
+
+/** Every rule, in catalogue order. */
+export const RULES: readonly Rule[] = catalogue.map((rule) => ({ enforcement: 'deny', ...rule }));
+
+const byId = new Map(RULES.map((rule) => [rule.id, rule]));
+
+/** Looks a rule up by identifier. */
+export function ruleById(id: string): Rule | undefined {
+  return byId.get(id);
+}

@@ -1,0 +1,155 @@
+/**
+ * The update rules (rules.md §4): an Image is immutable. validateImageUpdate(next, prev, phase)
+ * compares the fields that make an Image what it is and reports each change at its own path.
+ */
+import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';
+import { sha256Digest } from './digest.js';
+import { arrayOrEmpty, deepEqual, isObject, valueAt } from './json.js';
+import { ANNOTATION_LAYERS_ORDER, ANNOTATION_MANIFEST_BLOB_STORED } from './types.js';
+
+/**
+ * Where the review happens. `/mutate` sees the write as sent and is strict; on OpenShift `/validate`
+ * sees it after the server re-derived metadata and reordered legacy layers, and tolerates that.
+ */
+export type ReviewPhase = 'mutate' | 'validate';
+
+const IMMUTABLE = 'field is immutable';
+
+type Normalize = (value: unknown) => unknown;
+// The API server omits empty values, so absent, null and empty are one value.
+const emptyString: Normalize = (v) => (v === undefined || v === null ? '' : v);
+const emptyArray: Normalize = (v) => (v === undefined || v === null ? [] : v);
+const emptyObject: Normalize = (v) => (v === undefined || v === null ? {} : v);
+const metadataVersion: Normalize = (v) => (v === undefined || v === null || v === '' ? '1.0' : v);
+
+/** The fields that may not change, each with how its "empty" values are normalised before comparing. */
+const FROZEN_FIELDS: readonly { path: FieldPath; normalize: Normalize; showValue: boolean }[] = [
+  { path: ['metadata', 'name'], normalize: emptyString, showValue: true },
+  { path: ['dockerImageReference'], normalize: emptyString, showValue: true },
+  { path: ['dockerImageMetadata'], normalize: emptyObject, showValue: false },
+  { path: ['dockerImageMetadataVersion'], normalize: metadataVersion, showValue: true },
+  { path: ['dockerImageLayers'], normalize: emptyArray, showValue: false },
+  { path: ['dockerImageManifest'], normalize: emptyString, showValue: false },
+  { path: ['dockerImageConfig'], normalize: emptyString, showValue: false },
+  { path: ['dockerImageManifestMediaType'], normalize: emptyString, showValue: true },
+  { path: ['dockerImageManifests'], normalize: emptyArray, showValue: false },
+  { path: ['dockerImageSignatures'], normalize: emptyArray, showValue: false },
+];
+
+/** Returns every change `next` makes to what the Image `prev` is, each at its own path. */
+export function validateImageUpdate(next: unknown, prev: unknown, phase: ReviewPhase): FieldError[] {
+  if (!isObject(next) || !isObject(prev)) return [];
+  const errors: FieldError[] = [];
+  for (const { path, normalize, showValue } of FROZEN_FIELDS) {
+    const after = normalize(valueAt(next, path));
+    const before = normalize(valueAt(prev, path));
+    if (deepEqual(after, before) || isAllowedTransition(path[0] as string, next, prev, phase)) continue;
+    errors.push(showValue ? invalid('immutable-field', path, after, IMMUTABLE) : invalidHidden('immutable-field', path, IMMUTABLE));
+  }
+  errors.push(...validateSignatureUpdates(next, prev));
+  return errors;
+}
+
+/** The changes OpenShift itself makes to a stored Image without changing what it is. */
+function isAllowedTransition(field: string, next: Record<string, unknown>, prev: Record<string, unknown>, phase: ReviewPhase): boolean {
+  switch (field) {
+    case 'dockerImageManifest':
+      return isManifestRepair(next, prev) || isManifestBlobStoredClear(next, 'dockerImageManifest');
+    case 'dockerImageConfig':
+      return isConfigRepair(next, prev) || isManifestBlobStoredClear(next, 'dockerImageConfig');
+    case 'dockerImageLayers':
+      return phase === 'validate' && isServerLayerReorder(next, prev);
+    case 'dockerImageMetadata':
+      return phase === 'validate' && isServerMetadataFill(next.dockerImageMetadata, prev.dockerImageMetadata);
+    default:
+      return false;
+  }
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+/** A manifest set from empty to one whose digest is the Image's name. */
+function isManifestRepair(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
+  const manifest = next.dockerImageManifest;
+  const name = valueAt(next, ['metadata', 'name']);
+  return isEmpty(prev.dockerImageManifest) && typeof manifest === 'string' && manifest !== '' && sha256Digest(manifest) === name;
+}
+
+/** A config set from empty to one whose digest the (new) manifest names. */
+function isConfigRepair(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
+  const config = next.dockerImageConfig;
+  if (!isEmpty(prev.dockerImageConfig) || typeof config !== 'string' || config === '') return false;
+  const configDigest = manifestConfigDigest(next.dockerImageManifest);
+  return configDigest !== undefined && sha256Digest(config) === configDigest;
+}
+
+function manifestConfigDigest(manifest: unknown): string | undefined {
+  if (typeof manifest !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(manifest);
+    const digest = isObject(parsed) && isObject(parsed.config) ? parsed.config.digest : undefined;
+    return typeof digest === 'string' ? digest : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The registry took over storing the manifest: the copy on the Image is cleared, nothing else. */
+function isManifestBlobStoredClear(next: Record<string, unknown>, field: string): boolean {
+  return isEmpty(next[field]) && valueAt(next, ['metadata', 'annotations', ANNOTATION_MANIFEST_BLOB_STORED]) === 'true';
+}
+
+/** OpenShift reorders legacy descending layers to ascending and says so in an annotation. */
+function isServerLayerReorder(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
+  const orderAfter = valueAt(next, ['metadata', 'annotations', ANNOTATION_LAYERS_ORDER]);
+  const orderBefore = valueAt(prev, ['metadata', 'annotations', ANNOTATION_LAYERS_ORDER]);
+  if (orderAfter !== 'ascending' || orderBefore === 'ascending') return false;
+  const after = arrayOrEmpty(next.dockerImageLayers);
+  const before = arrayOrEmpty(prev.dockerImageLayers);
+  return after.length === before.length && sameMultiset(after, before);
+}
+
+function sameMultiset(a: unknown[], b: unknown[]): boolean {
+  const remaining = [...b];
+  for (const item of a) {
+    const index = remaining.findIndex((candidate) => deepEqual(candidate, item));
+    if (index < 0) return false;
+    remaining.splice(index, 1);
+  }
+  return true;
+}
+
+/** OpenShift re-derives image metadata: keys may be filled in, none that existed may change. */
+function isServerMetadataFill(next: unknown, prev: unknown): boolean {
+  const after = isObject(next) ? next : {};
+  const before = isObject(prev) ? prev : {};
+  if (next !== undefined && next !== null && !isObject(next)) return false;
+  return Object.keys(before).every((key) => Object.hasOwn(after, key) && deepEqual(after[key], before[key]));
+}
+
+/** Signatures are matched by name: one that keeps its name keeps its type and content. */
+function validateSignatureUpdates(next: Record<string, unknown>, prev: Record<string, unknown>): FieldError[] {
+  const previous = new Map<string, Record<string, unknown>>();
+  for (const signature of arrayOrEmpty(prev.signatures)) {
+    const name = signatureName(signature);
+    if (name !== undefined) previous.set(name, signature as Record<string, unknown>);
+  }
+  const errors: FieldError[] = [];
+  arrayOrEmpty(next.signatures).forEach((signature, i) => {
+    const name = signatureName(signature);
+    const before = name === undefined ? undefined : previous.get(name);
+    if (!before || !isObject(signature)) return;
+    if (!deepEqual(signature.type, before.type)) errors.push(invalid('signature-immutable', ['signatures', i, 'type'], signature.type ?? '', IMMUTABLE));
+    if (!deepEqual(signature.content, before.content)) errors.push(invalidHidden('signature-immutable', ['signatures', i, 'content'], IMMUTABLE));
+  });
+  return errors;
+}
+
+/** The name of a signature, which is how signatures are matched across an update. */
+export function signatureName(signature: unknown): string | undefined {
+  if (!isObject(signature) || !isObject(signature.metadata)) return undefined;
+  const name = signature.metadata.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}

@@ -1,0 +1,183 @@
+/**
+ * The create rules (rules.md §2 and §3): validateImage(image) returns every violation at once.
+ * The shape comes from the JSON Schema (schema.ts); the rules here are those a schema cannot say.
+ */
+import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required } from './field-error.js';
+import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
+import { parseReference } from './reference.js';
+import { checkShape } from './schema.js';
+import { ANNOTATION_MANAGED_SIGNATURE, MANIFEST_LIST_MEDIA_TYPES } from './types.js';
+
+/** Returns every create-rule violation of `image`, each at its own path. */
+export function validateImage(image: unknown): FieldError[] {
+  if (!isObject(image)) return [invalid('object-shape', [], typeof image === 'object' ? image : String(image), 'must be an object')];
+  return [
+    ...checkShape(image),
+    ...validateName(image),
+    ...validateLayersPresence(image),
+    ...validateReference(image),
+    ...validateDockerSignatures(image),
+    ...arrayOrEmpty(image.signatures).flatMap((signature, i) => validateSignature(signature, ['signatures', i])),
+    ...arrayOrEmpty(image.dockerImageManifests).flatMap((entry, i) => validateManifestEntry(entry, ['dockerImageManifests', i])),
+  ];
+}
+
+/** The rules OpenShift applies to names of path segments (apimachinery's path.ValidatePathSegmentName). */
+function pathSegmentNameProblems(name: string): string[] {
+  if (name === '.' || name === '..') return [`may not be '${name}'`];
+  const problems: string[] = [];
+  if (name.includes('/')) problems.push("may not contain '/'");
+  if (name.includes('%')) problems.push("may not contain '%'");
+  return problems;
+}
+
+function validateName(image: Record<string, unknown>): FieldError[] {
+  const metadata = isObject(image.metadata) ? image.metadata : {};
+  const name = metadata.name;
+  if (!isNonEmptyString(name)) {
+    return isNonEmptyString(metadata.generateName) ? [] : [required('name-required', ['metadata', 'name'], 'name or generateName is required')];
+  }
+  return pathSegmentNameProblems(name).map((problem) => invalid('name-format', ['metadata', 'name'], name, problem));
+}
+
+/** A manifest list (or OCI index) has no layers of its own. */
+export function isManifestList(image: Record<string, unknown>): boolean {
+  const entries = image.dockerImageManifests;
+  if (Array.isArray(entries) && entries.length > 0) return true;
+  return MANIFEST_LIST_MEDIA_TYPES.includes(String(image.dockerImageManifestMediaType));
+}
+
+function validateLayersPresence(image: Record<string, unknown>): FieldError[] {
+  const layers = image.dockerImageLayers;
+  if (isManifestList(image)) {
+    return Array.isArray(layers) && layers.length > 0
+      ? [forbidden('layers-on-manifest-list', ['dockerImageLayers'], 'dockerImageLayers should not be set when dockerImageManifests is set')]
+      : [];
+  }
+  // null counts as absent; any other wrong type is reported by the schema.
+  return layers === undefined || layers === null ? [required('layers-required', ['dockerImageLayers'])] : [];
+}
+
+function validateReference(image: Record<string, unknown>): FieldError[] {
+  const reference = image.dockerImageReference;
+  if (reference === undefined || reference === '') return [required('reference-format', ['dockerImageReference'])];
+  if (typeof reference !== 'string') return []; // the schema reports the type
+  const parsed = parseReference(reference);
+  return parsed.ok ? [] : [invalid('reference-format', ['dockerImageReference'], reference, parsed.message)];
+}
+
+function validateDockerSignatures(image: Record<string, unknown>): FieldError[] {
+  return arrayOrEmpty(image.dockerImageSignatures).flatMap((blob, i) =>
+    typeof blob === 'string' && !isStandardBase64(blob)
+      ? [invalidHidden('docker-signatures-base64', ['dockerImageSignatures', i], 'must be standard base64')]
+      : [],
+  );
+}
+
+const UNVERIFIED_FIELDS = ['imageIdentity', 'signedClaims', 'issuedBy', 'issuedTo'] as const;
+
+function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
+  if (!isObject(signature)) return []; // the schema reports the type
+  const errors: FieldError[] = [];
+  // Contents are opaque signatures: never echoed back, only judged.
+  if (typeof signature.content === 'string' && signature.content !== '' && !isStandardBase64(signature.content)) {
+    errors.push(invalidHidden('signature-content', [...path, 'content'], 'must be standard base64'));
+  }
+  errors.push(...validateSignatureMetadata(signature.metadata, [...path, 'metadata']));
+
+  const conditions = arrayOrEmpty(signature.conditions).filter(isObject);
+  const trusted = latestCondition(conditions, 'Trusted');
+  const forImage = latestCondition(conditions, 'ForImage');
+  if (trusted && !forImage) errors.push(required('signature-trust-conditions', [...path, 'conditions'], 'missing ForImage condition'));
+  if (forImage && !trusted) errors.push(required('signature-trust-conditions', [...path, 'conditions'], 'missing Trusted condition'));
+
+  // OpenShift fills these from the verified signature; with no trust verdict they cannot be true.
+  if (!trusted || trusted.status === 'Unknown') {
+    for (const field of UNVERIFIED_FIELDS) {
+      if (isUnverifiedFieldSet(signature, field)) {
+        errors.push(invalid('signature-unverified-fields', [...path, field], signature[field], 'must be unset for unknown signature state'));
+      }
+    }
+  }
+  return errors;
+}
+
+// Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer.
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  return true;
+}
+
+function isUnverifiedFieldSet(signature: Record<string, unknown>, field: (typeof UNVERIFIED_FIELDS)[number]): boolean {
+  const value = signature[field];
+  if (field === 'signedClaims') return isObject(value) && Object.keys(value).length > 0;
+  return isSet(value);
+}
+
+/** The condition of `type` with the latest lastProbeTime (the last listed wins a tie, as in OpenShift). */
+function latestCondition(conditions: Record<string, unknown>[], type: string): Record<string, unknown> | undefined {
+  let latest: Record<string, unknown> | undefined;
+  for (const condition of conditions) {
+    if (condition.type !== type) continue;
+    if (!latest || probeTime(condition) >= probeTime(latest)) latest = condition;
+  }
+  return latest;
+}
+
+function probeTime(condition: Record<string, unknown>): number {
+  const time = typeof condition.lastProbeTime === 'string' ? Date.parse(condition.lastProbeTime) : NaN;
+  return Number.isNaN(time) ? -Infinity : time;
+}
+
+function validateSignatureMetadata(metadata: unknown, path: FieldPath): FieldError[] {
+  if (!isObject(metadata)) return [invalid('signature-name', [...path, 'name'], '', 'name must be of format <imageName>@<signatureName>')];
+  const errors: FieldError[] = [];
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const nameProblems = [...signatureNameProblems(name), ...(name === '' ? [] : pathSegmentNameProblems(name))];
+  for (const problem of nameProblems) errors.push(invalid('signature-name', [...path, 'name'], name, problem));
+
+  if (isObject(metadata.labels) && Object.keys(metadata.labels).length > 0) {
+    errors.push(forbidden('signature-metadata', [...path, 'labels'], 'signature labels cannot be set'));
+  }
+  if (isObject(metadata.annotations)) {
+    for (const key of Object.keys(metadata.annotations)) {
+      if (key !== ANNOTATION_MANAGED_SIGNATURE) {
+        errors.push(forbidden('signature-metadata', [...path, 'annotations', key], `signature annotations cannot be set, except ${ANNOTATION_MANAGED_SIGNATURE}`));
+      }
+    }
+  }
+  if (isNonEmptyString(metadata.namespace)) {
+    errors.push(forbidden('signature-metadata', [...path, 'namespace'], 'not allowed on this type'));
+  }
+  return errors;
+}
+
+/** OpenShift's SplitImageSignatureName: exactly one "@" with a non-empty part on each side. */
+function signatureNameProblems(name: string): string[] {
+  const parts = name.split('@');
+  if (parts.length !== 2) return ['name must be of format <imageName>@<signatureName>: expected exactly one "@"'];
+  if (parts[0] === '' || parts[1] === '') return ['name must be of format <imageName>@<signatureName>: both parts must be non-empty'];
+  return [];
+}
+
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+// RFC 6838 type/subtype, restricted-name characters, optional parameters ignored.
+const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+function validateManifestEntry(entry: unknown, path: FieldPath): FieldError[] {
+  if (!isObject(entry)) return [];
+  const errors: FieldError[] = [];
+  if (typeof entry.digest !== 'string' || entry.digest.length > 256 || !DIGEST.test(entry.digest)) {
+    errors.push(invalid('manifest-list-entry', [...path, 'digest'], entry.digest ?? '', 'invalid digest'));
+  }
+  const mediaType = typeof entry.mediaType === 'string' ? entry.mediaType.split(';')[0]!.trim() : '';
+  if (!MEDIA_TYPE.test(mediaType)) {
+    errors.push(invalid('manifest-list-entry', [...path, 'mediaType'], entry.mediaType ?? '', 'invalid media type'));
+  }
+  if (!isNonEmptyString(entry.architecture)) errors.push(required('manifest-list-entry', [...path, 'architecture']));
+  if (!isNonEmptyString(entry.os)) errors.push(required('manifest-list-entry', [...path, 'os']));
+  if (typeof entry.manifestSize === 'number' && entry.manifestSize < 0) {
+    errors.push(invalid('manifest-list-entry', [...path, 'manifestSize'], entry.manifestSize, 'manifest size cannot be negative'));
+  }
+  return errors;
+}
