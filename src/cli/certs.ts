@@ -1,0 +1,127 @@
+/**
+ * `image-admission certs`: creates development certificates when missing, renews the serving
+ * certificate when it nears expiry, or regenerates everything with --force. Prints paths, never keys.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { generateCertificates } from '../certs/generate.js';
+import {
+  certificatePaths,
+  certificateExpiry,
+  ensureDevelopmentCertificates,
+  renewServingCertificate,
+  writeCertificates,
+} from '../certs/files.js';
+import type { CommandIo } from './io.js';
+
+const USAGE = `usage: image-admission certs [flags]
+
+Creates a development CA and serving certificate (ca.crt, ca.key, tls.crt, tls.key) when missing,
+and re-issues tls.crt/tls.key from the same CA when they expire soon.
+
+flags:
+  --out DIR                 folder for the files (default: certs)
+  --service NAME            Service name (default: image-admission-webhook)
+  --namespace NS            Service namespace (default: image-admission)
+  --days N                  serving certificate lifetime in days (default: 365)
+  --renew-within-days N     renew when the serving certificate expires within N days (default: 30)
+  --force                   regenerate the CA and the serving certificate
+  -h, --help                show this help
+`;
+
+/** Runs the `certs` subcommand; exit code 0 on success, 2 on bad flags. */
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        out: { type: 'string', default: 'certs' },
+        service: { type: 'string', default: 'image-admission-webhook' },
+        namespace: { type: 'string', default: 'image-admission' },
+        days: { type: 'string', default: '365' },
+        'renew-within-days': { type: 'string', default: '30' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    io.stderr.write(`image-admission certs: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const days = parseCount(values.days, 1);
+  const renewWithinDays = parseCount(values['renew-within-days'], 0);
+  const problems = [
+    days === undefined ? `--days must be a whole number of days ≥ 1, got ${JSON.stringify(values.days)}` : '',
+    renewWithinDays === undefined
+      ? `--renew-within-days must be a whole number ≥ 0, got ${JSON.stringify(values['renew-within-days'])}`
+      : '',
+    values.service === '' ? '--service must not be empty' : '',
+    values.namespace === '' ? '--namespace must not be empty' : '',
+  ].filter(Boolean);
+  if (problems.length > 0 || days === undefined || renewWithinDays === undefined) {
+    io.stderr.write(problems.map((p) => `image-admission certs: ${p}\n`).join('') + `\n${USAGE}`);
+    return 2;
+  }
+
+  const dir = values.out;
+  const names = { service: values.service, namespace: values.namespace, validityDays: days };
+  const printWritten = (written: string[]): void => {
+    for (const path of written) io.stdout.write(`wrote ${path}\n`);
+  };
+
+  if (values.force) {
+    printWritten(await writeCertificates(dir, generateCertificates(names)));
+    return 0;
+  }
+  const ensured = await ensureDevelopmentCertificates(dir, names);
+  if (ensured.generated) {
+    printWritten(ensured.written);
+    return 0;
+  }
+  const renewal = await renewServingCertificate(dir, { renewWithinDays, validityDays: days });
+  if (renewal.renewed) {
+    printWritten(renewal.written);
+  } else {
+    io.stdout.write(`${ensured.paths.cert} is valid until ${renewal.notAfter.toISOString()}; nothing to do\n`);
+  }
+  await warnAboutExisting(dir, values.service, values.namespace, renewWithinDays, io);
+  return 0;
+}
+
+// Renewal keeps the certificate's names and the CA; say so when either no longer fits the request.
+async function warnAboutExisting(
+  dir: string,
+  service: string,
+  namespace: string,
+  renewWithinDays: number,
+  io: CommandIo,
+): Promise<void> {
+  const paths = certificatePaths(dir);
+  const host = `${service}.${namespace}.svc`;
+  try {
+    const leaf = new X509Certificate(await readFile(paths.cert, 'utf8'));
+    if (leaf.checkHost(host, { subject: 'never' }) === undefined) {
+      io.stderr.write(`warning: ${paths.cert} is not valid for ${host}; run with --force to regenerate\n`);
+    }
+    const caExpiry = certificateExpiry(await readFile(paths.caCert, 'utf8'));
+    if (caExpiry.getTime() - Date.now() <= renewWithinDays * 24 * 60 * 60 * 1000) {
+      io.stderr.write(`warning: the CA ${paths.caCert} expires ${caExpiry.toISOString()}; run with --force to regenerate\n`);
+    }
+  } catch {
+    // Warnings are best effort: the work above already succeeded.
+  }
+}
+
+function parseCount(text: string, min: number): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) && n >= min ? n : undefined;
+}
