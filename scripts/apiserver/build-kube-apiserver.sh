@@ -42,28 +42,27 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -o DPkg::Lock::Timeout=900 -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
 fi
 
-# kubectl of the same version, extracted from Debian's kubernetes-client
-# package into the cache (installing the package could clash with another
-# /usr/bin/kubectl already on the machine).
-if [ ! -x "$KUBECTL" ]; then
-  apt_update_once
-  mkdir -p "$CACHE_DIR"
-  tmp="$(mktemp -d)"
-  ( cd "$tmp" && apt-get download -qq kubernetes-client >&2 )
-  dpkg-deb -x "$tmp"/kubernetes-client_*.deb "$tmp/x"
-  install -m 0755 "$tmp/x/usr/bin/kubectl" "$KUBECTL.tmp"
-  mv "$KUBECTL.tmp" "$KUBECTL"
-  rm -rf "$tmp"
-  log "kubectl: $KUBECTL"
+# One build at a time (a developer session and CI may share the machine and its cache).
+mkdir -p "$CACHE_DIR"
+exec 9>"$CACHE_DIR.lock"
+if ! flock -n 9; then
+  log "waiting for another build of $CACHE_DIR to finish"
+  flock 9
 fi
 
-if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then
-  log "reusing cached kube-apiserver: $BIN"
+# Which binaries are missing. kubectl is built from the same tree: Debian's own kubernetes-client
+# 1.20.2 is built with Go 1.19 against reflect2 1.0.1 and crashes as soon as it encodes a map
+# (e.g. `kubectl config set-credentials`).
+targets=()
+[ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1 || targets+=(cmd/kube-apiserver)
+[ -x "$KUBECTL" ] && "$KUBECTL" version --client >/dev/null 2>&1 || targets+=(cmd/kubectl)
+if [ "${#targets[@]}" -eq 0 ]; then
+  log "reusing cached kube-apiserver and kubectl in $CACHE_DIR"
   echo "$BIN"
   exit 0
 fi
 
-log "no cached kube-apiserver at $BIN: building v$KUBE_VERSION from Debian's source package (about 10 minutes on 2 cores)"
+log "building ${targets[*]} v$KUBE_VERSION from Debian's source package into $CACHE_DIR (about 10 minutes on 2 idle cores)"
 apt_updated=""
 # deb-src entries derived from the machine's own sources (no mirror address
 # written here).
@@ -122,17 +121,22 @@ export HOME="$BUILD_DIR/home"
 mkdir -p "$HOME"
 cd "$TREE"
 log "go: $(go version)"
-log "make WHAT=cmd/kube-apiserver (log lines follow)"
+log "make WHAT=\"${targets[*]}\" (log lines follow)"
 start=$(date +%s)
-make WHAT=cmd/kube-apiserver >&2
+make WHAT="${targets[*]}" >&2
 log "built in $(( $(date +%s) - start ))s"
 
-out="$(find "$TREE/_output" -type f -name kube-apiserver -perm -u+x | head -n1)"
-if [ -z "$out" ]; then log "kube-apiserver not found under _output"; exit 1; fi
-install -m 0755 "$out" "$BIN.tmp"
-mv "$BIN.tmp" "$BIN"
+mkdir -p "$CACHE_DIR"
+for target in "${targets[@]}"; do
+  name="$(basename "$target")"
+  out="$(find "$TREE/_output" -type f -name "$name" -perm -u+x | head -n1)"
+  if [ -z "$out" ]; then log "$name not found under _output"; exit 1; fi
+  install -m 0755 "$out" "$CACHE_DIR/$name.tmp"
+  mv "$CACHE_DIR/$name.tmp" "$CACHE_DIR/$name"
+done
 "$BIN" --version >&2
-# Keep the cache small: the binary (and kubectl) are all the suite needs.
+"$KUBECTL" version --client --short >&2
+# Keep the cache small: the two binaries are all the suite needs.
 cd "$CACHE_DIR"
 rm -rf "$BUILD_DIR"
 log "kube-apiserver: $BIN"
