@@ -1,0 +1,309 @@
+/**
+ * What the real-API-server suite needs around kubectl: the cluster that scripts/apiserver/run.sh
+ * started (read from its environment), a kubectl runner per user, the webhook as a child process
+ * that can be stopped and restarted in another mode, its webhook configurations, and a ledger of
+ * every Image write so that the audit log can be checked write by write.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Image } from '../../src/image/types.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The webhook names: the API server records audit annotations as `<webhook name>/<key>`. */
+export const MUTATING_WEBHOOK = 'mutate.images.image-admission.io';
+export const VALIDATING_WEBHOOK = 'validate.images.image-admission.io';
+/** The users of run.sh's token file: a cluster admin, an exempted migration account, a developer. */
+export type User = 'admin' | 'image-migrator' | 'jane';
+export const EXEMPT_USER: User = 'image-migrator';
+
+export interface SuiteEnvironment {
+  work: string;
+  pids: string;
+  auditLog: string;
+  kubectl: string;
+  kubeconfig: string;
+}
+
+/** The cluster run.sh started; the suite cannot run without it (and says how to get it). */
+export function suiteEnvironment(): SuiteEnvironment {
+  const { APISERVER_SUITE_WORK: work, APISERVER_SUITE_PIDS: pids, APISERVER_SUITE_AUDIT_LOG: auditLog, APISERVER_SUITE_KUBECTL: kubectl, KUBECONFIG: kubeconfig } =
+    process.env;
+  if (!work || !pids || !auditLog || !kubectl || !kubeconfig) {
+    throw new Error('test/apiserver needs the cluster that scripts/apiserver/run.sh starts: run `npm run test:apiserver`');
+  }
+  return { work, pids, auditLog, kubectl, kubeconfig };
+}
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl as `user` (its kubeconfig context), with `input` on standard input. */
+export function kubectl(env: SuiteEnvironment, args: string[], options: { as?: User; input?: string } = {}): Run {
+  const result = spawnSync(env.kubectl, ['--context', options.as ?? 'admin', ...args], {
+    input: options.input ?? '',
+    encoding: 'utf8',
+    // Discovery cache and kubectl's own state stay in the run's folder.
+    env: { ...process.env, HOME: env.work, KUBECONFIG: env.kubeconfig },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The JSON of a successful kubectl run; fails with kubectl's error otherwise. */
+export function kubectlJson<T = Record<string, unknown>>(env: SuiteEnvironment, args: string[], options: { as?: User; input?: string } = {}): T {
+  const run = kubectl(env, [...args, '-o', 'json'], options);
+  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${run.code}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as T;
+}
+
+/**
+ * A fixture Image renamed for a CustomResourceDefinition: `sha256:<hex>` becomes `sha256.<hex>` (a
+ * DNS subdomain), signatures follow (`<imageName>@<name>`), and the server-owned metadata goes.
+ */
+export function forCrd(image: Image): Image {
+  const copy = structuredClone(image);
+  const oldName = String(copy.metadata?.name ?? '');
+  const name = oldName.replace(':', '.');
+  copy.metadata = { name };
+  for (const signature of copy.signatures ?? []) {
+    const metadata = signature.metadata as { name?: string } | undefined;
+    if (metadata?.name?.startsWith(`${oldName}@`)) metadata.name = `${name}@${metadata.name.slice(oldName.length + 1)}`;
+  }
+  return copy;
+}
+
+/** The name of an Image. */
+export function nameOf(image: Image): string {
+  return String(image.metadata?.name);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** GET https://127.0.0.1:port/path trusting `ca`; resolves with the status code, or 0 when unreachable. */
+function httpsStatus(port: number, path: string, ca: string): Promise<number> {
+  return new Promise((done) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', ca, timeout: 2_000 }, (res) => {
+      res.resume();
+      done(res.statusCode ?? 0);
+    });
+    req.on('error', () => done(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type Mode = 'enforce' | 'warn' | 'dry-run';
+
+/**
+ * The webhook (`node dist/cli/main.js serve`) on one loopback port, started and stopped by the suite.
+ * Its pid is recorded where run.sh's trap finds it, so it is stopped even if this process dies.
+ */
+export class Webhook {
+  private child: ChildProcess | undefined;
+  readonly certDir: string;
+  readonly logFile: string;
+
+  constructor(
+    private readonly env: SuiteEnvironment,
+    readonly port: number,
+  ) {
+    this.certDir = join(env.work, 'webhook-certs');
+    this.logFile = join(env.work, `webhook-${port}.log`);
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  get caFile(): string {
+    return join(this.certDir, 'ca.crt');
+  }
+
+  private get pidFile(): string {
+    return join(this.env.pids, `webhook-${this.port}.pid`);
+  }
+
+  /** Generates the CA and serving certificate (SANs include IP 127.0.0.1) with the project's own command. */
+  generateCertificates(): void {
+    mkdirSync(this.certDir, { recursive: true });
+    const result = spawnSync(
+      process.execPath,
+      ['dist/cli/main.js', 'certs', '--out', this.certDir, '--service', 'image-admission-webhook', '--namespace', 'image-admission'],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (result.status !== 0) throw new Error(`image-admission certs failed: ${result.stderr}`);
+  }
+
+  /** Starts the webhook in `mode`, exempting {@link EXEMPT_USER}, and waits until it answers. */
+  async start(mode: Mode): Promise<void> {
+    if (this.child) throw new Error('webhook already running');
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(
+      process.execPath,
+      [
+        'dist/cli/main.js',
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--tls-cert',
+        join(this.certDir, 'tls.crt'),
+        '--tls-key',
+        join(this.certDir, 'tls.key'),
+        '--mode',
+        mode,
+        '--exempt-users',
+        EXEMPT_USER,
+        '--log-level',
+        'info',
+      ],
+      { cwd: ROOT, stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    this.child = child;
+    writeFileSync(this.pidFile, String(child.pid));
+    const ca = readFileSync(this.caFile, 'utf8');
+    const deadline = Date.now() + 20_000;
+    while ((await httpsStatus(this.port, '/readyz', ca)) !== 200) {
+      if (child.exitCode !== null) throw new Error(`webhook exited with ${child.exitCode}; see ${this.logFile}`);
+      if (Date.now() > deadline) throw new Error(`webhook not ready on ${this.url}; see ${this.logFile}`);
+      await sleep(100);
+    }
+  }
+
+  /** Stops the webhook (SIGTERM, then SIGKILL after 10 s) and waits for it to exit. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(this.pidFile, { force: true });
+  }
+
+  /** The webhook's decision log (one JSON object a line) over every start on this port. */
+  decisions(): Record<string, unknown>[] {
+    if (!existsSync(this.logFile)) return [];
+    return readFileSync(this.logFile, 'utf8')
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as Record<string, unknown>;
+          return typeof entry.decisionId === 'string' ? [entry] : [];
+        } catch {
+          return [];
+        }
+      });
+  }
+}
+
+/**
+ * The Mutating- and ValidatingWebhookConfiguration calling the webhook at `url` (URL mode), trusting
+ * `caFile`. Rendered by the project's `image-admission manifests --url --ca` when it has that
+ * command; otherwise from the template below, which follows the project's deployment: both webhooks
+ * on images CREATE/UPDATE and imagestreammappings CREATE, failurePolicy Fail, sideEffects None.
+ */
+export function webhookConfigurations(url: string, caFile: string): { text: string; renderedBy: string } {
+  if (existsSync(join(ROOT, 'dist/cli/manifests.js'))) {
+    const result = spawnSync(process.execPath, ['dist/cli/main.js', 'manifests', '--url', url, '--ca', caFile], { cwd: ROOT, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`image-admission manifests failed: ${result.stderr}`);
+    return { text: result.stdout, renderedBy: 'image-admission manifests' };
+  }
+  const caBundle = readFileSync(caFile).toString('base64');
+  const rules = [
+    { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['images'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' },
+    { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['imagestreammappings'], operations: ['CREATE'], scope: 'Namespaced' },
+  ];
+  const webhook = (name: string, path: string) => ({
+    name,
+    clientConfig: { url: `${url}${path}`, caBundle },
+    rules,
+    matchPolicy: 'Equivalent',
+    failurePolicy: 'Fail',
+    timeoutSeconds: 5,
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1', 'v1beta1'],
+  });
+  const metadata = { name: 'image-admission-webhook', labels: { 'app.kubernetes.io/name': 'image-admission-webhook' } };
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata,
+        webhooks: [{ ...webhook(MUTATING_WEBHOOK, '/mutate'), reinvocationPolicy: 'Never' }],
+      },
+      { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata, webhooks: [webhook(VALIDATING_WEBHOOK, '/validate')] },
+    ],
+  };
+  return { text: JSON.stringify(list, null, 2), renderedBy: 'the template in test/apiserver/harness.ts' };
+}
+
+/** What the suite expects the audit log to say about one Image write. */
+export interface ExpectedWrite {
+  name: string;
+  /** The audit verb: create (kubectl create), update (kubectl replace), patch (kubectl label). */
+  verb: 'create' | 'update' | 'patch';
+  /** The response code the API server gave. */
+  code: number;
+  /** The decision annotated by each webhook; undefined when that webhook was not called or not reached. */
+  mutate?: string;
+  validate?: string;
+}
+
+/** One audit event of the API server's JSON audit log (the fields the suite reads). */
+export interface AuditEvent {
+  auditID: string;
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string };
+  objectRef?: { resource?: string; apiGroup?: string; name?: string };
+  responseStatus?: { code?: number };
+  annotations?: Record<string, string>;
+}
+
+/** The Image write events of the audit log, in order. */
+export function imageWriteEvents(auditLog: string): AuditEvent[] {
+  return readFileSync(auditLog, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as AuditEvent)
+    .filter(
+      (event) =>
+        event.stage === 'ResponseComplete' &&
+        event.objectRef?.apiGroup === 'image.openshift.io' &&
+        event.objectRef.resource === 'images' &&
+        ['create', 'update', 'patch'].includes(event.verb),
+    );
+}
