@@ -34,26 +34,24 @@ mkdir -p "$PIDS_DIR"
 log "work folder: $WORK"
 
 # Stops every process whose id was recorded in $PIDS_DIR (this script's and
-# the suite's webhooks), TERM first, then KILL.
+# the suite's webhooks), TERM first, then KILL; on failure prints the logs' tails.
 cleanup() {
   local code=$?
   trap - EXIT INT TERM
-  local pids=()
-  for f in "$PIDS_DIR"/*.pid; do
-    [ -f "$f" ] || continue
-    pid="$(cat "$f")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then pids+=("$pid"); kill -TERM "$pid" 2>/dev/null || true; fi
+  # First the suite: vitest runs in its own process group (with its workers and the webhooks they
+  # start), so that it can start nothing more once the rest is being stopped.
+  if [ -f "$PIDS_DIR/vitest.pid" ]; then
+    stop_pids "-$(cat "$PIDS_DIR/vitest.pid")"
+    rm -f "$PIDS_DIR/vitest.pid"
+  fi
+  # Then the webhooks, the API server, etcd: each after what depends on it.
+  local f
+  for f in "$PIDS_DIR"/webhook-*.pid "$PIDS_DIR/apiserver.pid" "$PIDS_DIR/etcd.pid"; do
+    [ -f "$f" ] && stop_pids "$(cat "$f")"
   done
-  for _ in $(seq 1 50); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   if [ "$code" != 0 ]; then
     for f in apiserver.log etcd.log; do
-      [ -f "$WORK/$f" ] && { log "last lines of $f:"; tail -n 30 "$WORK/$f" >&2; }
+      [ -f "$WORK/$f" ] && { log "last lines of $f (without gRPC reconnects):"; grep -v -e grpc -e clientconn "$WORK/$f" | tail -n 30 >&2; }
     done
   fi
   if [ "${KEEP_APISERVER_WORKDIR:-}" = 1 ] || [ "$code" != 0 ]; then
@@ -62,6 +60,18 @@ cleanup() {
     rm -rf "$WORK"
   fi
   exit "$code"
+}
+# stop_pids ID...: TERM each process (or -PGID group), wait up to 10 s, then KILL what is left.
+stop_pids() {
+  local id alive
+  for id in "$@"; do kill -TERM -- "$id" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0
+    for id in "$@"; do kill -0 -- "$id" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.2
+  done
+  for id in "$@"; do kill -KILL -- "$id" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -173,4 +183,8 @@ wait_for "images discovery" 30 "$(cat "$PIDS_DIR/apiserver.pid")" "$KUBECTL" get
 export APISERVER_SUITE_WORK="$WORK" APISERVER_SUITE_PIDS="$PIDS_DIR" APISERVER_SUITE_AUDIT_LOG="$AUDIT_LOG"
 export APISERVER_SUITE_KUBECTL="$KUBECTL" APISERVER_SUITE_SERVER="https://127.0.0.1:$APISERVER_PORT"
 log "running the suite"
-npx vitest run --config vitest.apiserver.config.ts "$@"
+# In the background and waited for, so that a TERM or INT to this script runs the trap at once
+# (bash defers traps while a foreground child runs); the trap stops vitest with the rest.
+setsid node node_modules/vitest/vitest.mjs run --config vitest.apiserver.config.ts "$@" &
+echo $! >"$PIDS_DIR/vitest.pid"
+wait "$(cat "$PIDS_DIR/vitest.pid")"
