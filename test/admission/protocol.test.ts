@@ -213,3 +213,22 @@ describe('health', () => {
     expect((await apps.enforce.inject({ method: 'GET', url })).statusCode).toBe(200);
   });
 });
+
+describe('an unexpected exception', () => {
+  it('is answered 500 with a short JSON reason and logged with the request uid', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => lines.push(line) };
+    // A policy whose exemption lookup throws stands in for any bug below the HTTP edge.
+    const broken = { mode: 'enforce' as const, exemptUsers: { has: () => { throw new Error('boom at 0xdeadbeef'); } } as unknown as Set<string>, exemptGroups: new Set<string>() };
+    const app = buildApp({ policy: broken, logger: { level: 'info', stream } });
+    const review = admissionReview({ operation: 'CREATE', object: anImage() });
+    const res = await app.inject({ method: 'POST', url: '/validate', payload: review });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().reason).not.toContain('boom');
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.level === 50);
+    expect(logged).toMatchObject({ uid: review.request.uid, err: { message: 'boom at 0xdeadbeef' } });
+    const after = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(after.statusCode).toBe(200);
+    await app.close();
+  });
+});
