@@ -107,16 +107,11 @@ function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
   return errors;
 }
 
-// Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer.
-function isSet(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false;
-  return true;
-}
-
+/** Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer. */
 function isUnverifiedFieldSet(signature: Record<string, unknown>, field: (typeof UNVERIFIED_FIELDS)[number]): boolean {
   const value = signature[field];
   if (field === 'signedClaims') return isObject(value) && Object.keys(value).length > 0;
-  return isSet(value);
+  return value !== undefined && value !== null && value !== '';
 }
 
 /** The condition of `type` with the latest lastProbeTime (the last listed wins a tie, as in OpenShift). */

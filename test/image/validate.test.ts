@@ -68,7 +68,7 @@ const cases: Case[] = [
   { name: 'an unsupported metadata version', image: () => anImage({ dockerImageMetadataVersion: '2.0' }), want: ['NotSupported dockerImageMetadataVersion metadata-version'] },
   { name: 'dockerImageMetadata that is not an object', image: () => anImage({ dockerImageMetadata: [] as never }), want: ['Invalid dockerImageMetadata object-shape'] },
   { name: 'dockerImageSignatures that are not base64', image: () => anImage({ dockerImageSignatures: ['AAAA', 'not base64!'] }), want: ['Invalid dockerImageSignatures[1] docker-signatures-base64'] },
-  { name: 'a label value that is not a string', image: () => anImage({ metadata: { ...anImage().metadata, labels: { a: 1 as never } } }), want: ['Invalid metadata.labels.a object-shape'] },
+  { name: 'a label value that is not a string', image: () => anImage({ metadata: { ...anImage().metadata, labels: { a: 1 as never } } }), want: ['Invalid metadata.labels[a] object-shape'] },
   { name: 'a signature without type', image: withSignature((s) => delete s.type), want: ['Required signatures[0].type signature-type'] },
   { name: 'a signature with an empty content', image: withSignature((s) => (s.content = '')), want: ['Required signatures[0].content signature-content'] },
   { name: 'a signature whose content is not standard base64', image: withSignature((s) => (s.content = 'abc-_def')), want: ['Invalid signatures[0].content signature-content'] },
@@ -91,7 +91,7 @@ const cases: Case[] = [
   {
     name: 'signature annotations other than managed-signature',
     image: withSignature((s) => (s.metadata!.annotations = { 'image.openshift.io/managed-signature': 'true', other: 'x' })),
-    want: ['Forbidden signatures[0].metadata.annotations.other signature-metadata'],
+    want: ['Forbidden signatures[0].metadata.annotations[other] signature-metadata'],
   },
   { name: 'a signature namespace', image: withSignature((s) => (s.metadata!.namespace = 'ns')), want: ['Forbidden signatures[0].metadata.namespace signature-metadata'] },
   {
