@@ -72,6 +72,14 @@ export function validateContent(image: Record<string, unknown>, options: Content
   return errors.filter((error) => enabled(error.rule));
 }
 
+/** Whether the Image's manifest hashes to its name, with the same digest rules as `manifest-digest`. */
+export function manifestMatchesName(image: Record<string, unknown>): boolean {
+  const text = image.dockerImageManifest;
+  if (typeof text !== 'string' || text === '') return false;
+  const manifest = readManifest(text, image.dockerImageManifestMediaType);
+  return manifest.json !== undefined && checkManifestDigest(image, manifest).length === 0;
+}
+
 function isJson(text: string): boolean {
   try {
     JSON.parse(text);

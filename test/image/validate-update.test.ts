@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type FieldError, formatPath, judgeUpdate, type ReviewPhase, validateImageUpdate } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
 import { sha256Digest } from '../../src/image/digest.js';
-import { anImage, schema2Image } from '../fixtures/index.js';
+import { anImage, schema1Image, schema2Image } from '../fixtures/index.js';
 
 const rows = (errors: FieldError[]) => errors.map((e) => `${e.type} ${formatPath(e.path)} ${e.rule}`).sort();
 const HEX = 'b'.repeat(64);
@@ -102,6 +102,11 @@ describe('identity-preserving transitions', () => {
     expect(sha256Digest(next.dockerImageManifest)).not.toBe(image.metadata!.name);
     // The config still matches the manifest's config digest, so only the manifest is wrong.
     expect(rows(validateImageUpdate(next, stripped(), 'mutate'))).toEqual(['Invalid dockerImageManifest immutable-field']);
+  });
+
+  it('allows the repair of a signed schema 1 manifest, whose digest is that of its canonical payload', () => {
+    const legacy = schema1Image();
+    expect(validateImageUpdate(legacy, { ...structuredClone(legacy), dockerImageManifest: undefined }, 'mutate')).toEqual([]);
   });
 
   it('allows clearing manifest and config once the registry stores the manifest blob', () => {
