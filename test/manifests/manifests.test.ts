@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODES } from '../../src/admission/policy.js';
 import { run as runCerts } from '../../src/cli/certs.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
-import { SERVE_OPTIONS } from '../../src/config.js';
+import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
 import { BODY_LIMIT } from '../../src/http/app.js';
 import { anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
 import {
@@ -331,6 +331,12 @@ describe('Deployment', () => {
     expect(MODES).toContain(env().MODE);
     expect(env().PORT).toBe('8443');
     expect(env().EXEMPT_GROUPS).toBe('image-admission-break-glass');
+    // The server accepts exactly this environment, with no flags, as the container's CMD runs it.
+    const loaded = loadConfig([], env());
+    expect(loaded).toMatchObject({
+      ok: true,
+      config: { host: '0.0.0.0', port: 8443, tlsCertFile: '/etc/webhook/certs/tls.crt', tlsKeyFile: '/etc/webhook/certs/tls.key', tlsDefaultPaths: false },
+    });
   });
 });
 
