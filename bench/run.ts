@@ -214,11 +214,12 @@ async function send(server: Server, request: BenchRequest, outcome: Outcome, sin
 }
 
 /** Closed loop: `connections` callers, each sending its next review as soon as the last is answered. */
-async function saturate(server: Server, workload: Workload, seconds: number, cursor: { next: number }): Promise<Outcome> {
+async function saturate(server: Server, workload: Workload, seconds: number, cursor: { next: number }, minReviews = 0): Promise<Outcome> {
   const outcome: Outcome = { latencies: [], reviews: 0, wrong: 0, failures: [] };
   const end = performance.now() + seconds * 1000;
+  const cap = end + 10 * seconds * 1000;
   const caller = async () => {
-    while (performance.now() < end) {
+    while (performance.now() < end || (outcome.reviews < minReviews && performance.now() < cap)) {
       const request = workload.requests[cursor.next++ % workload.requests.length]!;
       await send(server, request, outcome, performance.now());
     }
@@ -390,9 +391,10 @@ async function runWorkload(workload: Workload, tls: { cert: string; key: string;
   const rounds: Round[] = [];
   const cursor = { next: 0 };
   try {
-    log(`  warm-up ${WARMUP_SECONDS}s each`);
+    // Until the JIT has settled: at least this many reviews, however slow a shared machine is today.
+    log(`  warm-up ${WARMUP_SECONDS}s and at least ${workload.warmupReviews} reviews each`);
     for (const server of servers) {
-      const warm = await saturate(server, workload, WARMUP_SECONDS, cursor);
+      const warm = await saturate(server, workload, WARMUP_SECONDS, cursor, workload.warmupReviews);
       if (warm.wrong > 0) failures.push(...warm.failures);
       if (warm.wrong > 0) log(`  ${server.name}: ${warm.wrong} wrong answers during warm-up`);
     }

@@ -49,6 +49,8 @@ export interface Workload {
   moderateRate: number;
   /** Connections available to the moderate phase (1 = one review in flight at most). */
   moderateConnections: number;
+  /** Reviews each server answers, unrecorded, before the first round. */
+  warmupReviews: number;
   bodyBytes: { min: number; max: number; mean: number };
 }
 
@@ -238,6 +240,7 @@ function typical(): Workload {
     saturationConnections: 8,
     moderateRate: 500,
     moderateConnections: 16,
+    warmupReviews: 8000,
   });
 }
 
@@ -271,6 +274,7 @@ function large(): Workload {
     saturationConnections: 8,
     moderateRate: 200,
     moderateConnections: 16,
+    warmupReviews: 4000,
   });
 }
 
@@ -288,6 +292,7 @@ function huge(): Workload {
     saturationConnections: 2,
     moderateRate: 8,
     moderateConnections: 1,
+    warmupReviews: 40,
   });
 }
 
