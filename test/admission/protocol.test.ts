@@ -27,7 +27,9 @@ async function post(endpoint: 'mutate' | 'validate', review: unknown, app = apps
   return { status: res.statusCode, body: res.json() };
 }
 
-const badImage = (): Image => anImage({ dockerImageReference: 'Quay.io/Bad', dockerImageLayers: [{ name: '', size: -1, mediaType: 'x' }] });
+// Without the manifest its layers come from, so the bad layer breaks only the shape rules.
+const badImage = (): Image =>
+  anImage({ dockerImageManifest: undefined, dockerImageConfig: undefined, dockerImageReference: 'Quay.io/Bad', dockerImageLayers: [{ name: '', size: -1, mediaType: 'x' }] });
 const unversioned = (): Image => anImage({ dockerImageMetadataVersion: undefined });
 const decodePatch = (patch: string) => JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as fastJsonPatch.Operation[];
 
@@ -211,5 +213,24 @@ describe('large reviews', () => {
 describe('health', () => {
   it.each(['/healthz', '/readyz'])('%s answers 200', async (url) => {
     expect((await apps.enforce.inject({ method: 'GET', url })).statusCode).toBe(200);
+  });
+});
+
+describe('an unexpected exception', () => {
+  it('is answered 500 with a short JSON reason and logged with the request uid', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => lines.push(line) };
+    // A policy whose exemption lookup throws stands in for any bug below the HTTP edge.
+    const broken = { mode: 'enforce' as const, exemptUsers: { has: () => { throw new Error('boom at 0xdeadbeef'); } } as unknown as Set<string>, exemptGroups: new Set<string>() };
+    const app = buildApp({ policy: broken, logger: { level: 'info', stream } });
+    const review = admissionReview({ operation: 'CREATE', object: anImage() });
+    const res = await app.inject({ method: 'POST', url: '/validate', payload: review });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().reason).not.toContain('boom');
+    const logged = lines.map((l) => JSON.parse(l)).find((l) => l.level === 50);
+    expect(logged).toMatchObject({ uid: review.request.uid, err: { message: 'boom at 0xdeadbeef' } });
+    const after = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(after.statusCode).toBe(200);
+    await app.close();
   });
 });
