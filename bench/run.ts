@@ -555,7 +555,7 @@ async function main(): Promise<number> {
     out.push(table(results), '');
     let wrong = 0;
     for (const r of results) {
-      for (const b of r.budgets) out.push(`${b.pass ? 'PASS' : 'FAIL'}  ${r.name.padEnd(8)} ${b.what}: ${fmt(b.value, b.value >= 100 ? 0 : 2)} (${b.limit})`);
+      for (const b of r.budgets) out.push(`${b.pass ? 'PASS' : 'FAIL'}  ${r.name.padEnd(8)} ${b.what}: ${fmt(b.value, Number.isInteger(b.value) || b.value >= 100 ? 0 : 2)} (${b.limit})`);
       wrong += r.budgets[0]!.value;
       for (const failure of r.failures) out.push(`      ${failure}`);
     }
