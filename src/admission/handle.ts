@@ -17,7 +17,7 @@
  */
 import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
 import type { Policy, DecisionKind } from './policy.js';
-import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarning } from './respond.js';
+import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
 /** Which endpoint received the review. */
@@ -84,7 +84,9 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const object = request.object as Record<string, unknown>;
   const image = at.length === 0 ? object : object.image;
   const verdict: Verdict =
-    request.operation === 'UPDATE' && at.length === 0 ? judgeUpdate(image, request.oldObject, endpoint) : judgeCreate(image);
+    request.operation === 'UPDATE' && at.length === 0
+      ? judgeUpdate(image, request.oldObject, endpoint, { disabledRules: policy.disabledRules })
+      : judgeCreate(image, { disabledRules: policy.disabledRules });
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);
@@ -126,7 +128,7 @@ function defaultingPatch(object: Record<string, unknown>, at: ['image'] | []): R
 }
 
 function warningFields(texts: string[]): { warnings?: string[] } {
-  return texts.length === 0 ? {} : { warnings: texts.map(toWarning) };
+  return texts.length === 0 ? {} : { warnings: toWarnings(texts) };
 }
 
 function isExempt(request: AdmissionRequest, policy: Policy): boolean {

@@ -10,6 +10,7 @@ type Command = { run(argv: string[], io: CommandIo): Promise<number> };
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the webhook HTTPS server', load: () => import('./serve.js') },
   certs: { summary: 'create or renew development TLS certificates', load: () => import('./certs.js') },
+  manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },
 };
 
 function usage(): string {
