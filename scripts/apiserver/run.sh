@@ -171,10 +171,7 @@ done
 k config use-context admin
 
 # --- the Image CustomResourceDefinition and who may write Images ---------------
-CRD="$ROOT/manifests/crd/images.image.openshift.io.yaml"
-[ -f "$CRD" ] || CRD="$HERE/image-crd.yaml"
-log "Image CRD: ${CRD#"$ROOT/"}"
-"$KUBECTL" apply -f "$CRD" >&2
+"$KUBECTL" apply -f "$ROOT/manifests/crd/images.image.openshift.io.yaml" >&2
 "$KUBECTL" wait --for=condition=Established --timeout=60s crd/images.image.openshift.io >&2
 "$KUBECTL" apply -f "$HERE/rbac.yaml" >&2
 # The discovery of the new group may lag its Established condition.

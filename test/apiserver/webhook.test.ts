@@ -90,9 +90,7 @@ beforeAll(async () => {
   webhook = new Webhook(env, await freePort());
   webhook.generateCertificates();
   await webhook.start('enforce');
-  const { text, renderedBy } = webhookConfigurations(webhook.url, webhook.caFile);
-  console.log(`webhook configurations rendered by ${renderedBy}`);
-  const applied = kubectl(env, ['apply', '-f', '-'], { input: text });
+  const applied = kubectl(env, ['apply', '-f', '-'], { input: webhookConfigurations(webhook.url, webhook.caFile) });
   expect(applied.stderr).toBe('');
   expect(applied.code).toBe(0);
   await waitUntilEffective(webhook);
@@ -175,7 +173,10 @@ const INVALID: [string, () => Image, string[]][] = [
     },
     [
       'dockerImageLayers[0].name: Required value',
-      'dockerImageLayers[1].size: Invalid value: -1: must be between 0 and 9007199254740991 (larger sizes cannot be held exactly)',
+      'dockerImageLayers[1].size: Invalid value: -1: must be greater than or equal to 0',
+      // The content rules: the layers are no longer the manifest's.
+      `dockerImageLayers[0].name: Invalid value: "": the manifest's layer 0 is sha256:dd8e7f87e74b1cee74a5f84075f9526a8832cb45eb064b6898d273a2cc9e0869`,
+      "dockerImageLayers[1].size: Invalid value: -1: the manifest's layer 1 is 127703 bytes",
     ],
   ],
   [
@@ -197,6 +198,28 @@ const INVALID: [string, () => Image, string[]][] = [
     'layers on a manifest list',
     () => ({ ...forCrd(manifestListImage()), metadata: { name: 'sha256.invalid-list-layers' }, dockerImageLayers: schema2Image().dockerImageLayers }),
     ['dockerImageLayers: Forbidden: dockerImageLayers should not be set when dockerImageManifests is set'],
+  ],
+  [
+    "a dockerImageConfig that is not the manifest's config",
+    () => {
+      const image = forCrd(schema2Image());
+      image.metadata = { name: 'sha256.invalid-config-digest' };
+      image.dockerImageConfig = image.dockerImageConfig!.replace('"amd64"', '"arm64"');
+      return image;
+    },
+    [
+      "dockerImageConfig: Invalid value: the config's digest is sha256:a23de65163963b265b616d6c3b4e254cc57f792a4cb44598aba7cae3a1758907, but the manifest's config.digest is sha256:a32b95ec02a7c6c4d30019bf36b4395f3a7b7bd6184affb5e2cf87873b2e3561",
+    ],
+  ],
+  [
+    'a manifest list missing one of its platforms',
+    () => {
+      const image = forCrd(manifestListImage());
+      image.metadata = { name: 'sha256.invalid-list-entries' };
+      image.dockerImageManifests!.pop();
+      return image;
+    },
+    ['dockerImageManifests: Invalid value: the manifest list has 4 entries, dockerImageManifests has 3'],
   ],
   [
     'a signature named without "@"',
@@ -233,8 +256,11 @@ describe('invalid Images are denied with the fields named', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Changes to a stored Image's frozen fields, each with the cause kubectl must print. */
-const FROZEN: [string, (image: Image) => void, string][] = [
+/**
+ * Changes to a stored Image's frozen fields, each with the causes kubectl must print: the change
+ * itself, and where the field must also agree with the manifest, that disagreement first.
+ */
+const FROZEN: [string, (image: Image) => void, string | string[]][] = [
   [
     'dockerImageReference',
     (i) => {
@@ -242,7 +268,11 @@ const FROZEN: [string, (image: Image) => void, string][] = [
     },
     'dockerImageReference: Invalid value: "quay.io/example/other@sha256:948cd34b7db8a62f8241a4e9dfeb24088cb712f1ddfa07b405e5290a5a405eb2": field is immutable',
   ],
-  ['dockerImageLayers', (i) => void i.dockerImageLayers!.pop(), 'dockerImageLayers: Invalid value: field is immutable'],
+  [
+    'dockerImageLayers',
+    (i) => void i.dockerImageLayers!.pop(),
+    ['dockerImageLayers: Invalid value: the manifest has 2 layers, dockerImageLayers has 1', 'dockerImageLayers: Invalid value: field is immutable'],
+  ],
   [
     'dockerImageMetadata',
     (i) => {
@@ -251,11 +281,22 @@ const FROZEN: [string, (image: Image) => void, string][] = [
     'dockerImageMetadata: Invalid value: field is immutable',
   ],
   ['dockerImageManifest', (i) => void (i.dockerImageManifest += '\n'), 'dockerImageManifest: Invalid value: field is immutable'],
-  ['dockerImageConfig', (i) => void (i.dockerImageConfig += ' '), 'dockerImageConfig: Invalid value: field is immutable'],
+  [
+    'dockerImageConfig',
+    (i) => void (i.dockerImageConfig += ' '),
+    [
+      "dockerImageConfig: Invalid value: the config's digest is sha256:a518323c57066055c76581d43929d04c4e94bb0dc1d9fbba8b891be5950aa758, but the manifest's config.digest is sha256:8a30964d165f5d3e5373baf47fee920d61c535c7c27d7ef8fba1c1555323c59e",
+      "dockerImageConfig: Invalid value: the config is 708 bytes, but the manifest's config.size is 707",
+      'dockerImageConfig: Invalid value: field is immutable',
+    ],
+  ],
   [
     'dockerImageManifestMediaType',
     (i) => void (i.dockerImageManifestMediaType = 'application/vnd.oci.image.manifest.v1+json'),
-    'dockerImageManifestMediaType: Invalid value: "application/vnd.oci.image.manifest.v1+json": field is immutable',
+    [
+      `dockerImageManifestMediaType: Invalid value: "application/vnd.oci.image.manifest.v1+json": the manifest's media type is "application/vnd.docker.distribution.manifest.v2+json"`,
+      'dockerImageManifestMediaType: Invalid value: "application/vnd.oci.image.manifest.v1+json": field is immutable',
+    ],
   ],
   ['dockerImageMetadataVersion', (i) => void (i.dockerImageMetadataVersion = 'pre012'), 'dockerImageMetadataVersion: Invalid value: "pre012": field is immutable'],
   ['dockerImageSignatures', (i) => void (i.dockerImageSignatures = ['c2lnbmF0dXJl']), 'dockerImageSignatures: Invalid value: field is immutable'],
@@ -269,12 +310,12 @@ const FROZEN: [string, (image: Image) => void, string][] = [
 describe('a stored Image keeps what it is', () => {
   const target = () => nameOf(forCrd(anImage()));
 
-  it.each(FROZEN)('a replace changing %s is denied', (_field, change, cause) => {
+  it.each(FROZEN)('a replace changing %s is denied', (_field, change, causes) => {
     const image = get(target());
     change(image);
     const run = replace(image, 'jane', { code: 422, mutate: 'denied' });
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(invalid(target(), [cause]));
+    expect(run.stderr).toBe(invalid(target(), typeof causes === 'string' ? [causes] : causes));
   });
 
   it('stores nothing of the denied replaces', () => {
@@ -449,7 +490,23 @@ describe('the audit log', () => {
     expect(denied.length).toBe(ledger.filter((w) => w.mutate === 'denied').length);
     const rules = new Set(denied.flatMap((e) => (e.annotations?.[`${MUTATING_WEBHOOK}/violations`] ?? '').split(',')));
     expect([...rules].sort()).toEqual(
-      ['immutable-field', 'layer-name', 'layer-size', 'layers-on-manifest-list', 'layers-required', 'metadata-version', 'reference-format', 'signature-immutable', 'signature-name', 'signature-trust-conditions'].sort(),
+      [
+        'config-digest',
+        'config-size',
+        'immutable-field',
+        'layer-name',
+        'layer-size',
+        'layers-match-manifest',
+        'layers-on-manifest-list',
+        'layers-required',
+        'manifest-list-match',
+        'manifest-media-type',
+        'metadata-version',
+        'reference-format',
+        'signature-immutable',
+        'signature-name',
+        'signature-trust-conditions',
+      ].sort(),
     );
   });
 
