@@ -31,11 +31,12 @@ apt_update_once() {
   fi
 }
 
-# Install the run-time tools (etcd, openssl) even when the binary is cached:
+# Install the run-time tools (etcd, openssl, curl) even when the binary is cached:
 # a fresh machine may have the cache directory restored but not the packages.
 need_pkgs=()
 command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   apt_update_once
   log "installing ${need_pkgs[*]}"
