@@ -3,8 +3,7 @@
  * magic bytes, not its name) or standard input, split into lines here rather than by readline so
  * that a line can be rejected as bytes before it is ever decoded.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -32,9 +31,63 @@ const NEWLINE = 0x0a;
  * The buffer handed over is only valid during the call.
  */
 export async function forEachLine(input: LineInput, onLine: (line: Buffer, lineNo: number) => void, onProgress?: ProgressListener): Promise<LinesRead> {
-  // stat first: a missing file rejects here, before a stream exists to emit an unhandled error.
-  const total = input.path === '-' ? undefined : (await stat(input.path)).size;
-  const raw = input.path === '-' ? (input.stdin ?? process.stdin) : createReadStream(input.path, { highWaterMark: 1 << 20 });
+  if (input.path === '-') return forEachStreamLine(input.stdin ?? process.stdin, undefined, onLine, onProgress);
+  // Open first: a missing file throws here, before a stream exists to emit an unhandled error.
+  const fd = openSync(input.path, 'r');
+  let plain = false;
+  try {
+    const total = fstatSync(fd).size;
+    const magic = Buffer.alloc(2);
+    plain = readSync(fd, magic, 0, 2, 0) < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b;
+    if (plain) return forEachFileLine(fd, total, onLine, onProgress);
+    return await forEachStreamLine(createReadStream('', { fd, autoClose: false, highWaterMark: 1 << 20 }), total, onLine, onProgress);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Plain files: synchronous reads into one reused buffer. No chunk is allocated per read and no read
+ * waits on the thread pool, which is most of the cost of splitting lines at hundreds of MB/s.
+ */
+function forEachFileLine(fd: number, total: number, onLine: (line: Buffer, lineNo: number) => void, onProgress?: ProgressListener): LinesRead {
+  let buffer = Buffer.allocUnsafe(4 << 20);
+  let filled = 0;
+  let bytes = 0;
+  let lineNo = 0;
+  for (;;) {
+    if (filled === buffer.length) {
+      // A line longer than the buffer: grow it (bounded by the longest line, not by the file).
+      const larger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(larger, 0, 0, filled);
+      buffer = larger;
+    }
+    const n = readSync(fd, buffer, filled, buffer.length - filled, null);
+    if (n === 0) break;
+    bytes += n;
+    onProgress?.(bytes, total);
+    const view = buffer.subarray(0, filled + n);
+    let start = 0;
+    let newline = view.indexOf(NEWLINE, filled);
+    while (newline !== -1) {
+      onLine(view.subarray(start, newline), ++lineNo);
+      start = newline + 1;
+      newline = view.indexOf(NEWLINE, start);
+    }
+    filled = view.length - start;
+    if (start > 0 && filled > 0) buffer.copy(buffer, 0, start, view.length);
+  }
+  if (filled > 0) onLine(buffer.subarray(0, filled), ++lineNo);
+  return { lines: lineNo, bytes, gzip: false };
+}
+
+/** Streams (stdin, gzip files): chunks as they come, lines split across chunks joined. */
+async function forEachStreamLine(
+  raw: NodeJS.ReadableStream,
+  total: number | undefined,
+  onLine: (line: Buffer, lineNo: number) => void,
+  onProgress?: ProgressListener,
+): Promise<LinesRead> {
   let bytes = 0;
   const counted = async function* (): AsyncGenerator<Buffer> {
     for await (const chunk of raw as AsyncIterable<Buffer | string>) {

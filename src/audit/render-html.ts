@@ -34,9 +34,10 @@ h2{font-size:16px;margin:0 0 12px}
 .card.bad{border-color:#d1453b;background:#fff5f4}.card.bad b{color:#b3261e}.card.good b{color:#2d7a48}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{color:#57606a;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
+td code{word-break:break-all}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f2f4;padding:1px 4px;border-radius:3px}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:11px;height:11px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-.note{color:#57606a}.two{display:grid;grid-template-columns:1fr 1fr;gap:18px}.two section{margin:0}
+.note{color:#57606a}.two{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:18px}.two section{margin:0}
 `;
 
 function page(title: string, subtitle: string, body: string): string {
@@ -78,7 +79,13 @@ export function barChart(entries: [string, number][], color = '#4f86c6'): string
       return `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end" font-size="12">${escapeHtml(label)}</text><rect x="${labelWidth}" y="${y + 5}" width="${w.toFixed(1)}" height="16" rx="3" fill="${color}"/><text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 17}" font-size="12">${n}</text>`;
     })
     .join('');
-  return `<svg class="chart rules" role="img" aria-label="bars by rule" width="${width}" height="${entries.length * row + 6}" viewBox="0 0 ${width} ${entries.length * row + 6}" font-family="system-ui,sans-serif">${bars}</svg>`;
+  return `<svg class="chart rules" role="img" aria-label="bars by rule" width="100%" style="max-width:${width}px" viewBox="0 0 ${width} ${entries.length * row + 6}" font-family="system-ui,sans-serif">${bars}</svg>`;
+}
+
+/** The smallest 1, 2, 2.5 or 5 times a power of ten at or above `n`, so that axis ticks are round. */
+function niceCeiling(n: number): number {
+  const power = 10 ** Math.floor(Math.log10(n));
+  return [1, 2, 2.5, 5, 10].map((m) => m * power).find((v) => v >= n)!;
 }
 
 /** Stacked bars of decisions per hour. */
@@ -92,13 +99,15 @@ function timelineChart(timeline: AuditReport['timeline']): string {
   const plotW = width - left - 10;
   const plotH = height - top - bottom;
   const totals = timeline.map((t) => OUTCOMES.reduce((n, o) => n + t.counts[o], 0));
-  const max = Math.max(1, ...totals);
+  const max = niceCeiling(Math.max(1, ...totals));
   const slot = plotW / timeline.length;
   const barW = Math.max(1, slot * 0.8);
   const parts: string[] = [];
-  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = top + plotH - tick * plotH;
-    parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e3e6ea"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#57606a">${Math.round(max * tick)}</text>`);
+  // Whole-number ticks: 50 in steps of 10, 20 in steps of 5, 2 in steps of 1.
+  const intervals = [5, 4, 2].find((k) => Number.isInteger(max / k)) ?? 1;
+  for (let k = 0; k <= intervals; k++) {
+    const y = top + plotH - (k / intervals) * plotH;
+    parts.push(`<line x1="${left}" x2="${width - 10}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#e3e6ea"/><text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="#57606a">${(max * k) / intervals}</text>`);
   }
   timeline.forEach((t, i) => {
     let y = top + plotH;

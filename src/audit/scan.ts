@@ -3,9 +3,12 @@
  * holds Images) from `kubectl get images -o json|yaml` output or from a live cluster, page by page.
  */
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { errorBody, formatPath, judgeCreate } from '../image/index.js';
 import type { Violation } from './review.js';
+
+const require = createRequire(import.meta.url);
 
 /** Images with violations listed in full; the rest are only counted. */
 export const SCAN_FINDINGS_LISTED = 1000;
@@ -83,6 +86,8 @@ export function parseObjects(text: string): unknown[] {
       return splitJsonValues(text).map((value) => JSON.parse(value) as unknown);
     }
   }
+  // Loaded on first use: audit review never needs a YAML parser at startup.
+  const { parseAllDocuments } = require('yaml') as typeof Yaml;
   return parseAllDocuments(text).flatMap((doc) => {
     if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
     const value = doc.toJS() as unknown;
