@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
+import { ruleById } from './image/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -41,6 +42,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'mode', env: 'MODE', help: `enforcement mode: ${MODES.join(', ')}`, fallback: 'enforce' },
   { flag: 'exempt-users', env: 'EXEMPT_USERS', help: 'comma-separated user names whose writes are allowed with a warning', fallback: '' },
   { flag: 'exempt-groups', env: 'EXEMPT_GROUPS', help: 'comma-separated groups whose writes are allowed with a warning', fallback: '' },
+  { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
 ];
 
@@ -86,6 +88,11 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (!MODES.includes(mode as Mode)) errors.push(`--mode (MODE) must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const disabledRules = commaSet(read('disable-rules'));
+  const unknownRules = [...disabledRules].filter((id) => ruleById(id) === undefined);
+  if (unknownRules.length > 0) {
+    errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${unknownRules.map((id) => JSON.stringify(id)).join(', ')}`);
+  }
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
 
@@ -102,7 +109,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       tlsCertFile: read('tls-cert'),
       tlsKeyFile: read('tls-key'),
       tlsDefaultPaths,
-      policy: { mode: mode as Mode, exemptUsers: commaSet(read('exempt-users')), exemptGroups: commaSet(read('exempt-groups')) },
+      policy: {
+        mode: mode as Mode,
+        exemptUsers: commaSet(read('exempt-users')),
+        exemptGroups: commaSet(read('exempt-groups')),
+        disabledRules,
+      },
       logLevel: logLevel as LogLevel,
     },
   };

@@ -84,7 +84,9 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const object = request.object as Record<string, unknown>;
   const image = at.length === 0 ? object : object.image;
   const verdict: Verdict =
-    request.operation === 'UPDATE' && at.length === 0 ? judgeUpdate(image, request.oldObject, endpoint) : judgeCreate(image);
+    request.operation === 'UPDATE' && at.length === 0
+      ? judgeUpdate(image, request.oldObject, endpoint, { disabledRules: policy.disabledRules })
+      : judgeCreate(image, { disabledRules: policy.disabledRules });
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);

@@ -10,6 +10,8 @@ export interface Policy {
   /** User names whose writes are allowed with a warning (registry migration, break-glass). */
   exemptUsers: ReadonlySet<string>;
   exemptGroups: ReadonlySet<string>;
+  /** Catalogue rule identifiers turned off by the operator: their errors are dropped before judging (none when absent). */
+  disabledRules?: ReadonlySet<string>;
 }
 
 /** The outcome recorded in audit annotations and the decision log. */

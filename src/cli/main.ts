@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   certs: { summary: 'create or renew development TLS certificates', load: () => import('./certs.js') },
   audit: { summary: 'review audit logs, or scan existing Images', load: () => import('./audit.js') },
   check: { summary: 'check Image manifests before they are applied', load: () => import('./check.js') },
+  manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },
 };
 
 function usage(): string {

@@ -1,7 +1,33 @@
 /** Content digests as registries compute them. Pure computation, no I/O. */
 import { createHash } from 'node:crypto';
 
+/** The digest algorithms go-digest registers, which are the ones OpenShift accepts in names. */
+export const DIGEST_ALGORITHMS = ['sha256', 'sha384', 'sha512'] as const;
+export type DigestAlgorithm = (typeof DIGEST_ALGORITHMS)[number];
+
+const HEX_LENGTH: Readonly<Record<DigestAlgorithm, number>> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** The algorithm of a well-formed `algorithm:hex` digest of a known algorithm, else undefined. */
+export function digestAlgorithm(digest: unknown): DigestAlgorithm | undefined {
+  if (typeof digest !== 'string') return undefined;
+  const colon = digest.indexOf(':');
+  const algorithm = digest.slice(0, colon) as DigestAlgorithm;
+  if (colon < 0 || !DIGEST_ALGORITHMS.includes(algorithm)) return undefined;
+  return digest.length - colon - 1 === HEX_LENGTH[algorithm] && /^[a-f0-9]+$/.test(digest.slice(colon + 1)) ? algorithm : undefined;
+}
+
+/**
+ * `<algorithm>:<hex>` of `content`; a string is hashed as its UTF-8 bytes without being copied into a
+ * Buffer first (the hash reads the string directly).
+ */
+export function digestOf(content: string | Uint8Array, algorithm: DigestAlgorithm = 'sha256'): string {
+  const hash = createHash(algorithm);
+  if (typeof content === 'string') hash.update(content, 'utf8');
+  else hash.update(content);
+  return `${algorithm}:${hash.digest('hex')}`;
+}
+
 /** `sha256:<hex>` of the UTF-8 bytes of `content`. */
 export function sha256Digest(content: string): string {
-  return `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`;
+  return digestOf(content, 'sha256');
 }

@@ -79,16 +79,21 @@ export function withPathPrefix(error: FieldError, prefix: FieldPath): FieldError
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
+// The Image's string maps: a segment after one of these is a key, rendered as `[key]` as the API
+// server's field.Path.Key does, whatever characters it holds.
+const MAP_FIELDS: ReadonlySet<string> = new Set(['labels', 'annotations', 'signedClaims']);
+
 /**
- * Renders a path the way the API server does: `dockerImageLayers[2].size`. Keys that are not plain
- * identifiers (annotation keys) are rendered as map keys: `metadata.annotations[image.openshift.io/x]`.
+ * Renders a path the way the API server does: `dockerImageLayers[2].size`, with map keys in brackets:
+ * `metadata.annotations[image.openshift.io/x]`.
  */
 export function formatPath(path: FieldPath): string {
   let out = '';
+  let previous: string | number | undefined;
   for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${segment}]`;
+    const isKey = typeof segment === 'number' || (typeof previous === 'string' && MAP_FIELDS.has(previous)) || !IDENTIFIER.test(segment);
+    out += isKey ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+    previous = segment;
   }
   return out === '' ? '<root>' : out;
 }

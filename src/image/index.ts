@@ -1,7 +1,8 @@
 /** The Image rules' one import surface. Pure functions over plain objects: no I/O, no HTTP. */
-export { judgeCreate, judgeUpdate, type Verdict } from './judge.js';
+export { judgeCreate, judgeUpdate, type JudgeOptions, type Verdict } from './judge.js';
 export { withDefaults, DEFAULT_METADATA_VERSION } from './defaults.js';
-export { validateImage, isManifestList } from './validate.js';
+export { validateImage, isManifestList, type ValidateOptions } from './validate.js';
+export { validateContent, type ContentOptions } from './content.js';
 export { validateImageUpdate, type ReviewPhase } from './validate-update.js';
 export { ratchet } from './ratchet.js';
 export { RULES, ruleById, type Rule, type RuleId } from './rules.js';

@@ -18,6 +18,12 @@ export interface Verdict {
   readonly advisories: FieldError[];
 }
 
+/** How the rules are applied, from the configuration. */
+export interface JudgeOptions {
+  /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
+  readonly disabledRules?: ReadonlySet<string>;
+}
+
 function split(errors: readonly FieldError[], inherited: FieldError[] = []): Verdict {
   const violations: FieldError[] = [];
   const advisories: FieldError[] = [];
@@ -25,13 +31,18 @@ function split(errors: readonly FieldError[], inherited: FieldError[] = []): Ver
   return { violations, inherited, advisories };
 }
 
+function enabledOnly(errors: FieldError[], options: JudgeOptions): FieldError[] {
+  const disabled = options.disabledRules;
+  return disabled === undefined || disabled.size === 0 ? errors : errors.filter((error) => !disabled.has(error.rule));
+}
+
 /** The verdict on creating `image`. */
-export function judgeCreate(image: unknown): Verdict {
-  return split(validateImage(image));
+export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
+  return split(enabledOnly(validateImage(image, options), options));
 }
 
 /** The verdict on replacing `prev` with `next`: create rules with ratcheting, then immutability. */
-export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase): Verdict {
-  const { introduced, inherited } = ratchet(validateImage(next), next, prev);
-  return split([...introduced, ...validateImageUpdate(next, prev, phase)], inherited);
+export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
+  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, options), options), next, prev);
+  return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), options)], inherited);
 }

@@ -39,16 +39,31 @@ const catalogue = [
   { id: 'signature-trust-conditions', section: '3', summary: 'Trusted and ForImage signature conditions come together' },
   { id: 'signature-unverified-fields', section: '3', summary: 'claims of a signature whose trust is unknown are unset' },
   { id: 'manifest-list-entry', section: '3', summary: 'each dockerImageManifests entry has a digest, media type, platform and size >= 0' },
+  // Content addressing (docs/content-addressing.md): name, manifest, config, layers and list entries agree
+  { id: 'manifest-json', section: 'content', summary: 'dockerImageManifest is a JSON object' },
+  { id: 'config-json', section: 'content', summary: 'dockerImageConfig is valid JSON' },
+  { id: 'manifest-digest', section: 'content', summary: "the manifest's digest (schema 1: of its canonical payload) is metadata.name" },
+  { id: 'manifest-media-type', section: 'content', summary: "dockerImageManifestMediaType is the manifest's own media type" },
+  { id: 'config-digest', section: 'content', summary: "the config's digest is the manifest's config.digest" },
+  { id: 'config-size', section: 'content', summary: "the config's byte size is the manifest's config.size" },
+  { id: 'layers-match-manifest', section: 'content', summary: "dockerImageLayers are the manifest's layers, one for one, in order" },
+  { id: 'manifest-list-match', section: 'content', summary: "dockerImageManifests are the manifest list's entries, one for one" },
+  {
+    id: 'reference-digest',
+    section: 'content',
+    summary: "the digest of dockerImageReference is metadata.name (a warning: mirrors may use another digest)",
+    enforcement: 'warn',
+  },
   // §4 Update rules
   { id: 'immutable-field', section: '4', summary: 'what an Image is does not change after creation' },
   { id: 'signature-immutable', section: '4', summary: 'a signature that keeps its name keeps its type and content' },
-] as const satisfies readonly Omit<Rule, 'enforcement'>[];
+] as const satisfies readonly (Omit<Rule, 'enforcement'> & { readonly enforcement?: Enforcement })[];
 
 /** A rule identifier of the catalogue. */
 export type RuleId = (typeof catalogue)[number]['id'];
 
 /** Every rule, in catalogue order. */
-export const RULES: readonly Rule[] = catalogue.map((rule) => ({ enforcement: 'deny', ...rule }));
+export const RULES: readonly Rule[] = catalogue.map((rule): Rule => ({ enforcement: 'deny', ...rule }));
 
 const byId = new Map(RULES.map((rule) => [rule.id, rule]));
 

@@ -167,12 +167,13 @@ function toFieldError(error: ErrorObject, root: unknown): FieldError {
     case 'type':
       return invalid(ruleOf(error.parentSchema), path, error.data, `must be ${describeType(error.schema)}`);
     case 'minimum':
+      return invalid(ruleOf(error.parentSchema), path, error.data, 'must be greater than or equal to 0');
     case 'maximum':
       return invalid(
         ruleOf(error.parentSchema),
         path,
         error.data,
-        `must be between 0 and ${Number.MAX_SAFE_INTEGER} (larger sizes cannot be held exactly)`,
+        `must be at most ${Number.MAX_SAFE_INTEGER}: larger sizes cannot be held exactly in a JSON number`,
       );
     case 'pattern':
       return invalid(ruleOf(error.parentSchema), path, error.data, 'must be an RFC 3339 time');

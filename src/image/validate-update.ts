@@ -3,7 +3,8 @@
  * compares the fields that make an Image what it is and reports each change at its own path.
  */
 import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';
-import { sha256Digest } from './digest.js';
+import { manifestMatchesName } from './content.js';
+import { digestAlgorithm, digestOf } from './digest.js';
 import { arrayOrEmpty, deepEqual, isObject, valueAt } from './json.js';
 import { ANNOTATION_LAYERS_ORDER, ANNOTATION_MANIFEST_BLOB_STORED } from './types.js';
 
@@ -70,11 +71,9 @@ function isEmpty(value: unknown): boolean {
   return value === undefined || value === null || value === '';
 }
 
-/** A manifest set from empty to one whose digest is the Image's name. */
+/** A manifest set from empty to one whose digest is the Image's name (schema 1 and sha512 names included). */
 function isManifestRepair(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
-  const manifest = next.dockerImageManifest;
-  const name = valueAt(next, ['metadata', 'name']);
-  return isEmpty(prev.dockerImageManifest) && typeof manifest === 'string' && manifest !== '' && sha256Digest(manifest) === name;
+  return isEmpty(prev.dockerImageManifest) && manifestMatchesName(next);
 }
 
 /** A config set from empty to one whose digest the (new) manifest names. */
@@ -82,7 +81,8 @@ function isConfigRepair(next: Record<string, unknown>, prev: Record<string, unkn
   const config = next.dockerImageConfig;
   if (!isEmpty(prev.dockerImageConfig) || typeof config !== 'string' || config === '') return false;
   const configDigest = manifestConfigDigest(next.dockerImageManifest);
-  return configDigest !== undefined && sha256Digest(config) === configDigest;
+  const algorithm = digestAlgorithm(configDigest);
+  return algorithm !== undefined && digestOf(config, algorithm) === configDigest;
 }
 
 function manifestConfigDigest(manifest: unknown): string | undefined {

@@ -2,14 +2,18 @@
  * The create rules (rules.md §2 and §3): validateImage(image) returns every violation at once.
  * The shape comes from the JSON Schema (schema.ts); the rules here are those a schema cannot say.
  */
+import { type ContentOptions, validateContent } from './content.js';
 import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required } from './field-error.js';
 import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
 import { parseReference } from './reference.js';
 import { checkShape } from './schema.js';
 import { ANNOTATION_MANAGED_SIGNATURE, MANIFEST_LIST_MEDIA_TYPES } from './types.js';
 
+/** Options of the create rules: rules to skip (see judge.ts for how disabled rules are dropped). */
+export type ValidateOptions = ContentOptions;
+
 /** Returns every create-rule violation of `image`, each at its own path. */
-export function validateImage(image: unknown): FieldError[] {
+export function validateImage(image: unknown, options: ValidateOptions = {}): FieldError[] {
   if (!isObject(image)) return [invalid('object-shape', [], typeof image === 'object' ? image : String(image), 'must be an object')];
   return [
     ...checkShape(image),
@@ -19,6 +23,7 @@ export function validateImage(image: unknown): FieldError[] {
     ...validateDockerSignatures(image),
     ...arrayOrEmpty(image.signatures).flatMap((signature, i) => validateSignature(signature, ['signatures', i])),
     ...arrayOrEmpty(image.dockerImageManifests).flatMap((entry, i) => validateManifestEntry(entry, ['dockerImageManifests', i])),
+    ...validateContent(image, options),
   ];
 }
 
@@ -102,16 +107,11 @@ function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
   return errors;
 }
 
-// Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer.
-function isSet(value: unknown): boolean {
-  if (value === undefined || value === null || value === '') return false;
-  return true;
-}
-
+/** Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer. */
 function isUnverifiedFieldSet(signature: Record<string, unknown>, field: (typeof UNVERIFIED_FIELDS)[number]): boolean {
   const value = signature[field];
   if (field === 'signedClaims') return isObject(value) && Object.keys(value).length > 0;
-  return isSet(value);
+  return value !== undefined && value !== null && value !== '';
 }
 
 /** The condition of `type` with the latest lastProbeTime (the last listed wins a tie, as in OpenShift). */

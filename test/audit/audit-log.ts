@@ -5,7 +5,7 @@
  * real log.
  */
 import type { Image } from '../../src/image/types.js';
-import { anImage, REGISTRY_USER, seededHex, seededUuid } from '../fixtures/index.js';
+import { buildSingleArchImage, REGISTRY_USER, seededUuid, trustedSignature } from '../fixtures/index.js';
 
 export const MUTATING = 'images.admission.image-admission.io';
 export const VALIDATING = 'validate.images.image-admission.io';
@@ -59,23 +59,49 @@ const DEVELOPER = { username: 'alice@example.com', groups: ['dev-team', 'system:
 const ADMIN = { username: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
 const MIGRATOR = { username: 'system:serviceaccount:registry-migration:migrator', groups: ['system:serviceaccounts', 'system:authenticated'] };
 
-/** An Image that breaks two create rules (a negative layer size, a signature without type). */
+const built = new Map<string, Image>();
+
+/**
+ * A valid, content-consistent Image for `seed` (its name is its manifest's digest, its config and
+ * layers those of the manifest), with one trusted signature; built once per seed.
+ */
+export function goodImage(seed: string): Image {
+  let image = built.get(seed);
+  if (!image) {
+    const result = buildSingleArchImage({
+      format: 'oci',
+      seed: `audit/${seed}`,
+      repository: 'quay.io/example/app',
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2024-05-06T12:00:00.000000000Z',
+      config: { Env: ['PATH=/usr/bin:/bin'], Cmd: ['/app'], Labels: { 'io.example.build': seed } },
+      steps: [
+        { createdBy: '/bin/sh -c #(nop) ADD file:base in / ', size: 2_814_446 },
+        { createdBy: 'COPY app /app # buildkit', comment: 'buildkit.dockerfile.v0', size: 7_361 },
+      ],
+    });
+    result.image.signatures = [trustedSignature({ imageName: result.digest, seed: `audit/${seed}/signature`, identity: 'quay.io/example/app:latest', contentBytes: 256 })];
+    image = result.image;
+    built.set(seed, image);
+  }
+  return structuredClone(image);
+}
+
+/**
+ * An Image that breaks two create rules that do not touch its content: a signature without a type,
+ * and a signature condition whose status is not True, False or Unknown.
+ */
 export function brokenImage(seed: string): Image {
-  const image = anImage();
-  image.metadata!.name = `sha256:${seededHex(`${seed}/name`, 64)}`;
-  image.dockerImageLayers![0]!.size = -1;
+  const image = goodImage(seed);
   delete image.signatures![0]!.type;
-  image.signatures![0]!.metadata!.name = `${image.metadata!.name}@${seededHex(`${seed}/sig`, 32)}`;
+  image.signatures![0]!.conditions![1]!.status = 'Maybe';
   return image;
 }
 
-function goodImage(seed: string): Image {
-  const image = anImage();
-  const name = `sha256:${seededHex(`${seed}/name`, 64)}`;
-  image.metadata!.name = name;
-  image.signatures![0]!.metadata!.name = `${name}@${seededHex(`${seed}/sig`, 32)}`;
-  return image;
-}
+/** The rules {@link brokenImage} breaks, and their paths. */
+export const BROKEN_RULES = ['signature-type', 'signature-condition-status'];
+export const BROKEN_PATHS = ['signatures[0].type', 'signatures[0].conditions[1].status'];
 
 function annotate(decision: string, uid: string, extra: Record<string, string> = {}, mode = 'enforce'): Record<string, string> {
   const out: Record<string, string> = {};
@@ -117,7 +143,7 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
   let annotations: Record<string, string> = { ...authz };
   const broken = brokenImage(seed);
   const good = goodImage(seed);
-  const violations = 'layer-size,signature-type';
+  const violations = BROKEN_RULES.join(',');
   switch (scenario) {
     case 'allowed':
       name = good.metadata!.name;
@@ -131,7 +157,7 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
       requestObject = broken;
       code = 422;
       user = options.user ?? DEVELOPER;
-      const invalid = `Image.image.openshift.io "${name}" is invalid: [dockerImageLayers[0].size: Invalid value: -1: must be an integer from 0 to 2^53-1, signatures[0].type: Required value]`;
+      const invalid = `Image.image.openshift.io "${name}" is invalid: [signatures[0].type: Required value, signatures[0].conditions[1].status: Unsupported value: "Maybe": supported values: "True", "False", "Unknown"]`;
       status = {
         metadata: {},
         status: 'Failure',

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import { buildApp } from '../../src/http/app.js';
-import { admissionReview, anImage, imageStreamMappingReview, REGISTRY_USER } from '../fixtures/index.js';
+import type { Image } from '../../src/image/types.js';
+import { admissionReview, buildSingleArchImage, imageStreamMappingReview, REGISTRY_USER, trustedSignature } from '../fixtures/index.js';
 
 const SIGNATURE_MARKER = Buffer.from('SIGNATURE-CONTENT-MARKER-7f3a9c').toString('base64');
 const MANIFEST_MARKER = 'MANIFEST-CONTENT-MARKER-51c2e8';
@@ -15,16 +16,29 @@ function policy(overrides: Partial<Policy> = {}): Policy {
   return { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...overrides };
 }
 
-/** An Image whose signature content, manifest and config each carry a recognisable marker. */
-function markedImage(valid: boolean) {
-  const image = anImage({
-    dockerImageManifest: JSON.stringify({ schemaVersion: 2, annotations: { note: MANIFEST_MARKER } }),
-    dockerImageConfig: JSON.stringify({ config: { Labels: { note: CONFIG_MARKER } } }),
+/**
+ * A content-consistent Image whose signature content, manifest (an OCI annotation) and config (a
+ * label) each carry a recognisable marker; the invalid one breaks two signature rules.
+ */
+function markedImage(valid: boolean): Image {
+  const built = buildSingleArchImage({
+    format: 'oci',
+    seed: 'trail',
+    repository: 'quay.io/example/trail',
+    architecture: 'amd64',
+    os: 'linux',
+    created: '2024-05-06T12:00:00.000000000Z',
+    config: { Cmd: ['/app'], Labels: { note: CONFIG_MARKER } },
+    steps: [{ createdBy: 'COPY app /app # buildkit', size: 7_361 }],
+    manifestAnnotations: { note: MANIFEST_MARKER },
   });
-  image.signatures![0]!.content = SIGNATURE_MARKER;
+  const signature = trustedSignature({ imageName: built.digest, seed: 'trail/signature', identity: 'quay.io/example/trail:latest' });
+  signature.content = SIGNATURE_MARKER;
+  const image = { ...built.image, signatures: [signature] };
+  if (!image.dockerImageManifest!.includes(MANIFEST_MARKER) || !image.dockerImageConfig!.includes(CONFIG_MARKER)) throw new Error('markers missing');
   if (!valid) {
-    image.dockerImageLayers![0]!.size = -1;
-    delete image.signatures![0]!.type;
+    delete image.signatures[0]!.type;
+    image.signatures[0]!.conditions![1]!.status = 'Maybe';
   }
   return image;
 }
@@ -53,8 +67,6 @@ const cases = [
     // Only inherited violations: the pre-existing-violations key.
     body: () => {
       const old = markedImage(false);
-      delete old.signatures![0]!.type;
-      old.dockerImageLayers![0]!.size = 5;
       const next = structuredClone(old);
       next.metadata!.labels = { team: 'a' };
       return admissionReview({ operation: 'UPDATE', object: next, oldObject: old });
@@ -91,7 +103,7 @@ describe('audit annotations', () => {
       decision: 'denied',
       'decision-id': body.request.uid,
       mode: 'enforce',
-      violations: 'layer-size,signature-type',
+      violations: 'signature-type,signature-condition-status',
     });
   });
 });
@@ -115,8 +127,8 @@ describe('the decision log line', () => {
       mode: 'enforce',
     });
     expect(line.violations).toEqual([
-      { rule: 'layer-size', path: 'dockerImageLayers[0].size', type: 'Invalid', detail: expect.any(String) },
       { rule: 'signature-type', path: 'signatures[0].type', type: 'Required' },
+      { rule: 'signature-condition-status', path: 'signatures[0].conditions[1].status', type: 'NotSupported' },
     ]);
     expect(typeof line.latencyMs).toBe('number');
     expect(line.latencyMs as number).toBeGreaterThanOrEqual(0);

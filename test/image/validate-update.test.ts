@@ -2,24 +2,35 @@ import { describe, expect, it } from 'vitest';
 import { type FieldError, formatPath, judgeUpdate, type ReviewPhase, validateImageUpdate } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
 import { sha256Digest } from '../../src/image/digest.js';
-import { anImage, schema2Image } from '../fixtures/index.js';
+import { anImage, schema1Image, schema2Image } from '../fixtures/index.js';
 
 const rows = (errors: FieldError[]) => errors.map((e) => `${e.type} ${formatPath(e.path)} ${e.rule}`).sort();
 const HEX = 'b'.repeat(64);
 
-type Case = { name: string; change: (image: Image) => void; want: string[]; phase?: ReviewPhase };
+type Case = { name: string; change: (image: Image) => void; want: string[]; phase?: ReviewPhase; prepare?: (prev: Image) => void };
 
 const frozen: Case[] = [
   { name: 'renaming the Image', change: (i) => (i.metadata!.name = `sha256:${HEX}`), want: ['Invalid metadata.name immutable-field'] },
   { name: 'changing the reference', change: (i) => (i.dockerImageReference = 'quay.io/other/app:1'), want: ['Invalid dockerImageReference immutable-field'] },
   { name: 'changing a metadata value', change: (i) => (i.dockerImageMetadata!.Architecture = 'arm64'), want: ['Invalid dockerImageMetadata immutable-field'] },
   { name: 'changing the metadata version', change: (i) => (i.dockerImageMetadataVersion = 'pre012'), want: ['Invalid dockerImageMetadataVersion immutable-field'] },
-  { name: 'changing a layer size', change: (i) => (i.dockerImageLayers![0]!.size! += 1), want: ['Invalid dockerImageLayers immutable-field'] },
-  { name: 'dropping a layer', change: (i) => i.dockerImageLayers!.pop(), want: ['Invalid dockerImageLayers immutable-field'] },
-  { name: 'reordering layers', change: (i) => i.dockerImageLayers!.reverse(), want: ['Invalid dockerImageLayers immutable-field'] },
-  { name: 'changing the manifest', change: (i) => (i.dockerImageManifest = '{}'), want: ['Invalid dockerImageManifest immutable-field'] },
-  { name: 'changing the config', change: (i) => (i.dockerImageConfig = '{}'), want: ['Invalid dockerImageConfig immutable-field'] },
-  { name: 'changing the manifest media type', change: (i) => (i.dockerImageManifestMediaType = 'application/vnd.oci.image.manifest.v1+json'), want: ['Invalid dockerImageManifestMediaType immutable-field'] },
+  { name: 'changing a layer size', change: (i) => (i.dockerImageLayers![0]!.size! += 1), want: ['Invalid dockerImageLayers immutable-field', 'Invalid dockerImageLayers[0].size layers-match-manifest'] },
+  { name: 'dropping a layer', change: (i) => i.dockerImageLayers!.pop(), want: ['Invalid dockerImageLayers immutable-field', 'Invalid dockerImageLayers layers-match-manifest'] },
+  {
+    name: 'reordering layers',
+    change: (i) => i.dockerImageLayers!.reverse(),
+    // The Image says its layers are ascending, so the reversed list contradicts the manifest too.
+    want: [
+      'Invalid dockerImageLayers immutable-field',
+      'Invalid dockerImageLayers[0].name layers-match-manifest',
+      'Invalid dockerImageLayers[0].size layers-match-manifest',
+      'Invalid dockerImageLayers[1].name layers-match-manifest',
+      'Invalid dockerImageLayers[1].size layers-match-manifest',
+    ],
+  },
+  { name: 'changing the manifest', change: (i) => (i.dockerImageManifest = '{}'), want: ['Invalid dockerImageManifest immutable-field', 'Invalid dockerImageManifest manifest-digest'] },
+  { name: 'changing the config', change: (i) => (i.dockerImageConfig = '{}'), want: ['Invalid dockerImageConfig config-digest', 'Invalid dockerImageConfig config-size', 'Invalid dockerImageConfig immutable-field'] },
+  { name: 'changing the manifest media type', change: (i) => (i.dockerImageManifestMediaType = 'application/vnd.oci.image.manifest.v1+json'), want: ['Invalid dockerImageManifestMediaType immutable-field', 'Invalid dockerImageManifestMediaType manifest-media-type'] },
   {
     name: 'adding manifest list entries',
     change: (i) => (i.dockerImageManifests = [{ digest: `sha256:${HEX}`, mediaType: 'a/b', manifestSize: 1, architecture: 'amd64', os: 'linux' }]),
@@ -35,7 +46,7 @@ const frozen: Case[] = [
       i.dockerImageReference = 'quay.io/other/app:1';
       i.dockerImageLayers = [];
     },
-    want: ['Invalid dockerImageLayers immutable-field', 'Invalid dockerImageReference immutable-field'],
+    want: ['Invalid dockerImageLayers immutable-field', 'Invalid dockerImageLayers layers-match-manifest', 'Invalid dockerImageReference immutable-field'],
   },
 ];
 
@@ -46,14 +57,25 @@ const allowedChanges: Case[] = [
   { name: "updating a signature's conditions", change: (i) => (i.signatures![0]!.conditions![0]!.lastProbeTime = '2030-01-01T00:00:00Z'), want: [] },
   { name: 'moving a signature to another position', change: (i) => i.signatures!.unshift({ ...structuredClone(i.signatures![0]!), metadata: { name: `${i.metadata!.name}@${'d'.repeat(32)}` } }), want: [] },
   { name: 'the metadata version going from absent to "1.0"', change: (i) => (i.dockerImageMetadataVersion = '1.0'), want: [] },
-  { name: 'an absent layer list becoming empty', change: (i) => (i.dockerImageLayers = []), want: [] },
+  {
+    name: 'an absent layer list becoming empty',
+    change: (i) => (i.dockerImageLayers = []),
+    want: [],
+    // A zero-layer Image whose manifest the registry stores: no manifest here to contradict [].
+    prepare: (prev) => {
+      delete prev.dockerImageLayers;
+      delete prev.dockerImageManifest;
+      delete prev.dockerImageConfig;
+      prev.metadata!.annotations = { ...prev.metadata!.annotations, 'image.openshift.io/manifestBlobStored': 'true' };
+    },
+  },
 ];
 
 describe('validateImageUpdate: an Image is immutable', () => {
   const base = () => anImage({ dockerImageMetadataVersion: undefined });
-  it.each([...frozen, ...allowedChanges])('$name', ({ change, want }) => {
+  it.each([...frozen, ...allowedChanges])('$name', ({ change, want, prepare }) => {
     const prev = base();
-    if (want.length === 0 && prev.dockerImageLayers && change.toString().includes('dockerImageLayers = []')) prev.dockerImageLayers = undefined as never;
+    prepare?.(prev);
     const next = structuredClone(prev);
     change(next);
     expect(rows(judgeUpdate(next, prev, 'mutate').violations)).toEqual([...want].sort());
@@ -80,6 +102,11 @@ describe('identity-preserving transitions', () => {
     expect(sha256Digest(next.dockerImageManifest)).not.toBe(image.metadata!.name);
     // The config still matches the manifest's config digest, so only the manifest is wrong.
     expect(rows(validateImageUpdate(next, stripped(), 'mutate'))).toEqual(['Invalid dockerImageManifest immutable-field']);
+  });
+
+  it('allows the repair of a signed schema 1 manifest, whose digest is that of its canonical payload', () => {
+    const legacy = schema1Image();
+    expect(validateImageUpdate(legacy, { ...structuredClone(legacy), dockerImageManifest: undefined }, 'mutate')).toEqual([]);
   });
 
   it('allows clearing manifest and config once the registry stores the manifest blob', () => {

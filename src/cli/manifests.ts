@@ -1,0 +1,144 @@
+/**
+ * `image-admission manifests`: writes the webhook configurations with a CA bundle filled in, so that
+ * self-signed certificates need no hand editing of YAML.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BASE_WEBHOOKS_FILE,
+  SELF_SIGNED_CA_BUNDLE_PATCH,
+  caBundleOf,
+  checkNamespace,
+  checkWebhookUrl,
+  parseWebhookConfigurations,
+  renderCaBundlePatch,
+  renderWebhookConfigurations,
+} from '../deploy/render.js';
+import type { CommandIo } from './io.js';
+
+const USAGE = `usage: image-admission manifests --ca FILE [flags]
+
+Writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
+clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.
+
+flags:
+  --ca FILE            PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required
+  --overlay self-signed
+                       write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},
+                       relative to the current directory, unless --out is given) instead of
+                       complete webhook configurations
+  --out FILE           write to FILE instead of standard output ("-" for standard output)
+  --url URL            call the webhook at https://HOST:PORT (paths /mutate and /validate appended)
+                       instead of through the Service, e.g. a webhook beside a local API server
+  --namespace NS       namespace of the webhook's Service (default: image-admission)
+  -h, --help           show this help
+
+The openshift and cert-manager overlays need no CA: OpenShift's service CA and cert-manager's CA
+injector fill in caBundle themselves.
+`;
+
+const INJECTED: Record<string, string> = {
+  openshift: "OpenShift's service CA injects the CA bundle (annotation service.beta.openshift.io/inject-cabundle)",
+  'cert-manager': "cert-manager's CA injector injects the CA bundle (annotation cert-manager.io/inject-ca-from)",
+};
+
+/** Runs the `manifests` subcommand; 0 on success, 1 when the CA or the output fails, 2 on bad flags. */
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ca: { type: 'string' },
+        overlay: { type: 'string' },
+        out: { type: 'string' },
+        url: { type: 'string' },
+        namespace: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return usageError(io, (error as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+
+  const problems: string[] = [];
+  if (values.ca === undefined || values.ca === '') problems.push('--ca FILE is required (the CA certificate, e.g. certs/ca.crt)');
+  if (values.overlay !== undefined && values.overlay !== 'self-signed') {
+    const injected = INJECTED[values.overlay];
+    problems.push(
+      injected
+        ? `--overlay ${values.overlay} needs no rendering: ${injected}; apply it with kubectl apply -k manifests/overlays/${values.overlay}`
+        : `--overlay must be self-signed, got ${JSON.stringify(values.overlay)}`,
+    );
+  }
+  if (values.overlay !== undefined && (values.url !== undefined || values.namespace !== undefined)) {
+    problems.push('--overlay writes only the CA bundle patch: --url and --namespace apply to complete configurations (leave out --overlay)');
+  }
+  if (values.url !== undefined && values.namespace !== undefined) problems.push('--url and --namespace exclude each other: a URL names no Service');
+  for (const check of [
+    () => values.url !== undefined && checkWebhookUrl(values.url),
+    () => values.namespace !== undefined && checkNamespace(values.namespace),
+  ]) {
+    try {
+      check();
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) return usageError(io, ...problems);
+
+  let caPem: string;
+  try {
+    caPem = await readFile(values.ca!, 'utf8');
+  } catch (error) {
+    io.stderr.write(`image-admission manifests: cannot read --ca ${values.ca}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+    return 1;
+  }
+  let ca;
+  try {
+    ca = caBundleOf(caPem);
+  } catch (error) {
+    io.stderr.write(`image-admission manifests: --ca ${values.ca}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  let text: string;
+  try {
+    const docs = parseWebhookConfigurations(await readFile(BASE_WEBHOOKS_FILE, 'utf8'), BASE_WEBHOOKS_FILE);
+    text =
+      values.overlay === 'self-signed'
+        ? renderCaBundlePatch(docs, ca)
+        : renderWebhookConfigurations(docs, { ca, namespace: values.namespace, url: values.url });
+  } catch (error) {
+    io.stderr.write(`image-admission manifests: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  const out = values.out ?? (values.overlay === 'self-signed' ? SELF_SIGNED_CA_BUNDLE_PATCH : '-');
+  if (out === '-') {
+    io.stdout.write(text);
+    return 0;
+  }
+  try {
+    if (!(await stat(dirname(out))).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    await writeFile(out, text, { mode: 0o644 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const hint = values.out === undefined ? ' (run from the repository root, or pass --out)' : '';
+    io.stderr.write(`image-admission manifests: cannot write ${out}: ${code}${hint}\n`);
+    return 1;
+  }
+  io.stdout.write(`wrote ${out}\n`);
+  return 0;
+}
+
+function usageError(io: CommandIo, ...problems: string[]): number {
+  io.stderr.write(problems.map((p) => `image-admission manifests: ${p}\n`).join('') + `\n${USAGE}`);
+  return 2;
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('has production defaults', () => {
+    const result = loadConfig([], {});
+    expect(result).toMatchObject({
+      ok: true,
+      config: { host: '0.0.0.0', port: 8443, tlsCertFile: 'certs/tls.crt', tlsKeyFile: 'certs/tls.key', tlsDefaultPaths: true, logLevel: 'info', policy: { mode: 'enforce' } },
+    });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const result = loadConfig(['--port', '9443', '--mode=warn'], { PORT: '1234', MODE: 'dry-run', EXEMPT_USERS: 'a, b,', EXEMPT_GROUPS: 'ops', LOG_LEVEL: 'debug' });
+    expect(result.ok).toBe(true);
+    if (result.ok !== true) return;
+    expect(result.config.port).toBe(9443);
+    expect(result.config.policy.mode).toBe('warn');
+    expect([...result.config.policy.exemptUsers]).toEqual(['a', 'b']);
+    expect([...result.config.policy.exemptGroups]).toEqual(['ops']);
+    expect(result.config.logLevel).toBe('debug');
+  });
+
+  it('never generates certificates for paths given explicitly', () => {
+    const viaFlag = loadConfig(['--tls-cert', '/etc/tls/tls.crt'], {});
+    const viaEnv = loadConfig([], { TLS_KEY_FILE: '/etc/tls/tls.key' });
+    expect(viaFlag.ok === true && viaFlag.config.tlsDefaultPaths).toBe(false);
+    expect(viaEnv.ok === true && viaEnv.config.tlsDefaultPaths).toBe(false);
+  });
+
+  it('reports every bad value at once', () => {
+    const result = loadConfig(['--port', 'http', '--mode', 'strict', '--log-level=loud', '--colour', 'extra'], {});
+    expect(result.ok).toBe(false);
+    if (result.ok !== false) return;
+    expect(result.errors).toHaveLength(5);
+    expect(result.errors.join('\n')).toMatch(/--port.*"http"[\s\S]*--mode.*"strict"[\s\S]*--log-level.*"loud"/);
+    expect(result.errors).toContain('unknown flag --colour');
+    expect(result.errors).toContain('unexpected argument "extra"');
+  });
+
+  it('answers --help', () => {
+    expect(loadConfig(['--help'], {})).toEqual({ ok: 'help' });
+  });
+});
+
+
+const rules = (argv: string[], env: Record<string, string> = {}) => {
+  const result = loadConfig(argv, env);
+  if (result.ok !== true) throw new Error(`config failed: ${JSON.stringify(result)}`);
+  return [...(result.config.policy.disabledRules ?? [])].sort();
+};
+
+describe('--disable-rules / DISABLE_RULES', () => {
+  it.each<[string, string[], Record<string, string>, string[]]>([
+    ['no rule is disabled by default', [], {}, []],
+    ['a comma-separated flag', ['--disable-rules', 'manifest-digest, config-size'], {}, ['config-size', 'manifest-digest']],
+    ['the environment', [], { DISABLE_RULES: 'reference-digest' }, ['reference-digest']],
+    ['the flag over the environment', ['--disable-rules=layers-match-manifest'], { DISABLE_RULES: 'reference-digest' }, ['layers-match-manifest']],
+    ['any rule of the catalogue', ['--disable-rules', 'reference-format,immutable-field'], {}, ['immutable-field', 'reference-format']],
+    ['empty entries ignored', ['--disable-rules', ',manifest-json,,'], {}, ['manifest-json']],
+  ])('%s', (_name, argv, env, want) => {
+    expect(rules(argv, env)).toEqual(want);
+  });
+
+  it('reports unknown rule ids together with the other configuration errors', () => {
+    const result = loadConfig(['--disable-rules', 'manifest-digest,no-such-rule,Manifest-Digest', '--port', 'x'], {});
+    expect(result.ok).toBe(false);
+    const errors = result.ok === false ? result.errors : [];
+    expect(errors).toHaveLength(2);
+    expect(errors.join('\n')).toContain('--port');
+    expect(errors.find((e) => e.includes('DISABLE_RULES'))).toBe('--disable-rules (DISABLE_RULES) names rules that do not exist: "no-such-rule", "Manifest-Digest"');
+  });
+
+  it('checks the environment variable the same way', () => {
+    const result = loadConfig([], { DISABLE_RULES: 'nope' });
+    expect(result.ok).toBe(false);
+  });
+});

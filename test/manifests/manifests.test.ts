@@ -1,0 +1,443 @@
+import { X509Certificate } from 'node:crypto';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODES } from '../../src/admission/policy.js';
+import { run as runCerts } from '../../src/cli/certs.js';
+import { run as runManifests } from '../../src/cli/manifests.js';
+import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
+import { BODY_LIMIT } from '../../src/http/app.js';
+import { anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
+import {
+  MANIFESTS,
+  type K8sObject,
+  find,
+  isKustomization,
+  kustomize,
+  kubectl,
+  memoryIo,
+  parseYaml,
+  readText,
+  rel,
+  validateObject,
+  yamlFiles,
+} from './helpers.js';
+
+const NAMESPACE = 'image-admission';
+const SERVICE = 'image-admission-webhook';
+const TLS_SECRET = 'image-admission-webhook-tls';
+const OVERLAYS = ['openshift', 'cert-manager', 'self-signed'] as const;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+// The self-signed overlay needs two generated, git-ignored inputs: render it in a copy of manifests/.
+let scratch: string;
+let selfSignedCa: string;
+let selfSignedCert: string;
+const rendered = new Map<string, K8sObject[]>();
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'manifests-'));
+  await cp(MANIFESTS, join(scratch, 'manifests'), {
+    recursive: true,
+    filter: (src) => !/self-signed\/(certs|webhook-ca-bundle\.yaml)/.test(src),
+  });
+  const overlay = join(scratch, 'manifests/overlays/self-signed');
+  const io = memoryIo();
+  expect(await runCerts(['--out', join(overlay, 'certs')], io), io.err()).toBe(0);
+  const io2 = memoryIo();
+  const ca = join(overlay, 'certs/ca.crt');
+  expect(await runManifests(['--ca', ca, '--overlay', 'self-signed', '--out', join(overlay, 'webhook-ca-bundle.yaml')], io2), io2.err()).toBe(0);
+  selfSignedCa = await readFile(ca, 'utf8');
+  selfSignedCert = await readFile(join(overlay, 'certs/tls.crt'), 'utf8');
+
+  rendered.set('base', kustomize(join(MANIFESTS, 'base')));
+  rendered.set('crd', kustomize(join(MANIFESTS, 'crd')));
+  rendered.set('openshift', kustomize(join(MANIFESTS, 'overlays/openshift')));
+  rendered.set('cert-manager', kustomize(join(MANIFESTS, 'overlays/cert-manager')));
+  rendered.set('self-signed', kustomize(overlay));
+});
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function objects(name: string): K8sObject[] {
+  const found = rendered.get(name);
+  if (!found) throw new Error(`${name} was not rendered`);
+  return found;
+}
+
+describe('YAML files', () => {
+  const generated = (path: string) => /self-signed\/(certs\/|webhook-ca-bundle\.yaml)/.test(path);
+  const files = yamlFiles(MANIFESTS, generated);
+
+  it('finds the base, the CRD and the three overlays', () => {
+    const names = files.map(rel);
+    for (const dir of ['manifests/base', 'manifests/crd', ...OVERLAYS.map((o) => `manifests/overlays/${o}`)]) {
+      expect(names).toContain(`${dir}/kustomization.yaml`);
+    }
+  });
+
+  it.each(files.map((f) => [rel(f), f]))('%s parses and every object matches its Kubernetes schema', (_name, file) => {
+    const docs = parseYaml(readText(file), file);
+    expect(docs.length).toBeGreaterThan(0);
+    if (isKustomization(file)) {
+      expect(docs).toHaveLength(1);
+      expect(docs[0]!.kind).toBe('Kustomization');
+      // Every file it names exists (the self-signed overlay's generated ones are made by the commands).
+      const kustomization = docs[0]!;
+      const named = [
+        ...((kustomization.resources as string[] | undefined) ?? []),
+        ...((kustomization.patches as { path?: string }[] | undefined) ?? []).flatMap((p) => (p.path ? [p.path] : [])),
+      ];
+      for (const entry of named) {
+        if (generated(join(dirname(file), entry))) continue;
+        expect(existsSync(join(dirname(file), entry)), `${rel(file)} names ${entry}`).toBe(true);
+      }
+      return;
+    }
+    for (const object of docs) validateObject(object);
+  });
+});
+
+describe('kustomize rendering', () => {
+  it('kubectl is available (the overlays are rendered with `kubectl kustomize`)', () => {
+    expect(kubectl()).toMatch(/kubectl$/);
+  });
+
+  it.each(['base', 'crd', ...OVERLAYS])('%s renders to objects that all match their Kubernetes schemas, each once', (name) => {
+    const list = objects(name);
+    expect(list.length).toBeGreaterThan(0);
+    for (const object of list) validateObject(object);
+    const keys = list.map((o) => `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it.each(OVERLAYS)(`%s keeps everything of the base and puts namespaced objects in ${NAMESPACE}`, (name) => {
+    const kinds = objects(name).map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const o of objects('base')) expect(kinds).toContain(`${o.kind}/${o.metadata.name}`);
+    for (const o of objects(name)) {
+      const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind);
+      expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(clusterScoped ? undefined : NAMESPACE);
+    }
+  });
+});
+
+describe('webhook configurations', () => {
+  const ALL = ['base', ...OVERLAYS];
+
+  function configurations(name: string): { mutating: K8sObject; validating: K8sObject } {
+    return {
+      mutating: find(objects(name), 'MutatingWebhookConfiguration'),
+      validating: find(objects(name), 'ValidatingWebhookConfiguration'),
+    };
+  }
+
+  it.each(ALL)('%s: each configuration has one webhook with the required settings', (name) => {
+    const { mutating, validating } = configurations(name);
+    for (const [config, path] of [
+      [mutating, '/mutate'],
+      [validating, '/validate'],
+    ] as const) {
+      expect(config.webhooks).toHaveLength(1);
+      const webhook = config.webhooks[0];
+      expect(webhook.name).toMatch(DNS_SUBDOMAIN);
+      expect(webhook.name.split('.').length).toBeGreaterThanOrEqual(3);
+      expect(webhook.sideEffects).toBe('None');
+      expect(webhook.admissionReviewVersions).toEqual(['v1', 'v1beta1']);
+      expect(webhook.matchPolicy).toBe('Equivalent');
+      expect(webhook.failurePolicy).toBe('Fail');
+      expect(webhook.timeoutSeconds).toBeGreaterThanOrEqual(1);
+      expect(webhook.timeoutSeconds).toBeLessThanOrEqual(5);
+      expect(webhook.clientConfig.service).toEqual({ namespace: NAMESPACE, name: SERVICE, path, port: 443 });
+      expect(webhook.clientConfig.url).toBeUndefined();
+      // Nothing a writer could use to opt their own Image out.
+      expect(webhook.namespaceSelector).toBeUndefined();
+      expect(webhook.objectSelector).toBeUndefined();
+      expect(webhook.matchConditions).toBeUndefined();
+      expect(webhook.rules).toEqual([
+        { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['images'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' },
+        { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['imagestreammappings'], operations: ['CREATE'], scope: 'Namespaced' },
+      ]);
+    }
+    expect(mutating.webhooks[0].reinvocationPolicy).toBe('Never');
+    expect(validating.webhooks[0].reinvocationPolicy).toBeUndefined();
+    expect(mutating.webhooks[0].name).not.toBe(validating.webhooks[0].name);
+  });
+
+  it.each(ALL)('%s: the Service the webhooks call exists and forwards 443 to the container port 8443', (name) => {
+    const service = find(objects(name), 'Service', SERVICE);
+    expect(service.metadata.namespace).toBe(NAMESPACE);
+    const port = service.spec.ports.find((p: { port: number }) => p.port === 443);
+    const container = find(objects(name), 'Deployment', SERVICE).spec.template.spec.containers[0];
+    const target = container.ports.find((p: { name: string; containerPort: number }) => p.name === port.targetPort || p.containerPort === port.targetPort);
+    expect(target.containerPort).toBe(8443);
+  });
+
+  it('base: no caBundle (an overlay supplies it)', () => {
+    const { mutating, validating } = configurations('base');
+    expect(mutating.webhooks[0].clientConfig.caBundle).toBeUndefined();
+    expect(validating.webhooks[0].clientConfig.caBundle).toBeUndefined();
+  });
+
+  it('openshift: the service CA issues the serving Secret and injects its CA into both configurations', () => {
+    const service = find(objects('openshift'), 'Service', SERVICE);
+    expect(service.metadata.annotations?.['service.beta.openshift.io/serving-cert-secret-name']).toBe(TLS_SECRET);
+    const { mutating, validating } = configurations('openshift');
+    for (const config of [mutating, validating]) {
+      expect(config.metadata.annotations?.['service.beta.openshift.io/inject-cabundle']).toBe('true');
+      expect(config.webhooks[0].clientConfig.caBundle).toBeUndefined();
+    }
+    expect(objects('openshift').some((o) => o.kind === 'Secret')).toBe(false);
+  });
+
+  it('cert-manager: self-signed Issuer -> CA Certificate -> CA Issuer -> serving Certificate, injected into both', () => {
+    const list = objects('cert-manager');
+    const issuers = list.filter((o) => o.kind === 'Issuer');
+    const certificates = list.filter((o) => o.kind === 'Certificate');
+    const selfSigned = issuers.find((i) => i.spec.selfSigned !== undefined)!;
+    const caCert = certificates.find((c) => c.spec.isCA === true)!;
+    const caIssuer = issuers.find((i) => i.spec.ca !== undefined)!;
+    const serving = certificates.find((c) => c.spec.isCA !== true)!;
+    expect([selfSigned, caCert, caIssuer, serving].every(Boolean)).toBe(true);
+    expect(caCert.spec.issuerRef).toMatchObject({ kind: 'Issuer', name: selfSigned.metadata.name });
+    expect(caIssuer.spec.ca.secretName).toBe(caCert.spec.secretName);
+    expect(serving.spec.issuerRef).toMatchObject({ kind: 'Issuer', name: caIssuer.metadata.name });
+    expect(serving.spec.secretName).toBe(TLS_SECRET);
+    expect(serving.spec.usages).toContain('server auth');
+    expect(serving.spec.dnsNames).toEqual([`${SERVICE}.${NAMESPACE}.svc`, `${SERVICE}.${NAMESPACE}.svc.cluster.local`]);
+    const { mutating, validating } = configurations('cert-manager');
+    for (const config of [mutating, validating]) {
+      expect(config.metadata.annotations?.['cert-manager.io/inject-ca-from']).toBe(`${serving.metadata.namespace}/${serving.metadata.name}`);
+    }
+  });
+
+  it('self-signed: the TLS Secret holds the generated pair and caBundle is base64 of the CA that signed it', () => {
+    const secret = find(objects('self-signed'), 'Secret', TLS_SECRET);
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(secret.data).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(Buffer.from(secret.data['tls.crt'], 'base64').toString('utf8')).toBe(selfSignedCert);
+    const expected = Buffer.from(selfSignedCa, 'utf8').toString('base64');
+    const { mutating, validating } = configurations('self-signed');
+    for (const config of [mutating, validating]) {
+      const caBundle: string = config.webhooks[0].clientConfig.caBundle;
+      expect(caBundle).toBe(expected);
+      // What the API server will do: trust the bundle, verify the serving certificate for the Service name.
+      const ca = new X509Certificate(Buffer.from(caBundle, 'base64'));
+      const leaf = new X509Certificate(selfSignedCert);
+      expect(leaf.verify(ca.publicKey)).toBe(true);
+      expect(leaf.checkHost(`${SERVICE}.${NAMESPACE}.svc`, { subject: 'never' })).toBe(`${SERVICE}.${NAMESPACE}.svc`);
+    }
+  });
+});
+
+describe('Deployment', () => {
+  it.each(['base', ...OVERLAYS])('%s: mounts the TLS Secret the overlay provides', (name) => {
+    const pod = find(objects(name), 'Deployment', SERVICE).spec.template.spec;
+    const volume = pod.volumes.find((v: { secret?: { secretName: string } }) => v.secret);
+    expect(volume.secret.secretName).toBe(TLS_SECRET);
+    if (name === 'self-signed') expect(find(objects(name), 'Secret', TLS_SECRET)).toBeDefined();
+  });
+
+  const deployment = () => find(objects('base'), 'Deployment', SERVICE);
+  const pod = () => deployment().spec.template.spec;
+  const container = () => pod().containers[0];
+  const env = () => Object.fromEntries(container().env.map((e: { name: string; value: string }) => [e.name, e.value]));
+
+  it('runs three replicas and never lowers the ready count during a rollout', () => {
+    expect(deployment().spec.replicas).toBe(3);
+    expect(deployment().spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+  });
+
+  it('spreads replicas across nodes', () => {
+    const labels = pod().containers && deployment().spec.template.metadata.labels;
+    const byHost = pod().topologySpreadConstraints.find((c: { topologyKey: string }) => c.topologyKey === 'kubernetes.io/hostname');
+    expect(byHost.maxSkew).toBe(1);
+    expect(labels).toMatchObject(byHost.labelSelector.matchLabels);
+    const anti = pod().affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
+    expect(anti[0].podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(labels).toMatchObject(anti[0].podAffinityTerm.labelSelector.matchLabels);
+    expect(deployment().spec.selector.matchLabels).toEqual(byHost.labelSelector.matchLabels);
+  });
+
+  it('probes /readyz and /healthz over HTTPS on 8443', () => {
+    const ports = Object.fromEntries(container().ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    for (const [probe, path] of [
+      ['readinessProbe', '/readyz'],
+      ['livenessProbe', '/healthz'],
+    ]) {
+      const get = container()[probe!].httpGet;
+      expect(get.scheme).toBe('HTTPS');
+      expect(get.path).toBe(path);
+      expect(typeof get.port === 'number' ? get.port : ports[get.port]).toBe(8443);
+    }
+  });
+
+  it('has requests and a memory limit that holds several reviews at the body limit', () => {
+    const resources = container().resources;
+    expect(resources.requests.cpu).toBeDefined();
+    expect(resources.requests.memory).toBeDefined();
+    const mebibytes = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? NaN);
+    expect(mebibytes(resources.limits.memory) * 1024 * 1024).toBeGreaterThanOrEqual(16 * BODY_LIMIT);
+    expect(mebibytes(resources.requests.memory)).toBeLessThanOrEqual(mebibytes(resources.limits.memory));
+  });
+
+  it('runs non-root, read-only, without privilege escalation or capabilities, with the runtime seccomp profile', () => {
+    expect(pod().securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container().securityContext).toEqual({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    // OpenShift's restricted-v2 SCC assigns UIDs itself and rejects pods that name their own.
+    expect(pod().securityContext.runAsUser).toBeUndefined();
+    expect(pod().securityContext.fsGroup).toBeUndefined();
+  });
+
+  it('sleeps in preStop and gives the server time to drain after it', () => {
+    const preStop = container().lifecycle.preStop;
+    expect(preStop.exec.command).toEqual(['sleep', '10']);
+    const timeout = Math.max(
+      ...[find(objects('base'), 'MutatingWebhookConfiguration'), find(objects('base'), 'ValidatingWebhookConfiguration')].map(
+        (c) => c.webhooks[0].timeoutSeconds as number,
+      ),
+    );
+    expect(pod().terminationGracePeriodSeconds).toBeGreaterThan(10 + timeout);
+  });
+
+  it('is system-cluster-critical and has no API token', () => {
+    expect(pod().priorityClassName).toBe('system-cluster-critical');
+    expect(pod().automountServiceAccountToken).toBe(false);
+    expect(find(objects('base'), 'ServiceAccount', pod().serviceAccountName).automountServiceAccountToken).toBe(false);
+  });
+
+  it('points TLS_CERT_FILE and TLS_KEY_FILE into the Secret mounted at /etc/webhook/certs, without subPath', () => {
+    const mount = container().volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/etc/webhook/certs');
+    expect(mount.readOnly).toBe(true);
+    expect(mount.subPath).toBeUndefined();
+    expect(pod().volumes.find((v: { name: string }) => v.name === mount.name).secret.secretName).toBe(TLS_SECRET);
+    expect(env().TLS_CERT_FILE).toBe('/etc/webhook/certs/tls.crt');
+    expect(env().TLS_KEY_FILE).toBe('/etc/webhook/certs/tls.key');
+  });
+
+  it('sets only environment variables the server reads, with valid values', () => {
+    const known = new Set(SERVE_OPTIONS.map((o) => o.env));
+    for (const name of Object.keys(env())) expect(known, name).toContain(name);
+    expect(MODES).toContain(env().MODE);
+    expect(env().PORT).toBe('8443');
+    expect(env().EXEMPT_GROUPS).toBe('image-admission-break-glass');
+    // The server accepts exactly this environment, with no flags, as the container's CMD runs it.
+    const loaded = loadConfig([], env());
+    expect(loaded).toMatchObject({
+      ok: true,
+      config: { host: '0.0.0.0', port: 8443, tlsCertFile: '/etc/webhook/certs/tls.crt', tlsKeyFile: '/etc/webhook/certs/tls.key', tlsDefaultPaths: false },
+    });
+  });
+});
+
+describe('availability and network objects', () => {
+  const base = () => objects('base');
+  const podLabels = () => find(base(), 'Deployment', SERVICE).spec.template.metadata.labels;
+
+  it('the PodDisruptionBudget lets at most one replica go at a time', () => {
+    const pdb = find(base(), 'PodDisruptionBudget', SERVICE);
+    expect(pdb.spec.maxUnavailable === 1 || pdb.spec.minAvailable === 2).toBe(true);
+    expect(podLabels()).toMatchObject(pdb.spec.selector.matchLabels);
+  });
+
+  it('the Service selects the pods', () => {
+    expect(podLabels()).toMatchObject(find(base(), 'Service', SERVICE).spec.selector);
+  });
+
+  it('the NetworkPolicy admits ingress to the pods on 8443 only', () => {
+    const policy = find(base(), 'NetworkPolicy', SERVICE);
+    expect(podLabels()).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const ports = policy.spec.ingress.flatMap((rule: { ports: unknown[] }) => rule.ports);
+    expect(ports).toEqual([{ protocol: 'TCP', port: 8443 }]);
+  });
+
+  it('the Namespace enforces the restricted pod security profile', () => {
+    expect(find(base(), 'Namespace', NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+});
+
+describe('the test CRD images.image.openshift.io', () => {
+  const crd = () => find(objects('crd'), 'CustomResourceDefinition');
+  const schema = () => crd().spec.versions[0].schema.openAPIV3Schema;
+
+  it('is the cluster-scoped v1 Image of image.openshift.io', () => {
+    const spec = crd().spec;
+    expect(crd().metadata.name).toBe(`${spec.names.plural}.${spec.group}`);
+    expect(spec).toMatchObject({ group: 'image.openshift.io', scope: 'Cluster', names: { kind: 'Image', plural: 'images', singular: 'image' } });
+    expect(spec.versions).toHaveLength(1);
+    expect(spec.versions[0]).toMatchObject({ name: 'v1', served: true, storage: true });
+  });
+
+  it('has a structural schema: every node typed, unless it preserves unknown fields', () => {
+    const untyped: string[] = [];
+    const walk = (node: Record<string, unknown>, path: string) => {
+      if (node.type === undefined && node['x-kubernetes-preserve-unknown-fields'] !== true) untyped.push(path);
+      for (const [key, child] of Object.entries((node.properties as Record<string, Record<string, unknown>>) ?? {})) walk(child, `${path}.${key}`);
+      if (node.items) walk(node.items as Record<string, unknown>, `${path}[]`);
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties as Record<string, unknown>, `${path}{}`);
+    };
+    walk(schema(), '');
+    expect(untyped).toEqual([]);
+    expect(schema().properties.dockerImageMetadata).toMatchObject({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+    expect(schema().properties.metadata).toEqual({ type: 'object' });
+  });
+
+  it('accepts the realistic fixture Images (named as a CRD allows)', () => {
+    // The schema minus Kubernetes extensions is plain JSON Schema; nullable becomes a null type.
+    const toJsonSchema = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(toJsonSchema);
+      if (node === null || typeof node !== 'object') return node;
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(node)) {
+        if (key.startsWith('x-kubernetes-') || key === 'nullable' || key === 'format' || key === 'description') continue;
+        out[key] = toJsonSchema(value);
+      }
+      if ((node as { nullable?: boolean }).nullable) out.type = [out.type, 'null'];
+      return out;
+    };
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(toJsonSchema(schema()) as object);
+    for (const image of [anImage(), schema2Image(), ociImage(), largeSignedImage(), manifestListImage()]) {
+      const stored = { ...image, metadata: { ...image.metadata, name: String(image.metadata?.name).replace(':', '.') } };
+      expect(stored.metadata.name).toMatch(DNS_SUBDOMAIN);
+      expect(validate(stored), JSON.stringify(validate.errors)).toBe(true);
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = () => readText(join(MANIFESTS, '../Dockerfile'));
+  const instructions = () =>
+    dockerfile()
+      .split('\n')
+      .filter((line) => /^[A-Z]+\s/.test(line))
+      .map((line) => line.trim());
+
+  it('builds in stages and installs only production dependencies into the final one', () => {
+    const froms = instructions().filter((i) => i.startsWith('FROM '));
+    expect(froms.length).toBeGreaterThanOrEqual(3);
+    expect(dockerfile()).toMatch(/ARG NODE_IMAGE=node:(22|24)-/);
+    expect(dockerfile()).toMatch(/RUN npm ci --omit=dev/);
+    expect(dockerfile()).toMatch(/RUN npm run build/);
+  });
+
+  it('runs node directly as a non-root user, with no HEALTHCHECK', () => {
+    const final = instructions().slice(instructions().map((i) => i.startsWith('FROM ')).lastIndexOf(true));
+    expect(final).toContain('WORKDIR /app');
+    expect(final).toContain('EXPOSE 8443');
+    expect(final.find((i) => i.startsWith('USER '))).toMatch(/^USER (65532(:65532)?|node)$/);
+    expect(final.at(-1)).toBe('CMD ["node", "dist/cli/main.js", "serve"]');
+    expect(instructions().some((i) => i.startsWith('HEALTHCHECK'))).toBe(false);
+    expect(readText(join(MANIFESTS, '../.dockerignore'))).toMatch(/^node_modules$/m);
+  });
+});
