@@ -24,6 +24,34 @@ export interface Config {
   tlsDefaultPaths: boolean;
   policy: Policy;
   logLevel: LogLevel;
+  /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
+  clientCaFile?: string;
+  /** Omitted by callers that build a Config by hand (tests): DEFAULT_LIMITS apply. */
+  limits?: ServerLimits;
+  /** Omitted by callers that build a Config by hand (tests): DEFAULT_SHUTDOWN applies. */
+  shutdown?: ShutdownTimes;
+}
+
+/** How long a client may take and how many may be connected: slow or numerous clients must not hold the server. */
+export interface ServerLimits {
+  /** Time to receive a whole request (headers and body); also bounds the TLS handshake. */
+  requestTimeoutMs: number;
+  /** Time to receive the request headers (slowloris). */
+  headersTimeoutMs: number;
+  /** Open connections beyond this are refused at accept. */
+  maxConnections: number;
+}
+
+/** The defaults of the flags below, for callers that build a Config by hand. */
+export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000 };
+export const DEFAULT_SHUTDOWN: ShutdownTimes = { drainMs: 5_000, timeoutMs: 10_000 };
+
+/** The shutdown sequence on SIGTERM (see docs/operations.md for how it fits Kubernetes' grace period). */
+export interface ShutdownTimes {
+  /** Not ready but still serving, while the pod's endpoints are removed. */
+  drainMs: number;
+  /** After the drain: the most time in-flight reviews get before connections are cut. */
+  timeoutMs: number;
 }
 
 interface Option {
@@ -44,11 +72,17 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'exempt-groups', env: 'EXEMPT_GROUPS', help: 'comma-separated groups whose writes are allowed with a warning', fallback: '' },
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
+  { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
+  { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
+  { flag: 'headers-timeout-seconds', env: 'HEADERS_TIMEOUT_SECONDS', help: 'time a client has to send the request headers (and finish the TLS handshake)', fallback: '10' },
+  { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '1000' },
+  { flag: 'shutdown-drain-seconds', env: 'SHUTDOWN_DRAIN_SECONDS', help: 'after SIGTERM, keep serving (not ready) this long while endpoints are removed', fallback: '5' },
+  { flag: 'shutdown-timeout-seconds', env: 'SHUTDOWN_TIMEOUT_SECONDS', help: 'after the drain, time in-flight reviews get before connections are cut', fallback: '10' },
 ];
 
 /** Usage text for `serve --help`. */
 export function serveUsage(): string {
-  const rows = SERVE_OPTIONS.map((o) => `  --${o.flag.padEnd(14)} ${o.help} (env ${o.env}, default ${JSON.stringify(o.fallback)})`);
+  const rows = SERVE_OPTIONS.map((o) => `  --${o.flag.padEnd(25)} ${o.help} (env ${o.env}, default ${JSON.stringify(o.fallback)})`);
   return `usage: image-admission serve [flags]\n\n${rows.join('\n')}\n`;
 }
 
@@ -96,6 +130,27 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
 
+  const seconds = (flag: string, env: string, min: number, max: number): number => {
+    const text = read(flag);
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+      errors.push(`--${flag} (${env}) must be a number of seconds from ${min} to ${max}, got ${JSON.stringify(text)}`);
+      return NaN;
+    }
+    return Math.round(value * 1000);
+  };
+  // Node refuses a request timeout shorter than the headers timeout; the API server waits at most 30 s.
+  const requestTimeoutMs = seconds('request-timeout-seconds', 'REQUEST_TIMEOUT_SECONDS', 0.1, 300);
+  const headersTimeoutMs = seconds('headers-timeout-seconds', 'HEADERS_TIMEOUT_SECONDS', 0.1, 300);
+  if (headersTimeoutMs > requestTimeoutMs) errors.push('--headers-timeout-seconds must not exceed --request-timeout-seconds');
+  const drainMs = seconds('shutdown-drain-seconds', 'SHUTDOWN_DRAIN_SECONDS', 0, 600);
+  const shutdownTimeoutMs = seconds('shutdown-timeout-seconds', 'SHUTDOWN_TIMEOUT_SECONDS', 0.1, 600);
+  const maxConnections = Number(read('max-connections'));
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    errors.push(`--max-connections (MAX_CONNECTIONS) must be a positive integer, got ${JSON.stringify(read('max-connections'))}`);
+  }
+  const clientCaFile = read('client-ca');
+
   const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
   const keyOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-key')!;
   const tlsDefaultPaths = given(certOption) === undefined && given(keyOption) === undefined;
@@ -116,6 +171,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
         disabledRules,
       },
       logLevel: logLevel as LogLevel,
+      ...(clientCaFile === '' ? {} : { clientCaFile }),
+      limits: { requestTimeoutMs, headersTimeoutMs, maxConnections },
+      shutdown: { drainMs, timeoutMs: shutdownTimeoutMs },
     },
   };
 }

@@ -8,8 +8,9 @@ import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { ensureDevelopmentCertificates } from './certs/files.js';
 import { watchKeyPair, type KeyPairWatch } from './certs/reload.js';
-import { type Config, DEFAULT_CERT_DIR } from './config.js';
+import { type Config, DEFAULT_CERT_DIR, DEFAULT_LIMITS, DEFAULT_SHUTDOWN, type ShutdownTimes } from './config.js';
 import { buildApp, type Readiness } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 
 /** The Service the manifests deploy; development certificates are issued for it (and localhost). */
 export const SERVICE_NAME = 'image-admission-webhook';
@@ -25,6 +26,14 @@ export interface RunningServer {
   readiness: Readiness;
   /** Stops taking new connections, finishes in-flight reviews and closes idle connections. */
   close(): Promise<void>;
+  /**
+   * The SIGTERM sequence: not ready at once, still serving for `drainMs` while the endpoints are
+   * removed, then `close()`; connections still open `timeoutMs` later are cut. Resolves to whether
+   * everything finished in time.
+   */
+  shutdown(times?: ShutdownTimes): Promise<{ clean: boolean }>;
+  /** Cuts every connection now and stops (a second signal). */
+  forceClose(): Promise<void>;
 }
 
 /** Starts the webhook as configured. */
@@ -35,8 +44,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ? await ensureDevelopmentCertificates(DEFAULT_CERT_DIR, { service: SERVICE_NAME, namespace: SERVICE_NAMESPACE })
     : undefined;
   const pair = await readKeyPair(config.tlsCertFile, config.tlsKeyFile);
+  // mTLS: ask every client for a certificate and verify it against the client CA, but let the
+  // handshake succeed without one (rejectUnauthorized false): the app refuses reviews from an
+  // unverified client, while kubelet probes, which never present a certificate, still reach /healthz.
+  const clientCa = config.clientCaFile === undefined ? undefined : await readPem(config.clientCaFile, 'client CA bundle');
+  const mtls = clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false };
 
-  const app = buildApp({ policy: config.policy, logger, readiness, https: { ...pair, minVersion: TLS_MIN_VERSION } });
+  const metrics = createMetrics();
+  metrics.setServingCertificate(pair.cert);
+  const app = buildApp({
+    policy: config.policy,
+    logger,
+    readiness,
+    metrics,
+    limits: config.limits ?? DEFAULT_LIMITS,
+    requireClientCertificate: clientCa !== undefined,
+    https: { ...pair, ...mtls, minVersion: TLS_MIN_VERSION },
+  });
   if (generated?.generated) {
     app.log.info({ files: generated.written }, `generated development certificates in ${DEFAULT_CERT_DIR}/ (CA: ${generated.paths.caCert})`);
   }
@@ -47,7 +71,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     initial: pair,
     onChange: (next) => {
       // New handshakes get the new certificate; open connections keep theirs.
-      (app.server as HttpsServer).setSecureContext({ ...next, minVersion: TLS_MIN_VERSION });
+      (app.server as HttpsServer).setSecureContext({ ...next, ...(clientCa === undefined ? {} : { ca: clientCa }), minVersion: TLS_MIN_VERSION });
+      metrics.setServingCertificate(next.cert);
       app.log.info({ certFile: config.tlsCertFile }, 'serving certificate reloaded');
     },
     onError: (error) => app.log.warn({ err: { message: error.message } }, 'serving certificate not reloaded'),
@@ -59,25 +84,63 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   app.log.info({ host: config.host, port, mode: config.policy.mode }, 'image-admission-webhook serving');
 
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    readiness.ready = false;
+    watch.close();
+    // fastify answers requests that arrive while closing (return503OnClosing is off) with
+    // `Connection: close`, and closes idle keep-alive connections at once.
+    closing ??= app.close();
+    return closing;
+  };
+  let drain: { timer: NodeJS.Timeout; done: () => void } | undefined;
+
   return {
     app,
     port,
     readiness,
-    close: async () => {
+    close,
+    async shutdown(times = config.shutdown ?? DEFAULT_SHUTDOWN) {
       readiness.ready = false;
-      watch.close();
-      await app.close();
+      app.log.info({ drainMs: times.drainMs }, 'not ready; serving while endpoints are removed');
+      await new Promise<void>((resolve) => {
+        drain = { timer: setTimeout(resolve, times.drainMs), done: resolve };
+      });
+      drain = undefined;
+      app.log.info({ timeoutMs: times.timeoutMs }, 'closing: no new connections, finishing in-flight reviews');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), times.timeoutMs);
+      });
+      const outcome = await Promise.race([close().then(() => 'closed' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome === 'closed') return { clean: true };
+      app.log.warn('shutdown timeout: cutting the connections still open');
+      app.server.closeAllConnections();
+      await close();
+      return { clean: false };
+    },
+    async forceClose() {
+      readiness.ready = false;
+      if (drain) {
+        clearTimeout(drain.timer);
+        drain.done();
+      }
+      const closed = close();
+      app.server.closeAllConnections();
+      await closed;
     },
   };
 }
 
+async function readPem(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
 async function readKeyPair(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
-  const read = async (file: string, what: string) => {
-    try {
-      return await readFile(file, 'utf8');
-    } catch (error) {
-      throw new Error(`cannot read the ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-  };
-  return { cert: await read(certFile, 'serving certificate'), key: await read(keyFile, 'private key') };
+  return { cert: await readPem(certFile, 'serving certificate'), key: await readPem(keyFile, 'private key') };
 }

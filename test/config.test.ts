@@ -76,3 +76,43 @@ describe('--disable-rules / DISABLE_RULES', () => {
     expect(result.ok).toBe(false);
   });
 });
+
+describe('loadConfig: operations settings', () => {
+  it('has defaults that fit a 10 s preStop sleep and a 30 s grace period', () => {
+    const result = loadConfig([], {});
+    expect(result).toMatchObject({
+      ok: true,
+      config: { limits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000 }, shutdown: { drainMs: 5_000, timeoutMs: 10_000 } },
+    });
+    expect(result.ok === true && result.config.clientCaFile).toBeUndefined();
+  });
+
+  it('reads every setting from flags and the environment', () => {
+    const result = loadConfig(['--shutdown-drain-seconds', '2.5', '--client-ca', '/etc/ca.crt'], {
+      SHUTDOWN_TIMEOUT_SECONDS: '20',
+      REQUEST_TIMEOUT_SECONDS: '15',
+      HEADERS_TIMEOUT_SECONDS: '5',
+      MAX_CONNECTIONS: '64',
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { clientCaFile: '/etc/ca.crt', limits: { requestTimeoutMs: 15_000, headersTimeoutMs: 5_000, maxConnections: 64 }, shutdown: { drainMs: 2_500, timeoutMs: 20_000 } },
+    });
+  });
+
+  it('reports every bad value at once', () => {
+    const result = loadConfig(['--shutdown-drain-seconds', '-1', '--max-connections', '0', '--headers-timeout-seconds', '60', '--request-timeout-seconds', 'x'], {});
+    expect(result.ok).toBe(false);
+    if (result.ok !== false) return;
+    expect(result.errors).toEqual([
+      '--request-timeout-seconds (REQUEST_TIMEOUT_SECONDS) must be a number of seconds from 0.1 to 300, got "x"',
+      '--shutdown-drain-seconds (SHUTDOWN_DRAIN_SECONDS) must be a number of seconds from 0 to 600, got "-1"',
+      '--max-connections (MAX_CONNECTIONS) must be a positive integer, got "0"',
+    ]);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    const result = loadConfig(['--headers-timeout-seconds', '40'], {});
+    expect(result).toEqual({ ok: false, errors: ['--headers-timeout-seconds must not exceed --request-timeout-seconds'] });
+  });
+});

@@ -17,7 +17,7 @@
  */
 import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
 import type { Policy, DecisionKind } from './policy.js';
-import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarning } from './respond.js';
+import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
 /** Which endpoint received the review. */
@@ -128,7 +128,7 @@ function defaultingPatch(object: Record<string, unknown>, at: ['image'] | []): R
 }
 
 function warningFields(texts: string[]): { warnings?: string[] } {
-  return texts.length === 0 ? {} : { warnings: texts.map(toWarning) };
+  return texts.length === 0 ? {} : { warnings: toWarnings(texts) };
 }
 
 function isExempt(request: AdmissionRequest, policy: Policy): boolean {

@@ -21,12 +21,33 @@ export function allowed(fields: Fields = {}): Omit<AdmissionResponse, 'uid'> {
 }
 
 /**
+ * The most causes a denial lists. Enough for any Image a person wrote; a hostile 100,000-layer Image
+ * with a bad field in each would otherwise get a 50 MB answer that takes seconds to build. The message
+ * then ends with "and N more errors"; the rule identifiers in the audit annotations stay complete.
+ */
+export const MAX_CAUSES = 100;
+
+/**
+ * The most warnings a response carries. The API server keeps only about 4 KiB of warnings per
+ * request, so more would be dropped anyway; the last one says how many were left out.
+ */
+export const MAX_WARNINGS = 30;
+
+/** Warnings for `texts`, printable, at most MAX_WARNINGS of them. */
+export function toWarnings(texts: readonly string[]): string[] {
+  if (texts.length <= MAX_WARNINGS) return texts.map(toWarning);
+  return [...texts.slice(0, MAX_WARNINGS - 1).map(toWarning), `and ${texts.length - (MAX_WARNINGS - 1)} more warnings`];
+}
+
+/**
  * A denial that reads like the API server's own for an invalid object: code 422, reason Invalid,
  * `Kind.group "name" is invalid: [path: body, ...]` and one cause per error. kubectl then prints
  * `The Kind "name" is invalid: ...` exactly as for built-in validation.
  */
 export function denied(errors: readonly FieldError[], target: Target, fields: Omit<Fields, 'patch' | 'patchType'> = {}): Omit<AdmissionResponse, 'uid'> {
-  const lines = errors.map(formatError);
+  const shown = errors.slice(0, MAX_CAUSES);
+  const lines = shown.map(formatError);
+  if (errors.length > shown.length) lines.push(`and ${errors.length - shown.length} more errors`);
   const list = lines.length === 1 ? lines[0]! : `[${lines.join(', ')}]`;
   const status: Status = {
     metadata: {},
@@ -38,7 +59,7 @@ export function denied(errors: readonly FieldError[], target: Target, fields: Om
       name: target.name,
       group: target.group,
       kind: target.kind,
-      causes: errors.map((error) => ({ reason: causeReason(error), message: errorBody(error), field: formatPath(error.path) })),
+      causes: shown.map((error) => ({ reason: causeReason(error), message: errorBody(error), field: formatPath(error.path) })),
     },
   };
   return { allowed: false, status, ...fields };

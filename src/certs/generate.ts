@@ -161,6 +161,37 @@ export function issueServingCertificate(ca: PemKeyPair, opts: (ServiceNames | Se
   return { cert: forge.pki.certificateToPem(cert), key: keyPem };
 }
 
+/**
+ * Issues an RSA-2048 clientAuth certificate signed by `ca`, for mutual TLS: the identity the API
+ * server presents through its admission configuration (kubeConfigFile), or a test client's.
+ */
+export function issueClientCertificate(ca: PemKeyPair, opts: { commonName: string } & Validity): PemKeyPair {
+  const caCert = forge.pki.certificateFromPem(ca.cert);
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const { publicKey, keyPem } = newRsaKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = randomSerialHex();
+  setValidity(cert, opts.now, opts.validityDays ?? DEFAULT_VALIDITY_DAYS);
+  if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
+  cert.setSubject([{ shortName: 'CN', value: opts.commonName }]);
+  cert.setIssuer(caCert.subject.attributes);
+  const extensions: object[] = [
+    { name: 'basicConstraints', critical: true, cA: false },
+    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+    // OpenSSL checks a client's certificate for the clientAuth purpose; a serving certificate fails it.
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+  ];
+  const caSki = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
+  if (caSki?.subjectKeyIdentifier) {
+    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(caSki.subjectKeyIdentifier) });
+  }
+  cert.setExtensions(extensions);
+  cert.sign(caKey, forge.md.sha256.create());
+  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+}
+
 /** Makes a fresh CA and a serving certificate for `<service>.<namespace>.svc`, all as PEM. */
 export function generateCertificates(opts: GenerateOptions): CertificatePems {
   const ca = generateCertificateAuthority({ validityDays: opts.caValidityDays, now: opts.now });

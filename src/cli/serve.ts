@@ -16,17 +16,29 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   const server = await startServer(loaded.config);
   return new Promise<number>((resolve) => {
+    let stopping = false;
+    // First signal: the graceful sequence (drain, close, bounded wait). Exit 0 when every review
+    // finished, 1 when the timeout had to cut connections. A second signal cuts everything now (1).
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        server.app.log.warn({ signal }, 'second signal: closing every connection now');
+        server.forceClose().finally(() => resolve(1));
+        return;
+      }
+      stopping = true;
       server.app.log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => resolve(0),
+      server.shutdown().then(
+        ({ clean }) => {
+          server.app.log.info({ clean }, 'stopped');
+          resolve(clean ? 0 : 1);
+        },
         (error: unknown) => {
           server.app.log.error({ err: error }, 'shutdown failed');
           resolve(1);
         },
       );
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }

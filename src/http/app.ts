@@ -3,12 +3,15 @@
  * drive it through `inject`. Handlers are thin: parse → handle → reply.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import type { SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
 import type { AdmissionRequest } from '../admission/types.js';
+import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { formatPath } from '../image/index.js';
+import { BodyError, parseJsonBody } from './json-body.js';
+import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);
@@ -33,18 +36,42 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   https?: SecureContextOptions & { minVersion: 'TLSv1.2' | 'TLSv1.3' };
   readiness?: Readiness;
+  /** Where the app reports; a fresh registry when omitted. */
+  metrics?: Metrics;
+  /** Timeouts and the connection cap; DEFAULT_LIMITS when omitted. */
+  limits?: ServerLimits;
+  /**
+   * Reviews need a client certificate that the TLS layer verified against `https.ca` (mTLS).
+   * Checked per request rather than at the handshake so that kubelet probes, which present no
+   * certificate, still reach /healthz and /readyz.
+   */
+  requireClientCertificate?: boolean;
+}
+
+/** The metrics of an app built by buildApp. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
 }
 
 /** Builds the webhook's fastify application with its routes. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const readiness = options.readiness ?? { ready: true };
+  const metrics = options.metrics ?? createMetrics();
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const app = Fastify({
     logger: options.logger ?? false,
-    https: options.https ?? null,
+    // https.createServer also takes http.Server's options: headersTimeout ends a client that sends its
+    // headers slowly (slowloris), handshakeTimeout one that stalls the TLS handshake, and expired
+    // connections are looked for every second rather than Node's default 30 s.
+    https: options.https
+      ? { ...options.https, headersTimeout: limits.headersTimeoutMs, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000 }
+      : null,
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A slow client may not hold a request open longer than the API server would wait anyway.
-    requestTimeout: 30_000,
+    requestTimeout: limits.requestTimeoutMs,
     // During shutdown keep answering: a 503 is a failed webhook call for the API server.
     return503OnClosing: false,
     // Each review is logged once, as a decision; per-request access logs would double the volume.
@@ -53,21 +80,45 @@ export function buildApp(options: AppOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
+  app.server.maxConnections = limits.maxConnections;
+  app.decorate('metrics', metrics);
+
   // Only JSON is an AdmissionReview; anything else gets 415 rather than a confusing parse.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
+      metrics.internalError(endpointOf(request));
       request.log.error({ err: error }, 'unexpected error');
       return reply.code(500).send({ code: 500, reason: 'internal error' });
     }
+    metrics.badRequest(badRequestReason(error));
+    request.log.warn({ endpoint: endpointOf(request), problem: error.message }, 'bad request');
     return reply.code(status).send({ code: status, reason: error.message });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, reason: `no route for ${request.method} ${request.url.split('?')[0]}` }));
 
+  // Before the body is read: an unauthenticated client costs no parsing.
+  const onRequest = options.requireClientCertificate
+    ? async (request: FastifyRequest, reply: FastifyReply) => {
+        if ((request.raw.socket as Partial<TLSSocket>).authorized === true) return;
+        metrics.badRequest('client-certificate');
+        request.log.warn({ endpoint: endpointOf(request) }, 'review without a verified client certificate');
+        return reply.code(401).send({ code: 401, reason: 'a client certificate signed by the configured client CA is required' });
+      }
+    : undefined;
   for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, (request, reply) => review(endpoint, options.policy, request, reply));
+    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, metrics, request, reply));
   }
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
     readiness.ready ? { status: 'ready' } : reply.code(503).send({ status: 'shutting down' }),
@@ -75,23 +126,59 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
-async function review(endpoint: Endpoint, policy: Policy, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function review(endpoint: Endpoint, policy: Policy, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();
-  const parsed = parseReview(request.body);
-  if (!parsed.ok) {
-    request.log.warn({ uid: parsed.uid, endpoint, problem: parsed.problem }, 'malformed admission review');
-    return reply.code(400).send({ code: 400, reason: parsed.problem });
-  }
+  const finished = metrics.startReview();
   try {
-    const { reply: answer, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy);
-    logDecision(request, endpoint, policy, parsed.request, decision, started);
-    return answer;
-  } catch (error) {
-    // A bug, not an outcome: answer 500 so that the webhook's failurePolicy decides (Fail by default).
-    request.log.error({ err: error, uid: parsed.request.uid, endpoint }, 'review failed');
-    return reply.code(500).send({ code: 500, reason: 'internal error while reviewing; see the webhook log' });
+    // No content type and no body reaches the handler without going through the parser.
+    if (request.body === undefined) {
+      metrics.badRequest('empty-body');
+      return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
+    }
+    const parsed = parseReview(request.body);
+    if (!parsed.ok) {
+      metrics.badRequest('not-a-review');
+      request.log.warn({ uid: parsed.uid, endpoint, problem: parsed.problem }, 'malformed admission review');
+      return await reply.code(400).send({ code: 400, reason: parsed.problem });
+    }
+    try {
+      const { reply: answer, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.observeReview({ endpoint, operation: parsed.request.operation, resource: parsed.request.resource.resource, decision, seconds });
+      logDecision(request, endpoint, policy, parsed.request, decision, started);
+      return answer;
+    } catch (error) {
+      // A bug, not an outcome: answer 500 so that the webhook's failurePolicy decides (Fail by default).
+      metrics.internalError(endpoint);
+      request.log.error({ err: error, uid: parsed.request.uid, endpoint }, 'review failed');
+      return await reply.code(500).send({ code: 500, reason: 'internal error while reviewing; see the webhook log' });
+    }
+  } finally {
+    finished();
   }
 }
+
+function endpointOf(request: FastifyRequest): Endpoint | 'other' {
+  const path = request.url.split('?')[0]?.replace(/\/+$/, '');
+  return path === '/mutate' || path === '/validate' ? path.slice(1) as Endpoint : 'other';
+}
+
+/** The reason class of a 4xx error, for metrics: fastify's codes and our parser's classes. */
+function badRequestReason(error: Error & { code?: string }): BadRequestReason {
+  if (error instanceof BodyError) return error.reasonClass;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'too-large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'unsupported-media-type';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'empty-body';
+    default:
+      return 'other';
+  }
+}
+
+const LOGGED_VIOLATIONS = 20;
 
 /** One line per review: what was decided, for whom, and why. Never the object's contents. */
 function logDecision(
@@ -103,7 +190,10 @@ function logDecision(
   started: bigint,
 ): void {
   const { group, resource } = admission.resource;
-  const summarize = (errors: Decision['violations']) => errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), type: e.type, detail: e.detail }));
+  // The first LOGGED_VIOLATIONS of each list: a hostile review can carry 100,000 violations, and one
+  // log line must stay readable (the counts are in the metrics).
+  const summarize = (errors: Decision['violations']) =>
+    errors.slice(0, LOGGED_VIOLATIONS).map((e) => ({ rule: e.rule, path: formatPath(e.path), type: e.type, detail: e.detail }));
   request.log.info(
     {
       decisionId: admission.uid,

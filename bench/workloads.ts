@@ -1,0 +1,319 @@
+/**
+ * The three benchmark workloads, built from the test fixtures (every digest and size true), each
+ * request with the answer it must get. Every expectation is checked once against the rules in
+ * process before the run, so a wrong expectation fails fast instead of being counted as the
+ * server's mistake.
+ */
+import { handleReview } from '../src/admission/handle.js';
+import { parseReview } from '../src/admission/parse-review.js';
+import type { Policy } from '../src/admission/policy.js';
+import type { Image } from '../src/image/types.js';
+import {
+  admissionReview,
+  buildSingleArchImage,
+  type BuildStep,
+  hugeAdmissionReview,
+  largeSignedImage,
+  SeededRandom,
+  seededHex,
+  trustedSignature,
+} from '../test/fixtures/index.js';
+
+/** What a request must be answered with. */
+export interface Expectation {
+  allowed: boolean;
+  /** For /mutate only: whether a JSONPatch must come back. */
+  patched: boolean;
+  /** For denials: a rule that must be named in the `violations` audit annotation. */
+  rule?: string;
+}
+
+/** One request of a workload: its body with a slot for the uid, where it goes, and what it must get. */
+export interface BenchRequest {
+  label: string;
+  path: '/mutate' | '/validate';
+  apiVersion: string;
+  /** The body before and after the uid (a fresh uid per call, as the API server makes one). */
+  prefix: Buffer;
+  suffix: Buffer;
+  expect: Expectation;
+}
+
+export interface Workload {
+  name: 'typical' | 'large' | 'huge';
+  description: string;
+  requests: BenchRequest[];
+  /** Connections kept busy at saturation. */
+  saturationConnections: number;
+  /** Reviews per second of the moderate, open-loop phase. */
+  moderateRate: number;
+  /** Connections available to the moderate phase (1 = one review in flight at most). */
+  moderateConnections: number;
+  /** Reviews each server answers, unrecorded, before the first round. */
+  warmupReviews: number;
+  bodyBytes: { min: number; max: number; mean: number };
+}
+
+const UID_SLOT = '00000000-0000-4000-8000-0000000000ff';
+const POLICY: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set() };
+
+type Review = ReturnType<typeof admissionReview>;
+
+function toRequest(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): BenchRequest {
+  review.request.uid = UID_SLOT;
+  selfCheck(label, endpoint, review, expect);
+  const text = JSON.stringify(review);
+  const at = text.indexOf(UID_SLOT);
+  if (at < 0 || text.indexOf(UID_SLOT, at + 1) >= 0) throw new Error(`${label}: the uid slot must occur exactly once`);
+  return {
+    label,
+    path: `/${endpoint}`,
+    apiVersion: review.apiVersion,
+    prefix: Buffer.from(text.slice(0, at), 'utf8'),
+    suffix: Buffer.from(text.slice(at + UID_SLOT.length), 'utf8'),
+    expect: endpoint === 'validate' ? { ...expect, patched: false } : expect,
+  };
+}
+
+/** Runs the review through the rules in process: the expectation must be what they decide. */
+function selfCheck(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): void {
+  const parsed = parseReview(JSON.parse(JSON.stringify(review)));
+  if (!parsed.ok) throw new Error(`${label}: not a valid review: ${parsed.problem}`);
+  const { reply } = handleReview(parsed.apiVersion, parsed.request, endpoint, POLICY);
+  const problem = checkAnswer(reply, UID_SLOT, review.apiVersion, { ...expect, patched: endpoint === 'mutate' && expect.patched });
+  if (problem) throw new Error(`bench workload ${label} (${endpoint}) is mis-specified: ${problem}`);
+}
+
+/** Why `body` is not the right answer, or undefined when it is. Used for the server's answers too. */
+export function checkAnswer(body: unknown, uid: string, apiVersion: string, expect: Expectation): string | undefined {
+  const reply = body as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    response?: { uid?: unknown; allowed?: unknown; patch?: unknown; status?: { code?: unknown }; auditAnnotations?: Record<string, unknown> };
+  };
+  const response = reply?.response;
+  if (reply?.kind !== 'AdmissionReview' || reply.apiVersion !== apiVersion) return 'not an AdmissionReview of the version sent';
+  if (!response || response.uid !== uid) return `uid not echoed (got ${JSON.stringify(response?.uid)})`;
+  if (response.allowed !== expect.allowed) return `allowed=${String(response.allowed)}, expected ${expect.allowed}`;
+  if (response.auditAnnotations?.['decision-id'] !== uid) return 'decision-id annotation is not the uid';
+  if (!expect.allowed) {
+    if (response.status?.code !== 422) return `denial code ${String(response.status?.code)}, expected 422`;
+    const violations = String(response.auditAnnotations?.violations ?? '').split(',');
+    if (expect.rule !== undefined && !violations.includes(expect.rule)) return `violations ${violations.join(',')} do not name ${expect.rule}`;
+  }
+  if ((response.patch !== undefined) !== expect.patched) return expect.patched ? 'missing patch' : 'unexpected patch';
+  return undefined;
+}
+
+/** The answer of the floor: the uid echoed and allowed, nothing else. */
+export function checkFloorAnswer(body: unknown, uid: string): string | undefined {
+  const response = (body as { response?: { uid?: unknown; allowed?: unknown } } | undefined)?.response;
+  if (!response || response.uid !== uid) return 'uid not echoed';
+  return response.allowed === true ? undefined : 'not allowed';
+}
+
+const BUILDKIT = 'buildkit.dockerfile.v0';
+const PACKAGES = ['curl', 'git', 'openssl', 'tzdata', 'ca-certificates', 'nodejs', 'python3', 'libpq', 'jq', 'unzip', 'glibc-langpack-en', 'shadow-utils'];
+
+/** A single-platform application image of `layers` layers, schema 2 or OCI, with a realistic history. */
+function applicationImage(index: number, layers: number, format: 'docker' | 'oci') {
+  const random = new SeededRandom(`bench/typical/${index}`);
+  const created = `2024-0${1 + (index % 9)}-1${index % 10}T0${index % 10}:12:34.${String(100000000 + index * 7919).slice(1)}Z`;
+  const steps: BuildStep[] = [
+    { createdBy: `/bin/sh -c #(nop) ADD file:${seededHex(`bench/rootfs/${index}`, 64)} in / `, created: '2024-01-10T02:03:04.000000000Z', size: random.int(2_500_000, 80_000_000) },
+    { createdBy: '/bin/sh -c #(nop)  CMD ["/bin/bash"]', created: '2024-01-10T02:03:04.000000000Z', emptyLayer: true },
+    { createdBy: 'ENV LANG=C.UTF-8 APP_HOME=/opt/app-root', comment: BUILDKIT, emptyLayer: true },
+  ];
+  for (let i = 1; i < layers; i++) {
+    const pkg = random.pick(PACKAGES);
+    const createdBy =
+      i % 3 === 0
+        ? `COPY --chown=1001:0 build/stage-${i}/ /opt/app-root/src/stage-${i}/ # buildkit`
+        : `RUN /bin/sh -c dnf install -y --setopt=tsflags=nodocs ${pkg} && dnf clean all && rm -rf /var/cache/dnf # buildkit`;
+    steps.push({ createdBy, comment: BUILDKIT, size: random.int(200, 60_000_000) });
+    if (i % 4 === 0) steps.push({ createdBy: `WORKDIR /opt/app-root/src/stage-${i}`, comment: BUILDKIT, emptyLayer: true });
+  }
+  steps.push({ createdBy: 'USER 1001', comment: BUILDKIT, emptyLayer: true }, { createdBy: 'CMD ["/opt/app-root/bin/run"]', comment: BUILDKIT, emptyLayer: true });
+  const revision = seededHex(`bench/revision/${index}`, 40);
+  return buildSingleArchImage({
+    format,
+    seed: `bench/typical/${format}/${index}`,
+    repository: `quay.io/example/service-${index}`,
+    architecture: index % 5 === 4 ? 'arm64' : 'amd64',
+    os: 'linux',
+    created,
+    config: {
+      User: '1001',
+      ExposedPorts: { '8080/tcp': {} },
+      Env: ['PATH=/opt/app-root/bin:/usr/local/bin:/usr/bin:/bin', 'LANG=C.UTF-8', 'APP_HOME=/opt/app-root'],
+      Cmd: ['/opt/app-root/bin/run'],
+      WorkingDir: '/opt/app-root/src',
+      Labels: {
+        'org.opencontainers.image.title': `service-${index}`,
+        'org.opencontainers.image.version': `2.${index}.0`,
+        'org.opencontainers.image.revision': revision,
+        'io.openshift.tags': 'builder,web',
+      },
+    },
+    steps,
+    ...(format === 'oci' ? { manifestAnnotations: { 'org.opencontainers.image.revision': revision } } : {}),
+  });
+}
+
+function withLabel(image: Image, key: string, value: string): Image {
+  const copy = structuredClone(image);
+  copy.metadata = { ...copy.metadata, labels: { ...copy.metadata?.labels, [key]: value } };
+  return copy;
+}
+
+function withSignature(image: Image, seed: string): Image {
+  const copy = structuredClone(image);
+  const name = String(image.metadata?.name);
+  copy.signatures = [...(copy.signatures ?? []), trustedSignature({ imageName: name, seed, identity: `${String(image.dockerImageReference).split('@')[0]}:latest` })];
+  return copy;
+}
+
+const allow = (patched = false): Expectation => ({ allowed: true, patched });
+const deny = (rule: string): Expectation => ({ allowed: false, patched: false, rule });
+
+/**
+ * 10 requests per image, one of them a violation: CREATE and UPDATE, /mutate and /validate, images of
+ * 5 to 15 layers alternating schema 2 and OCI. Some CREATEs leave the metadata version to be defaulted.
+ */
+function typical(): Workload {
+  const requests: BenchRequest[] = [];
+  const IMAGES = 24;
+  for (let i = 0; i < IMAGES; i++) {
+    const layers = 5 + ((i * 7) % 11); // 5..15
+    const format = i % 2 === 0 ? 'docker' : 'oci';
+    const { image } = applicationImage(i, layers, format);
+    const unversioned = structuredClone(image);
+    delete unversioned.dockerImageMetadataVersion;
+    const labelled = withLabel(image, 'app.kubernetes.io/part-of', `shop-${i}`);
+    const signed = withSignature(image, `bench/typical/signature/${i}`);
+    const tag = `${format}-${layers}l-${i}`;
+    const create = (object: Image) => admissionReview({ operation: 'CREATE', object });
+    const update = (object: Image, oldObject: Image = image) => admissionReview({ operation: 'UPDATE', object, oldObject });
+    requests.push(
+      toRequest(`create/${tag}`, 'mutate', create(image), allow()),
+      toRequest(`create/${tag}`, 'validate', create(image), allow()),
+      toRequest(`create-default/${tag}`, 'mutate', create(unversioned), allow(true)),
+      toRequest(`create-default/${tag}`, 'validate', create(unversioned), allow()),
+      toRequest(`update-label/${tag}`, 'mutate', update(labelled), allow()),
+      toRequest(`update-label/${tag}`, 'validate', update(labelled), allow()),
+      toRequest(`update-sign/${tag}`, 'mutate', update(signed), allow()),
+      toRequest(`update-sign/${tag}`, 'validate', update(signed), allow()),
+      toRequest(`update-relabel/${tag}`, i % 2 === 0 ? 'mutate' : 'validate', update(withLabel(labelled, 'tier', 'web'), labelled), allow()),
+    );
+    // The violation: one of four kinds, on either endpoint.
+    const endpoint = i % 2 === 0 ? 'validate' : 'mutate';
+    switch (i % 4) {
+      case 0: {
+        const bad = structuredClone(image);
+        bad.dockerImageLayers![1]!.size = -1;
+        requests.push(toRequest(`bad-layer-size/${tag}`, endpoint, create(bad), deny('layer-size')));
+        break;
+      }
+      case 1: {
+        const bad = structuredClone(image);
+        bad.dockerImageReference = String(image.dockerImageReference).replace('quay.io/example', 'Quay.io/Example');
+        requests.push(toRequest(`bad-reference/${tag}`, endpoint, create(bad), deny('reference-format')));
+        break;
+      }
+      case 2: {
+        const bad = structuredClone(labelled);
+        bad.dockerImageReference = String(image.dockerImageReference).replace(`service-${i}`, `service-${i}-moved`);
+        requests.push(toRequest(`update-reference/${tag}`, endpoint, update(bad), deny('immutable-field')));
+        break;
+      }
+      default: {
+        const bad = structuredClone(image);
+        bad.dockerImageLayers![0]!.size = (bad.dockerImageLayers![0]!.size ?? 0) + 1;
+        requests.push(toRequest(`update-layers/${tag}`, endpoint, update(bad), deny('immutable-field')));
+      }
+    }
+  }
+  return finish({
+    name: 'typical',
+    description: `${IMAGES} schema 2 and OCI Images of 5-15 layers; CREATE and UPDATE to /mutate and /validate; 1 in 10 a violation`,
+    requests: interleave(requests),
+    saturationConnections: 8,
+    moderateRate: 500,
+    moderateConnections: 16,
+    warmupReviews: 8000,
+  });
+}
+
+/** The 60-layer signed image: CREATE, label and signature UPDATEs, 1 in 10 a changed signature. */
+function large(): Workload {
+  const image = largeSignedImage();
+  const labelled = withLabel(image, 'example.com/scanned', 'true');
+  const signed = withSignature(image, 'bench/large/extra-signature');
+  const resigned = structuredClone(image);
+  resigned.signatures![0]!.content = Buffer.from('a different signature').toString('base64');
+  const unversioned = structuredClone(image);
+  delete unversioned.dockerImageMetadataVersion;
+  const create = (object: Image) => admissionReview({ operation: 'CREATE', object });
+  const update = (object: Image) => admissionReview({ operation: 'UPDATE', object, oldObject: image });
+  const requests = [
+    toRequest('create', 'mutate', create(image), allow()),
+    toRequest('create', 'validate', create(image), allow()),
+    toRequest('create-default', 'mutate', create(unversioned), allow(true)),
+    toRequest('update-label', 'mutate', update(labelled), allow()),
+    toRequest('update-label', 'validate', update(labelled), allow()),
+    toRequest('update-sign', 'mutate', update(signed), allow()),
+    toRequest('update-sign', 'validate', update(signed), allow()),
+    toRequest('create-default', 'validate', create(unversioned), allow()),
+    toRequest('update-label-2', 'validate', update(withLabel(labelled, 'tier', 'ml')), allow()),
+    toRequest('update-resign', 'mutate', update(resigned), deny('signature-immutable')),
+  ];
+  return finish({
+    name: 'large',
+    description: '60-layer signed schema 2 Image (3 signatures); CREATE and UPDATE to /mutate and /validate; 1 in 10 a violation',
+    requests,
+    saturationConnections: 8,
+    moderateRate: 200,
+    moderateConnections: 16,
+    warmupReviews: 4000,
+  });
+}
+
+/** The ~6 MiB UPDATE review (object and oldObject ~3 MiB each) to both endpoints. */
+function huge(): Workload {
+  const review = hugeAdmissionReview();
+  const requests = [
+    toRequest('update-label', 'mutate', structuredClone(review), allow()),
+    toRequest('update-label', 'validate', structuredClone(review), allow()),
+  ];
+  return finish({
+    name: 'huge',
+    description: 'UPDATE AdmissionReview of ~6 MiB (object and oldObject ~3 MiB each) to /mutate and /validate',
+    requests,
+    saturationConnections: 2,
+    moderateRate: 8,
+    moderateConnections: 1,
+    warmupReviews: 40,
+  });
+}
+
+function finish(workload: Omit<Workload, 'bodyBytes'>): Workload {
+  const sizes = workload.requests.map((r) => r.prefix.length + UID_SLOT.length + r.suffix.length);
+  return {
+    ...workload,
+    bodyBytes: { min: Math.min(...sizes), max: Math.max(...sizes), mean: Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length) },
+  };
+}
+
+/** A fixed, well-mixed order: requests of one image are spread out rather than sent back to back. */
+function interleave<T>(items: T[]): T[] {
+  const random = new SeededRandom('bench/order');
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+export const WORKLOADS = { typical, large, huge } as const;
+export type WorkloadName = keyof typeof WORKLOADS;

@@ -1,0 +1,77 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * The JSON body parser of the review routes, replacing fastify's. It answers every bad body with a
+ * 400 and a reason that says what is wrong, and never lets a body crash or stall the process:
+ *
+ * - bytes that are not UTF-8 are refused (RFC 8259 §8.1), not silently turned into U+FFFD;
+ * - nesting is measured on the parsed value and refused beyond MAX_JSON_DEPTH, so the recursive code
+ *   after it (schema validation, deep comparison) cannot overflow the stack. V8's JSON.parse is not
+ *   recursive (a million levels parse), and walking the parsed value visits nodes, not characters:
+ *   a review's long manifest and config strings cost nothing here;
+ * - `__proto__` and `constructor` keys are kept as plain data. JSON.parse defines them as own
+ *   properties, which pollutes nothing; rejecting them (fastify's secure-json-parse does, calling the
+ *   body "not valid JSON") would deny Images the API server accepts, since container config labels
+ *   are free-form keys, and with failurePolicy Fail that blocks a valid write. Nothing downstream
+ *   copies input keys with assignment, and the hostile-input suite checks Object.prototype afterwards.
+ */
+
+/**
+ * Deepest nesting accepted, counting every object and array from the review's root. A real review
+ * nests about 12 levels (review → request → object → dockerImageMetadata → Config → Healthcheck → Test,
+ * or managedFields' fieldsV1); 100 leaves ample room and keeps recursion shallow.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** A body that cannot be a review, with the 400 reason and its class for metrics. */
+export class BodyError extends Error {
+  readonly statusCode = 400;
+  constructor(
+    message: string,
+    readonly reasonClass: 'not-json' | 'invalid-utf8' | 'too-deep' | 'empty-body',
+  ) {
+    super(message);
+    this.name = 'BodyError';
+  }
+}
+
+
+/** Decodes and parses a request body as JSON, or throws a BodyError saying why it cannot. */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new BodyError('body is empty: expected an AdmissionReview as JSON', 'empty-body');
+  // isUtf8 is a native scan; a fatal TextDecoder measured 20 times slower on a 20 KiB review.
+  if (!isUtf8(body)) throw new BodyError('body is not valid UTF-8', 'invalid-utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    // V8's messages give the position and are safe to echo (they quote at most a few characters).
+    const detail = error instanceof Error ? error.message : 'cannot be parsed';
+    throw new BodyError(`body is not valid JSON: ${detail}`, 'not-json');
+  }
+  if (nestingDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new BodyError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
+  }
+  return value;
+}
+
+/**
+ * The deepest nesting of objects and arrays in a parsed JSON value (a scalar is 0), walking without
+ * recursion and stopping as soon as it passes `limit`.
+ */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > limit) return deepest;
+    }
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}

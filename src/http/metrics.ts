@@ -1,0 +1,152 @@
+/**
+ * Prometheus metrics of one app instance, in their own registry (never prom-client's global one), so
+ * that several apps in one process (tests) do not share or clash. Label values come from closed sets
+ * (endpoints, operations, decisions, rule identifiers, reason classes), never from the request, so a
+ * hostile client cannot grow the series count.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Decision, Endpoint } from '../admission/handle.js';
+import { certificateExpiry } from '../certs/files.js';
+
+/** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
+export const BAD_REQUEST_REASONS = [
+  'not-json',
+  'invalid-utf8',
+  'too-deep',
+  'empty-body',
+  'too-large',
+  'unsupported-media-type',
+  'not-a-review',
+  'client-certificate',
+  'other',
+] as const;
+export type BadRequestReason = (typeof BAD_REQUEST_REASONS)[number];
+
+/**
+ * Latency buckets from 100 µs: a typical review takes well under a millisecond, so the default
+ * buckets (5 ms and up) would put nearly every review in the first one. Up to 10 s, the API server's
+ * default webhook timeout, so slow reviews are seen before they become timeouts.
+ */
+export const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The resources this webhook reviews; anything else (a misrouted request) is counted as `other`. */
+const KNOWN_RESOURCES: ReadonlySet<string> = new Set(['images', 'imagestreammappings']);
+
+/** What a review reports to the metrics. */
+export interface ReviewObservation {
+  endpoint: Endpoint;
+  operation: string;
+  resource: string;
+  decision: Decision;
+  seconds: number;
+}
+
+/** The webhook's metrics and the registry that exposes them. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Counts a review as in flight; call the returned function once it is answered. */
+  startReview(): () => void;
+  observeReview(observation: ReviewObservation): void;
+  badRequest(reason: BadRequestReason): void;
+  internalError(endpoint: Endpoint | 'other'): void;
+  /** Records the serving certificate's notAfter; call at start and on every reload. */
+  setServingCertificate(pem: string): void;
+}
+
+/** Options of `createMetrics`. */
+export interface MetricsOptions {
+  /** Process, heap, GC and event-loop lag metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates the metrics in a fresh registry. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) {
+    // 10 ms sampling keeps the event-loop lag histogram meaningful at low cost.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  }
+  const reviews = new Counter({
+    name: 'image_admission_reviews_total',
+    help: 'Admission reviews answered, by webhook (mutate or validate), operation, resource and decision.',
+    labelNames: ['webhook', 'operation', 'resource', 'decision'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'image_admission_review_duration_seconds',
+    help: 'Time from a parsed body to a built answer, by webhook.',
+    labelNames: ['webhook'] as const,
+    buckets: REVIEW_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'image_admission_reviews_in_flight',
+    help: 'Reviews being answered now.',
+    registers: [registry],
+  });
+  const violations = new Counter({
+    name: 'image_admission_violations_total',
+    help: 'Rule violations found, by webhook, rule and kind (violation, pre-existing or advisory).',
+    labelNames: ['webhook', 'rule', 'kind'] as const,
+    registers: [registry],
+  });
+  const badRequests = new Counter({
+    name: 'image_admission_bad_requests_total',
+    help: 'Requests answered with a 4xx instead of a review (each is a failed webhook call), by reason class.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const internalErrors = new Counter({
+    name: 'image_admission_internal_errors_total',
+    help: 'Requests answered with HTTP 500 because of a bug, by webhook.',
+    labelNames: ['webhook'] as const,
+    registers: [registry],
+  });
+  const expiry = new Gauge({
+    name: 'image_admission_tls_certificate_expiry_timestamp_seconds',
+    help: 'notAfter of the serving certificate in use, as a Unix time in seconds.',
+    registers: [registry],
+  });
+  // Series that exist from the start read 0 rather than absent, so rate() and ratios work at once.
+  for (const reason of BAD_REQUEST_REASONS) badRequests.inc({ reason }, 0);
+  for (const webhook of ['mutate', 'validate'] as const) internalErrors.inc({ webhook }, 0);
+
+  return {
+    registry,
+    startReview() {
+      inFlight.inc();
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        inFlight.dec();
+      };
+    },
+    observeReview({ endpoint, operation, resource, decision, seconds }) {
+      const knownResource = KNOWN_RESOURCES.has(resource) ? resource : 'other';
+      reviews.inc({ webhook: endpoint, operation, resource: knownResource, decision: decision.decision });
+      duration.observe({ webhook: endpoint }, seconds);
+      // Aggregated first: a review with 100,000 violations of one rule is one increment, not 100,000.
+      const counts = new Map<string, number>();
+      const add = (kind: string, errors: Decision['violations']) => {
+        for (const error of errors) counts.set(`${error.rule}\0${kind}`, (counts.get(`${error.rule}\0${kind}`) ?? 0) + 1);
+      };
+      add('violation', decision.violations);
+      add('pre-existing', decision.inherited);
+      add('advisory', decision.advisories);
+      for (const [key, count] of counts) {
+        const [rule, kind] = key.split('\0') as [string, string];
+        violations.inc({ webhook: endpoint, rule, kind }, count);
+      }
+    },
+    badRequest(reason) {
+      badRequests.inc({ reason });
+    },
+    internalError(endpoint) {
+      internalErrors.inc({ webhook: endpoint });
+    },
+    setServingCertificate(pem) {
+      expiry.set(certificateExpiry(pem).getTime() / 1000);
+    },
+  };
+}

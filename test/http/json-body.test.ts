@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_JSON_DEPTH, nestingDepth, parseJsonBody } from '../../src/http/json-body.js';
+
+const parse = (text: string | Buffer) => parseJsonBody(Buffer.isBuffer(text) ? text : Buffer.from(text));
+
+describe('parseJsonBody', () => {
+  it.each([
+    ['{}', 1],
+    ['[[{"a":[1]}]]', 4],
+    ['{"a":"[[[[{{{{"}', 1],
+    ['1', 0],
+  ])('measures the nesting of %s as %i', (text, depth) => {
+    expect(nestingDepth(JSON.parse(text), 100)).toBe(depth);
+  });
+
+  it('keeps __proto__ and constructor keys as plain data and pollutes nothing', () => {
+    const body = parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}') as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'empty-body', /body is empty/],
+    ['{"a":', 'not-json', /body is not valid JSON/],
+    [Buffer.from([0x22, 0xff, 0x22]), 'invalid-utf8', /not valid UTF-8/],
+    [`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, 'too-deep', /deeper than 100 levels/],
+    ['['.repeat(2_000_000), 'not-json', /not valid JSON: Unexpected end of JSON input/],
+  ] as const)('refuses %#: %s', (text, reasonClass, message) => {
+    expect(() => parse(text)).toThrow(message);
+    expect(() => parse(text)).toThrow(expect.objectContaining({ reasonClass, statusCode: 400 }));
+  });
+
+  it('accepts nesting at the limit', () => {
+    expect(parse(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBeInstanceOf(Array);
+  });
+});
