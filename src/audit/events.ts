@@ -4,7 +4,7 @@
  */
 
 /** The webhook names of the manifests: the mutating one and the validating one. */
-export const DEFAULT_WEBHOOK_NAMES = ['images.admission.image-admission.io', 'validate.images.image-admission.io'] as const;
+export const DEFAULT_WEBHOOK_NAMES = ['mutate.images.image-admission.io', 'validate.images.image-admission.io'] as const;
 
 /** The group and resources whose writes carry Images or their signatures. */
 export const AUDITED_GROUP = 'image.openshift.io';

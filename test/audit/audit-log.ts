@@ -7,7 +7,7 @@
 import type { Image } from '../../src/image/types.js';
 import { buildSingleArchImage, REGISTRY_USER, seededUuid, trustedSignature } from '../fixtures/index.js';
 
-export const MUTATING = 'images.admission.image-admission.io';
+export const MUTATING = 'mutate.images.image-admission.io';
 export const VALIDATING = 'validate.images.image-admission.io';
 
 /** The kinds of Image events the generator writes, each with the outcome the review should find. */
