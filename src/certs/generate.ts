@@ -123,24 +123,9 @@ export function issueServingCertificate(ca: PemKeyPair, opts: (ServiceNames | Se
   if (identity.dnsNames.length === 0 && identity.ipAddresses.length === 0) {
     throw new Error('a serving certificate needs at least one DNS name or IP address');
   }
-  const caCert = forge.pki.certificateFromPem(ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const { publicKey, keyPem } = newRsaKey();
-
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  cert.serialNumber = randomSerialHex();
-  setValidity(cert, opts.now, opts.validityDays ?? DEFAULT_VALIDITY_DAYS);
-  if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
-  cert.setSubject([{ shortName: 'CN', value: identity.commonName }]);
-  // Copying the parsed attributes keeps their string types, so the issuer re-encodes to the CA subject's bytes.
-  cert.setIssuer(caCert.subject.attributes);
-
-  const extensions: object[] = [
-    { name: 'basicConstraints', critical: true, cA: false },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+  return issueLeaf(ca, identity.commonName, opts, [
     { name: 'extKeyUsage', serverAuth: true },
-    // Go and Node match names against SANs only; the CN above is for people reading the certificate.
+    // Go and Node match names against SANs only; the CN is for people reading the certificate.
     {
       name: 'subjectAltName',
       altNames: [
@@ -148,6 +133,31 @@ export function issueServingCertificate(ca: PemKeyPair, opts: (ServiceNames | Se
         ...identity.ipAddresses.map((ip) => ({ type: SAN_IP, ip: checkedIp(ip) })),
       ],
     },
+  ]);
+}
+
+/**
+ * Signs a new RSA-2048 end-entity certificate with `ca`: SHA-256, a fresh random serial, never valid
+ * beyond the CA, the issuer copied from the CA's subject, and `usage` (extKeyUsage, SANs) on top.
+ */
+function issueLeaf(ca: PemKeyPair, commonName: string, validity: Validity, usage: object[]): PemKeyPair {
+  const caCert = forge.pki.certificateFromPem(ca.cert);
+  const caKey = forge.pki.privateKeyFromPem(ca.key);
+  const { publicKey, keyPem } = newRsaKey();
+
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = randomSerialHex();
+  setValidity(cert, validity.now, validity.validityDays ?? DEFAULT_VALIDITY_DAYS);
+  if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
+  cert.setSubject([{ shortName: 'CN', value: commonName }]);
+  // Copying the parsed attributes keeps their string types, so the issuer re-encodes to the CA subject's bytes.
+  cert.setIssuer(caCert.subject.attributes);
+
+  const extensions: object[] = [
+    { name: 'basicConstraints', critical: true, cA: false },
+    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+    ...usage,
     { name: 'subjectKeyIdentifier' },
   ];
   // forge's `keyIdentifier: true` hashes the certificate being built, not its issuer: copy the CA's own
@@ -166,30 +176,8 @@ export function issueServingCertificate(ca: PemKeyPair, opts: (ServiceNames | Se
  * server presents through its admission configuration (kubeConfigFile), or a test client's.
  */
 export function issueClientCertificate(ca: PemKeyPair, opts: { commonName: string } & Validity): PemKeyPair {
-  const caCert = forge.pki.certificateFromPem(ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(ca.key);
-  const { publicKey, keyPem } = newRsaKey();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKey;
-  cert.serialNumber = randomSerialHex();
-  setValidity(cert, opts.now, opts.validityDays ?? DEFAULT_VALIDITY_DAYS);
-  if (cert.validity.notAfter > caCert.validity.notAfter) cert.validity.notAfter = caCert.validity.notAfter;
-  cert.setSubject([{ shortName: 'CN', value: opts.commonName }]);
-  cert.setIssuer(caCert.subject.attributes);
-  const extensions: object[] = [
-    { name: 'basicConstraints', critical: true, cA: false },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
-    // OpenSSL checks a client's certificate for the clientAuth purpose; a serving certificate fails it.
-    { name: 'extKeyUsage', clientAuth: true },
-    { name: 'subjectKeyIdentifier' },
-  ];
-  const caSki = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
-  if (caSki?.subjectKeyIdentifier) {
-    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(caSki.subjectKeyIdentifier) });
-  }
-  cert.setExtensions(extensions);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+  // OpenSSL checks a client's certificate for the clientAuth purpose; a serving certificate fails it.
+  return issueLeaf(ca, opts.commonName, opts, [{ name: 'extKeyUsage', clientAuth: true }]);
 }
 
 /** Makes a fresh CA and a serving certificate for `<service>.<namespace>.svc`, all as PEM. */

@@ -3,4 +3,6 @@ export interface CommandIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Standard input, for `-` arguments; process.stdin when absent. */
+  stdin?: NodeJS.ReadableStream;
 }

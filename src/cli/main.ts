@@ -10,6 +10,8 @@ type Command = { run(argv: string[], io: CommandIo): Promise<number> };
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the webhook HTTPS server', load: () => import('./serve.js') },
   certs: { summary: 'create or renew development TLS certificates', load: () => import('./certs.js') },
+  audit: { summary: 'review audit logs, or scan existing Images', load: () => import('./audit.js') },
+  check: { summary: 'check Image manifests before they are applied', load: () => import('./check.js') },
   manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },
 };
 
@@ -19,7 +21,7 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, stdin: process.stdin };
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(usage());

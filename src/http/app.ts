@@ -201,6 +201,7 @@ function logDecision(
       operation: admission.operation,
       resource: group ? `${resource}.${group}` : resource,
       name: admission.name ?? (admission.object as { metadata?: { name?: string } } | undefined)?.metadata?.name,
+      imageName: imageName(admission),
       namespace: admission.namespace,
       user: admission.userInfo.username,
       groups: admission.userInfo.groups,
@@ -215,4 +216,11 @@ function logDecision(
     },
     'decision',
   );
+}
+
+/** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
+function imageName(admission: AdmissionRequest): string | undefined {
+  const object = admission.object as { metadata?: { name?: unknown }; image?: { metadata?: { name?: unknown } } } | null;
+  const name = admission.resource.resource === 'imagestreammappings' ? object?.image?.metadata?.name : object?.metadata?.name;
+  return typeof name === 'string' ? name : undefined;
 }

@@ -3,34 +3,18 @@
  * certificate verified against the CA and the Service DNS name with no fallback to the subject CN
  * (Go's crypto/x509 never falls back). Nothing here turns verification off.
  */
-import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { certificatePaths, writeCertificates } from '../../src/certs/files.js';
-import { generateCertificates } from '../../src/certs/generate.js';
-import { startServer, type RunningServer, SERVICE_NAME, SERVICE_NAMESPACE } from '../../src/server.js';
 import { admissionReview, anImage, largeSignedImage, type AdmissionReview } from '../fixtures/index.js';
+import { checkServerIdentity, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
 
 /** The parts of a reply these tests read. */
 type Reply = { response: { allowed: boolean; patch?: string; status: { details: { causes: { field: string }[] } } } };
 
-const SERVICE_DNS = `${SERVICE_NAME}.${SERVICE_NAMESPACE}.svc`;
-
-let dir: string;
-let server: RunningServer;
+let server: TestServer;
 let ca: string;
 let agent: Agent;
-
-/** Verifies the server's name as Go does: SAN DNS names only, never the subject CN. */
-function checkServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
-  const x509 = new X509Certificate(cert.raw);
-  return x509.checkHost(host, { subject: 'never' }) === undefined ? new Error(`certificate is not valid for ${host}`) : undefined;
-}
 
 function call(path: string, body: unknown, options: { servername?: string } = {}): Promise<{ status: number; json: Reply; socketReused: boolean }> {
   const payload = JSON.stringify(body);
@@ -73,27 +57,14 @@ async function admit(review: AdmissionReview) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'iaw-e2e-'));
-  const pems = generateCertificates({ service: SERVICE_NAME, namespace: SERVICE_NAMESPACE });
-  await writeCertificates(dir, pems);
-  ca = pems.caCert;
-  const paths = certificatePaths(dir);
-  server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    tlsCertFile: paths.cert,
-    tlsKeyFile: paths.key,
-    tlsDefaultPaths: false,
-    policy: { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set() },
-    logLevel: 'silent',
-  });
+  server = await startTestServer();
+  ca = server.pems.caCert;
   agent = new Agent({ keepAlive: true, maxSockets: 1 });
 });
 
 afterAll(async () => {
   agent?.destroy();
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 describe('over TLS, as the API server calls it', () => {

