@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
-import { ruleById } from './image/index.js';
+import { parseRuleList } from './image/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -122,10 +122,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (!MODES.includes(mode as Mode)) errors.push(`--mode (MODE) must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  const disabledRules = commaSet(read('disable-rules'));
-  const unknownRules = [...disabledRules].filter((id) => ruleById(id) === undefined);
-  if (unknownRules.length > 0) {
-    errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${unknownRules.map((id) => JSON.stringify(id)).join(', ')}`);
+  const ruleList = parseRuleList(read('disable-rules'));
+  const disabledRules = ruleList.ok ? ruleList.rules : new Set<string>();
+  if (!ruleList.ok) {
+    errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${ruleList.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
   }
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');

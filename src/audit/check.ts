@@ -4,7 +4,7 @@
  */
 import { denied, toWarning } from '../admission/respond.js';
 import type { Status } from '../admission/types.js';
-import { formatError, judgeCreate, judgeUpdate } from '../image/index.js';
+import { formatError, judgeCreate, type JudgeOptions, judgeUpdate } from '../image/index.js';
 import { parseObjects } from './scan.js';
 
 /** The verdict on one Image of one file. */
@@ -33,9 +33,9 @@ export function imagesOf(text: string): Record<string, unknown>[] {
  * Checks `image` with the CREATE rules, or with the UPDATE rules against `old` (as the mutating
  * webhook sees a write: strictly, with ratcheting).
  */
-export function checkImage(file: string, image: Record<string, unknown>, old?: unknown): CheckResult {
+export function checkImage(file: string, image: Record<string, unknown>, old?: unknown, rules: JudgeOptions = {}): CheckResult {
   const name = nameOf(image);
-  const verdict = old === undefined ? judgeCreate(image) : judgeUpdate(image, old, 'mutate');
+  const verdict = old === undefined ? judgeCreate(image, rules) : judgeUpdate(image, old, 'mutate', rules);
   const warnings = [...verdict.inherited.map((e) => `pre-existing: ${formatError(e)}`), ...verdict.advisories.map(formatError)].map(toWarning);
   if (verdict.violations.length === 0) return { file, name, valid: true, warnings };
   const response = denied(verdict.violations, { group: 'image.openshift.io', kind: 'Image', name });

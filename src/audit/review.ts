@@ -3,7 +3,7 @@
  * on Image-carrying resources, re-checks the objects the log holds with the webhook's own rules, and
  * keeps only counts and a bounded list of findings, so memory stays flat however large the logs are.
  */
-import { errorBody, type FieldError, formatPath, judgeCreate, withPathPrefix } from '../image/index.js';
+import { errorBody, type FieldError, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
 import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
 import { type AuditEvent, classify, gotThrough, hourOf, isAudited, OUTCOMES, type Outcome } from './events.js';
 import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
@@ -67,7 +67,7 @@ export interface AuditReport {
 }
 
 /** What to review and how. */
-export interface ReviewOptions {
+export interface ReviewOptions extends JudgeOptions {
   inputs: LineInput[];
   webhookNames: readonly string[];
   /** The decision log, loaded beforehand, by decision id. */
@@ -145,7 +145,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       else report.join!.unmatched++;
     }
     // A denied write changed nothing, and the webhook named its rules: re-check only what took effect.
-    const rechecked = outcome === 'denied' && gotThrough(event) === false ? undefined : recheck(event);
+    const rechecked = outcome === 'denied' && gotThrough(event) === false ? undefined : recheck(event, options);
     if (rechecked) {
       report.recheck.checked++;
       if (rechecked.createRulesOnly) report.recheck.createRulesOnly++;
@@ -277,13 +277,13 @@ function lastNonSpace(line: Buffer): number {
  * mapping carries, and the Images an import wrote (in the response; imports bypass webhooks on images).
  * Patches and signatures are not re-checked: a patch is not the object, and a lone signature is not an Image.
  */
-export function recheck(event: AuditEvent): { violations: Violation[]; createRulesOnly: boolean } | undefined {
+export function recheck(event: AuditEvent, rules: JudgeOptions = {}): { violations: Violation[]; createRulesOnly: boolean } | undefined {
   const resource = event.objectRef?.resource;
   const verb = event.verb;
   const object = event.requestObject as Record<string, unknown> | undefined;
   const summarize = (errors: FieldError[]): Violation[] => errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) }));
   if (resource === 'images' && (verb === 'create' || verb === 'update') && isObject(object)) {
-    let violations = judgeCreate(object).violations;
+    let violations = judgeCreate(object, rules).violations;
     if (verb === 'update') {
       // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
       const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith('/pre-existing-violations')).flatMap(([, v]) => v.split(',')));
@@ -292,12 +292,12 @@ export function recheck(event: AuditEvent): { violations: Violation[]; createRul
     return { violations: summarize(violations), createRulesOnly: verb === 'update' };
   }
   if (resource === 'imagestreammappings' && verb === 'create' && isObject(object) && isObject(object.image)) {
-    return { violations: summarize(judgeCreate(object.image).violations.map((e) => withPathPrefix(e, ['image']))), createRulesOnly: false };
+    return { violations: summarize(judgeCreate(object.image, rules).violations.map((e) => withPathPrefix(e, ['image']))), createRulesOnly: false };
   }
   const response = event.responseObject as { status?: { images?: { image?: unknown }[] } } | undefined;
   if (resource === 'imagestreamimports' && verb === 'create' && isObject(response) && Array.isArray(response.status?.images)) {
     const errors = response.status.images.flatMap((entry, i) =>
-      isObject(entry) && isObject(entry.image) ? judgeCreate(entry.image).violations.map((e) => withPathPrefix(e, ['status', 'images', i, 'image'])) : [],
+      isObject(entry) && isObject(entry.image) ? judgeCreate(entry.image, rules).violations.map((e) => withPathPrefix(e, ['status', 'images', i, 'image'])) : [],
     );
     return { violations: summarize(errors), createRulesOnly: false };
   }

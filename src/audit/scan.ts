@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
-import { errorBody, formatPath, judgeCreate } from '../image/index.js';
+import { errorBody, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
 import type { Violation } from './review.js';
 
 const require = createRequire(import.meta.url);
@@ -34,7 +34,7 @@ export interface ScanReport {
 }
 
 /** Checks every Image of `objects` with the create rules. */
-export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unknown>, source: string): Promise<ScanReport> {
+export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unknown>, source: string, rules: JudgeOptions = {}): Promise<ScanReport> {
   const report: ScanReport = { kind: 'ImageScan', source, images: 0, withViolations: 0, skipped: 0, byRule: {}, findings: [], findingsTotal: 0 };
   const byRule = new Map<string, number>();
   for await (const object of objects) {
@@ -43,7 +43,7 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
       continue;
     }
     report.images++;
-    const { violations } = judgeCreate(object);
+    const { violations } = judgeCreate(object, rules);
     if (violations.length === 0) continue;
     report.withViolations++;
     report.findingsTotal++;

@@ -12,6 +12,7 @@ import { renderAuditText, renderScanText } from '../audit/render-text.js';
 import { reviewAuditLogs } from '../audit/review.js';
 import { imagesFromCluster, objectsFromFile, scanImages } from '../audit/scan.js';
 import type { CommandIo } from './io.js';
+import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
 
 const USAGE = `usage: image-admission audit <review|scan> [flags]
 
@@ -28,6 +29,9 @@ const USAGE = `usage: image-admission audit <review|scan> [flags]
       --context NAME          kubeconfig context
       --page-size N           Images per list request (default 500)
       --json, --html FILE     as for review
+
+  both:
+      ${DISABLE_RULES_USAGE}
 
 Exit status: 0 nothing found; 1 writes got through with violations or while the webhook failed open
 (review), or Images with violations (scan); 2 usage errors.
@@ -65,6 +69,7 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parse(argv, {
     'webhook-name': { type: 'string', multiple: true },
     decisions: { type: 'string' },
+    'disable-rules': { type: 'string' },
     json: { type: 'boolean' },
     html: { type: 'string' },
   });
@@ -74,6 +79,8 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length === 0) return usageError(io, 'audit review needs at least one FILE (or - for stdin)');
+  const rules = readDisableRules(parsed.values['disable-rules']);
+  if (typeof rules === 'string') return usageError(io, rules);
   const names = (parsed.values['webhook-name'] as string[] | undefined) ?? [...DEFAULT_WEBHOOK_NAMES];
   const bad = names.filter((n) => n.trim() === '' || n.includes('/'));
   if (bad.length > 0) return usageError(io, `--webhook-name must be a webhook name without "/", got ${JSON.stringify(bad[0])}`);
@@ -88,6 +95,7 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
     const report = await reviewAuditLogs({
       inputs: parsed.positionals.map((path) => ({ path, ...(io.stdin ? { stdin: io.stdin } : {}) })),
       webhookNames: names,
+      ...rules,
       ...(decisions ? { decisions } : {}),
       ...(bar ? { onProgress: () => bar.update } : {}),
     });
@@ -110,6 +118,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'page-size': { type: 'string' },
+    'disable-rules': { type: 'string' },
     json: { type: 'boolean' },
     html: { type: 'string' },
   });
@@ -120,18 +129,21 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   }
   const pageSize = Number(parsed.values['page-size'] ?? '500');
   if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(io, `--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
+  const rules = readDisableRules(parsed.values['disable-rules']);
+  if (typeof rules === 'string') return usageError(io, rules);
   try {
     let report;
     if (parsed.positionals.length > 0) {
       const objects: unknown[] = [];
       for (const path of parsed.positionals) objects.push(...(await objectsFromFile(path, io.stdin)));
-      report = await scanImages(objects, parsed.positionals.join(', '));
+      report = await scanImages(objects, parsed.positionals.join(', '), rules);
     } else {
       const kubeconfig = parsed.values.kubeconfig as string | undefined;
       const context = parsed.values.context as string | undefined;
       report = await scanImages(
         imagesFromCluster({ pageSize, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
         `the cluster${context ? ` (context ${context})` : ''}`,
+        rules,
       );
     }
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderScanHtml(report));

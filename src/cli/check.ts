@@ -6,20 +6,23 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkImage, type CheckResult, imagesOf } from '../audit/check.js';
 import type { CommandIo } from './io.js';
+import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
 
-const USAGE = `usage: image-admission check FILE... [--old FILE]
+const USAGE = `usage: image-admission check FILE... [--old FILE] [--disable-rules IDS]
 
 Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
 webhook's CREATE rules, or its UPDATE rules against the Image in --old (matched by name, or the only
 one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") and its warnings as
 "Warning: ...". Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.
+
+  ${DISABLE_RULES_USAGE}
 `;
 
 /** Runs `check`. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { old: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: { old: { type: 'string' }, 'disable-rules': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (error) {
     io.stderr.write(`image-admission check: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -30,6 +33,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   if (parsed.positionals.length === 0) {
     io.stderr.write(`image-admission check: needs at least one FILE\n\n${USAGE}`);
+    return 2;
+  }
+  const rules = readDisableRules(parsed.values['disable-rules']);
+  if (typeof rules === 'string') {
+    io.stderr.write(`image-admission check: ${rules}\n\n${USAGE}`);
     return 2;
   }
   const read = async (path: string) => (path === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(path, 'utf8'));
@@ -47,7 +55,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           io.stderr.write(`image-admission check: --old holds no Image named ${JSON.stringify(name)}\n`);
           return 2;
         }
-        results.push(checkImage(file, image, old));
+        results.push(checkImage(file, image, old, rules));
       }
     }
   } catch (error) {

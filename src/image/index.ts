@@ -5,7 +5,7 @@ export { validateImage, isManifestList, type ValidateOptions } from './validate.
 export { validateContent, type ContentOptions } from './content.js';
 export { validateImageUpdate, type ReviewPhase } from './validate-update.js';
 export { ratchet } from './ratchet.js';
-export { RULES, ruleById, type Rule, type RuleId } from './rules.js';
+export { RULES, parseRuleList, ruleById, type Rule, type RuleId } from './rules.js';
 export {
   type FieldError,
   type FieldPath,

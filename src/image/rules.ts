@@ -71,3 +71,13 @@ const byId = new Map(RULES.map((rule) => [rule.id, rule]));
 export function ruleById(id: string): Rule | undefined {
   return byId.get(id);
 }
+
+/**
+ * Reads a comma-separated list of rule identifiers (the `--disable-rules` value), or says which
+ * identifiers are not in the catalogue.
+ */
+export function parseRuleList(list: string): { ok: true; rules: ReadonlySet<string> } | { ok: false; unknown: string[] } {
+  const rules = new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+  const unknown = [...rules].filter((id) => !byId.has(id));
+  return unknown.length === 0 ? { ok: true, rules } : { ok: false, unknown };
+}

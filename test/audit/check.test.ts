@@ -78,6 +78,18 @@ describe('image-admission check', () => {
     expect(out).toBe(`The Image "${image.metadata!.name}" is invalid: dockerImageReference: Required value\n`);
   });
 
+  it('leaves out the rules named by --disable-rules, as the server does', async () => {
+    const image = anImage({ dockerImageReference: undefined });
+    const { code } = await check([file('off.json', JSON.stringify(image)), '--disable-rules', 'reference-format']);
+    expect(code).toBe(0);
+  });
+
+  it('refuses --disable-rules with an identifier the catalogue does not have', async () => {
+    const { code, err } = await check([file('x.json', JSON.stringify(anImage())), '--disable-rules', 'no-such-rule']);
+    expect(code).toBe(2);
+    expect(err).toContain('"no-such-rule"');
+  });
+
   it('checks every Image of several files, Lists and YAML streams', async () => {
     const list = JSON.stringify({ kind: 'List', apiVersion: 'v1', items: [anImage(), brokenImage('l')] });
     const stream = `${stringify(anImage())}---\n${stringify({ kind: 'ConfigMap', metadata: { name: 'skip-me' } })}`;

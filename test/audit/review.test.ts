@@ -80,6 +80,16 @@ describe('audit review', () => {
     expect(report.notes.join(' ')).toContain('create rules only');
   });
 
+  it('re-checks without the rules named by --disable-rules', async () => {
+    const update = auditEvent({ scenario: 'update-allowed', level: 'Request', seed: 'd', time: TIME }) as unknown as AuditEvent & { requestObject: { dockerImageLayers: { size: number }[] } };
+    update.requestObject.dockerImageLayers[0]!.size = -5;
+    const path = writeLog([JSON.stringify(update)]);
+    expect((await reviewCli([path])).code).toBe(1);
+    const { code, out } = await reviewCli([path, '--json', '--disable-rules', 'layer-size,layers-match-manifest']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out).recheck).toEqual({ checked: 1, createRulesOnly: 1, withViolations: 0 });
+  });
+
   it('reads gzip (by its magic bytes, whatever the name) exactly like plain text', async () => {
     const plain = await reviewAuditLogs({ inputs: [{ path: writeLog(lines) }], webhookNames: DEFAULT_WEBHOOK_NAMES });
     const path = join(tempDir(), 'audit.log');

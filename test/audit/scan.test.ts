@@ -49,6 +49,14 @@ describe('audit scan from a file', () => {
     expect(text.out).toContain('signatures[0].conditions[1].status: Unsupported value: "Maybe"');
   });
 
+  it('leaves out the rules named by --disable-rules', async () => {
+    const path = join(tempDir(), 'images.json');
+    writeFileSync(path, JSON.stringify(list));
+    const { code, out } = await scanCli([path, '--json', '--disable-rules', BROKEN_RULES.join(',')]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ images: 6, withViolations: 0 });
+  });
+
   it('exits 0 when every Image passes, skipping other kinds, and reads stdin', async () => {
     const input = [anImage(), { kind: 'ConfigMap', metadata: { name: 'x' } }].map((o) => JSON.stringify(o)).join('\n');
     const { code, out } = await scanCli(['-', '--json'], input);
