@@ -12,7 +12,7 @@
  * | any other group, resource or subresource  | denied 400 (misrouted: fix the webhook's rules) | same                    |
  * | violations in warn mode                   | allowed with warnings (and the patch)     | allowed with warnings         |
  * | violations in dry-run mode                | allowed silently; only annotated and logged | same                        |
- * | an exempt user or group                   | allowed with warnings; decision "exempt"  | same                          |
+ * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
 import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
@@ -105,9 +105,10 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const findings = violations.length + inherited.length + advisories.length > 0;
   let decision: DecisionKind = findings ? 'warned' : 'allowed';
   let texts: string[] = [...violations.map(formatError), ...adviceTexts];
-  if (exempt) {
+  // Exempt only matters when there was something to exempt from; dry-run stays silent for everyone.
+  if (exempt && findings) {
     decision = 'exempt';
-    texts = texts.map((t) => `exempt: ${t}`);
+    texts = policy.mode === 'dry-run' ? [] : texts.map((t) => `exempt: ${t}`);
   } else if (policy.mode === 'dry-run') {
     decision = findings ? 'dry-run' : 'allowed';
     texts = [];

@@ -76,7 +76,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return503OnClosing: false,
     // Each review is logged once, as a decision; per-request access logs would double the volume.
     logController: new LogController({ disableRequestLogging: true }),
-    // The API server appends ?timeout=10s; routes match on the path alone.
+    // `/validate/` reaches the same route as `/validate` (the query string, such as the API server's
+    // ?timeout=10s, never takes part in routing).
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 

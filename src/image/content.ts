@@ -16,7 +16,7 @@
  */
 import { type DigestAlgorithm, digestAlgorithm, digestOf } from './digest.js';
 import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';
-import { arrayOrEmpty, isObject } from './json.js';
+import { arrayOrEmpty, isObject, valueAt } from './json.js';
 import { parseReference } from './reference.js';
 import { ANNOTATION_LAYERS_ORDER } from './types.js';
 
@@ -78,6 +78,17 @@ export function manifestMatchesName(image: Record<string, unknown>): boolean {
   if (typeof text !== 'string' || text === '') return false;
   const manifest = readManifest(text, image.dockerImageManifestMediaType);
   return manifest.json !== undefined && checkManifestDigest(image, manifest).length === 0;
+}
+
+/** Whether the Image's config hashes to the config digest its manifest names (the config repair). */
+export function configMatchesManifest(image: Record<string, unknown>): boolean {
+  const config = image.dockerImageConfig;
+  const text = image.dockerImageManifest;
+  if (typeof config !== 'string' || config === '' || typeof text !== 'string' || text === '') return false;
+  const manifest = readManifest(text, image.dockerImageManifestMediaType);
+  if (manifest.json === undefined || manifest.kind !== 'image') return false;
+  const descriptor = isObject(manifest.json.config) ? manifest.json.config : {};
+  return digestAlgorithm(descriptor.digest) !== undefined && checkConfig(config, manifest.json, (rule) => rule === 'config-digest').length === 0;
 }
 
 function isJson(text: string): boolean {
@@ -248,7 +259,7 @@ function checkLayers(image: Record<string, unknown>, manifest: Record<string, un
   const forward = layerMismatches(recorded, expected, '');
   if (forward.length === 0) return [];
   // OpenShift once stored layers newest first; an Image that does not say it is ascending may still be.
-  const order = valueOf(image.metadata, 'annotations', ANNOTATION_LAYERS_ORDER);
+  const order = valueAt(image.metadata, ['annotations', ANNOTATION_LAYERS_ORDER]);
   if (order === undefined || order === 'descending') {
     const backward = layerMismatches(recorded, [...expected].reverse(), ' (in descending order)');
     if (backward.length < forward.length) return backward;
@@ -277,9 +288,9 @@ const ENTRY_FIELDS: readonly { field: string; from: (entry: Record<string, unkno
   { field: 'digest', from: (e) => e.digest },
   { field: 'mediaType', from: (e) => e.mediaType },
   { field: 'manifestSize', from: (e) => e.size },
-  { field: 'architecture', from: (e) => valueOf(e, 'platform', 'architecture') },
-  { field: 'os', from: (e) => valueOf(e, 'platform', 'os') },
-  { field: 'variant', from: (e) => valueOf(e, 'platform', 'variant') },
+  { field: 'architecture', from: (e) => valueAt(e, ['platform', 'architecture']) },
+  { field: 'os', from: (e) => valueAt(e, ['platform', 'os']) },
+  { field: 'variant', from: (e) => valueAt(e, ['platform', 'variant']) },
 ];
 
 function checkListEntries(image: Record<string, unknown>, manifest: Record<string, unknown>): FieldError[] {
@@ -317,14 +328,6 @@ function checkReferenceDigest(image: Record<string, unknown>): FieldError[] {
   return [invalid('reference-digest', ['dockerImageReference'], reference, `its digest differs from metadata.name ${JSON.stringify(name)}`)];
 }
 
-function valueOf(root: unknown, ...path: string[]): unknown {
-  let node = root;
-  for (const key of path) {
-    if (!isObject(node)) return undefined;
-    node = node[key];
-  }
-  return node;
-}
 
 function emptyAsUndefined(value: unknown): unknown {
   return value === '' || value === null ? undefined : value;

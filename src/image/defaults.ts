@@ -12,6 +12,7 @@ export const DEFAULT_METADATA_VERSION = '1.0';
 export function withDefaults<T extends Image>(image: T): T {
   if (!isObject(image)) return image;
   const version = image.dockerImageMetadataVersion;
-  if (version !== undefined && version !== '') return image;
+  // null is how a Go client may send an absent string: it is defaulted like one.
+  if (version !== undefined && version !== null && version !== '') return image;
   return { ...image, dockerImageMetadataVersion: DEFAULT_METADATA_VERSION };
 }

@@ -12,7 +12,9 @@ const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0
 const str = { type: 'string' };
 const nonEmpty = (rule: string) => ({ type: 'string', minLength: 1, 'x-rule': rule });
 const time = { type: ['string', 'null'], pattern: RFC3339 };
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+// Go decodes JSON null as an absent map, pointer or string, so null is accepted wherever absence is.
+const stringMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
+const nullableStr = { type: ['string', 'null'] };
 
 const objectMeta = {
   type: 'object',
@@ -62,9 +64,9 @@ const signature = {
     imageIdentity: str,
     signedClaims: stringMap,
     created: time,
-    issuedBy: { type: 'object', properties: { organization: str, commonName: str } },
+    issuedBy: { type: ['object', 'null'], properties: { organization: str, commonName: str } },
     issuedTo: {
-      type: 'object',
+      type: ['object', 'null'],
       required: ['publicKeyID'],
       properties: { organization: str, commonName: str, publicKeyID: nonEmpty('signature-public-key-id') },
     },
@@ -90,9 +92,9 @@ export const IMAGE_SCHEMA = {
     apiVersion: str,
     kind: str,
     metadata: objectMeta,
-    dockerImageReference: str,
+    dockerImageReference: nullableStr,
     dockerImageMetadata: { type: ['object', 'null'] },
-    dockerImageMetadataVersion: { type: 'string', enum: ['', '1.0', 'pre012'], 'x-rule': 'metadata-version' },
+    dockerImageMetadataVersion: { type: ['string', 'null'], enum: ['', '1.0', 'pre012', null], 'x-rule': 'metadata-version' },
     dockerImageManifest: str,
     // null counts as absent; whether it is required is decided in validate.ts (manifest lists have none).
     dockerImageLayers: { type: ['array', 'null'], items: layer },
@@ -112,7 +114,10 @@ const validateShape = ajv.compile(IMAGE_SCHEMA);
 /** Checks an Image's JSON shape and returns every violation as a FieldError. */
 export function checkShape(image: unknown): FieldError[] {
   if (validateShape(image)) return [];
-  return (validateShape.errors ?? []).map((error) => toFieldError(error, image));
+  const errors = validateShape.errors ?? [];
+  // A value of the wrong type also fails its enum or length; one error per field says it all.
+  const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  return errors.filter((e) => e.keyword === 'type' || !wrongType.has(e.instancePath)).map((error) => toFieldError(error, image));
 }
 
 /** RFC 6901 JSON Pointer → path segments; array indexes become numbers. */
@@ -161,7 +166,7 @@ function toFieldError(error: ErrorObject, root: unknown): FieldError {
       // An empty required string is "Required value", as the API server reports it.
       return required(ruleOf(error.parentSchema), path);
     case 'enum': {
-      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.filter((v) => v !== null).map(String);
       return notSupported(ruleOf(error.parentSchema), path, error.data, allowed);
     }
     case 'type':

@@ -3,8 +3,7 @@
  * compares the fields that make an Image what it is and reports each change at its own path.
  */
 import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';
-import { manifestMatchesName } from './content.js';
-import { digestAlgorithm, digestOf } from './digest.js';
+import { configMatchesManifest, manifestMatchesName } from './content.js';
 import { arrayOrEmpty, deepEqual, isObject, valueAt } from './json.js';
 import { ANNOTATION_LAYERS_ORDER, ANNOTATION_MANIFEST_BLOB_STORED } from './types.js';
 
@@ -78,22 +77,7 @@ function isManifestRepair(next: Record<string, unknown>, prev: Record<string, un
 
 /** A config set from empty to one whose digest the (new) manifest names. */
 function isConfigRepair(next: Record<string, unknown>, prev: Record<string, unknown>): boolean {
-  const config = next.dockerImageConfig;
-  if (!isEmpty(prev.dockerImageConfig) || typeof config !== 'string' || config === '') return false;
-  const configDigest = manifestConfigDigest(next.dockerImageManifest);
-  const algorithm = digestAlgorithm(configDigest);
-  return algorithm !== undefined && digestOf(config, algorithm) === configDigest;
-}
-
-function manifestConfigDigest(manifest: unknown): string | undefined {
-  if (typeof manifest !== 'string') return undefined;
-  try {
-    const parsed: unknown = JSON.parse(manifest);
-    const digest = isObject(parsed) && isObject(parsed.config) ? parsed.config.digest : undefined;
-    return typeof digest === 'string' ? digest : undefined;
-  } catch {
-    return undefined;
-  }
+  return isEmpty(prev.dockerImageConfig) && configMatchesManifest(next);
 }
 
 /** The registry took over storing the manifest: the copy on the Image is cleared, nothing else. */

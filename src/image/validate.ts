@@ -5,6 +5,7 @@
 import { type ContentOptions, validateContent } from './content.js';
 import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required } from './field-error.js';
 import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
+import { digestAlgorithm } from './digest.js';
 import { parseReference } from './reference.js';
 import { checkShape } from './schema.js';
 import { ANNOTATION_MANAGED_SIGNATURE, MANIFEST_LIST_MEDIA_TYPES } from './types.js';
@@ -14,7 +15,8 @@ export type ValidateOptions = ContentOptions;
 
 /** Returns every create-rule violation of `image`, each at its own path. */
 export function validateImage(image: unknown, options: ValidateOptions = {}): FieldError[] {
-  if (!isObject(image)) return [invalid('object-shape', [], typeof image === 'object' ? image : String(image), 'must be an object')];
+  if (image === undefined || image === null) return [required('object-shape', [])];
+  if (!isObject(image)) return [invalid('object-shape', [], image, 'must be an object')];
   return [
     ...checkShape(image),
     ...validateName(image),
@@ -39,6 +41,7 @@ function pathSegmentNameProblems(name: string): string[] {
 function validateName(image: Record<string, unknown>): FieldError[] {
   const metadata = isObject(image.metadata) ? image.metadata : {};
   const name = metadata.name;
+  if (name !== undefined && name !== null && typeof name !== 'string') return []; // the schema reports the type
   if (!isNonEmptyString(name)) {
     return isNonEmptyString(metadata.generateName) ? [] : [required('name-required', ['metadata', 'name'], 'name or generateName is required')];
   }
@@ -65,7 +68,7 @@ function validateLayersPresence(image: Record<string, unknown>): FieldError[] {
 
 function validateReference(image: Record<string, unknown>): FieldError[] {
   const reference = image.dockerImageReference;
-  if (reference === undefined || reference === '') return [required('reference-format', ['dockerImageReference'])];
+  if (reference === undefined || reference === null || reference === '') return [required('reference-format', ['dockerImageReference'])];
   if (typeof reference !== 'string') return []; // the schema reports the type
   const parsed = parseReference(reference);
   return parsed.ok ? [] : [invalid('reference-format', ['dockerImageReference'], reference, parsed.message)];
@@ -160,15 +163,15 @@ function signatureNameProblems(name: string): string[] {
   return [];
 }
 
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 // RFC 6838 type/subtype, restricted-name characters, optional parameters ignored.
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
 function validateManifestEntry(entry: unknown, path: FieldPath): FieldError[] {
   if (!isObject(entry)) return [];
   const errors: FieldError[] = [];
-  if (typeof entry.digest !== 'string' || entry.digest.length > 256 || !DIGEST.test(entry.digest)) {
-    errors.push(invalid('manifest-list-entry', [...path, 'digest'], entry.digest ?? '', 'invalid digest'));
+  if (entry.digest === undefined || entry.digest === null || entry.digest === '') errors.push(required('manifest-list-entry', [...path, 'digest']));
+  else if (digestAlgorithm(entry.digest) === undefined) {
+    errors.push(invalid('manifest-list-entry', [...path, 'digest'], entry.digest, 'invalid digest: must be sha256, sha384 or sha512 followed by ":" and lower-case hex of its length'));
   }
   const mediaType = typeof entry.mediaType === 'string' ? entry.mediaType.split(';')[0]!.trim() : '';
   if (!MEDIA_TYPE.test(mediaType)) {

@@ -18,6 +18,7 @@ const apps = {
   warn: buildApp({ policy: policy({ mode: 'warn' }) }),
   dryRun: buildApp({ policy: policy({ mode: 'dry-run' }) }),
   exempting: buildApp({ policy: policy({ exemptUsers: new Set(['migrator']), exemptGroups: new Set(['break-glass']) }) }),
+  exemptingDryRun: buildApp({ policy: policy({ mode: 'dry-run', exemptUsers: new Set(['migrator']) }) }),
 };
 beforeAll(() => Promise.all(Object.values(apps).map((app) => app.ready())));
 afterAll(() => Promise.all(Object.values(apps).map((app) => app.close())));
@@ -42,7 +43,16 @@ describe('the reply envelope', () => {
   });
 });
 
-type Row = { name: string; endpoint: 'mutate' | 'validate'; review: () => AdmissionReview; app?: keyof typeof apps; want: Record<string, unknown>; patched?: boolean };
+type Row = {
+  name: string;
+  endpoint: 'mutate' | 'validate';
+  review: () => AdmissionReview;
+  app?: keyof typeof apps;
+  want: Record<string, unknown>;
+  patched?: boolean;
+  /** No warnings may reach the writer. */
+  silent?: boolean;
+};
 
 const rows: Row[] = [
   { name: 'a valid CREATE is allowed at /validate without a patch', endpoint: 'validate', review: () => admissionReview({ operation: 'CREATE', object: unversioned() }), want: { allowed: true, auditAnnotations: { decision: 'allowed' } }, patched: false },
@@ -79,7 +89,7 @@ const rows: Row[] = [
     patched: true,
   },
   { name: 'warn mode allows with warnings', endpoint: 'validate', app: 'warn', review: () => admissionReview({ operation: 'CREATE', object: badImage() }), want: { allowed: true, auditAnnotations: { decision: 'warned', mode: 'warn' } } },
-  { name: 'dry-run mode allows silently', endpoint: 'validate', app: 'dryRun', review: () => admissionReview({ operation: 'CREATE', object: badImage() }), want: { allowed: true, auditAnnotations: { decision: 'dry-run', mode: 'dry-run' } } },
+  { name: 'dry-run mode allows silently', endpoint: 'validate', app: 'dryRun', review: () => admissionReview({ operation: 'CREATE', object: badImage() }), want: { allowed: true, auditAnnotations: { decision: 'dry-run', mode: 'dry-run' } }, silent: true },
   {
     name: 'an exempt user is allowed with warnings',
     endpoint: 'validate',
@@ -94,11 +104,26 @@ const rows: Row[] = [
     review: () => admissionReview({ operation: 'CREATE', object: badImage(), userInfo: { username: 'alice', groups: ['break-glass'] } }),
     want: { allowed: true, auditAnnotations: { decision: 'exempt' } },
   },
+  {
+    name: 'a clean write by an exempt user is simply allowed',
+    endpoint: 'validate',
+    app: 'exempting',
+    review: () => admissionReview({ operation: 'CREATE', object: anImage(), userInfo: { username: 'migrator' } }),
+    want: { allowed: true, auditAnnotations: { decision: 'allowed' } },
+  },
+  {
+    name: 'an exempt user in dry-run mode is allowed silently',
+    endpoint: 'validate',
+    app: 'exemptingDryRun',
+    review: () => admissionReview({ operation: 'CREATE', object: badImage(), userInfo: { username: 'migrator' } }),
+    want: { allowed: true, auditAnnotations: { decision: 'exempt', mode: 'dry-run' } },
+    silent: true,
+  },
   { name: 'a dryRun request is judged the same', endpoint: 'validate', review: () => admissionReview({ operation: 'CREATE', object: badImage(), dryRun: true }), want: { allowed: false } },
 ];
 
 describe('the outcome table', () => {
-  it.each(rows)('$name', async ({ endpoint, review, app, want, patched }) => {
+  it.each(rows)('$name', async ({ endpoint, review, app, want, patched, silent }) => {
     const sent = review();
     const { status, body } = await post(endpoint, sent, apps[app ?? 'enforce']);
     expect(status).toBe(200);
@@ -108,6 +133,7 @@ describe('the outcome table', () => {
     if (patched !== undefined) expect('patch' in body.response).toBe(patched);
     expect('patch' in body.response).toBe('patchType' in body.response);
     if (!body.response.allowed) expect(body.response).not.toHaveProperty('patch');
+    if (silent) expect(body.response).not.toHaveProperty('warnings');
   });
 });
 
@@ -122,6 +148,12 @@ describe('the defaulting patch', () => {
 
   it('replaces an empty version', async () => {
     const { body } = await post('mutate', admissionReview({ operation: 'CREATE', object: anImage({ dockerImageMetadataVersion: '' }) }));
+    expect(decodePatch(body.response.patch)).toEqual([{ op: 'replace', path: '/dockerImageMetadataVersion', value: '1.0' }]);
+  });
+
+  it('replaces a null version, as a Go client may send an absent string', async () => {
+    const { body } = await post('mutate', admissionReview({ operation: 'CREATE', object: anImage({ dockerImageMetadataVersion: null as never }) }));
+    expect(body.response.allowed).toBe(true);
     expect(decodePatch(body.response.patch)).toEqual([{ op: 'replace', path: '/dockerImageMetadataVersion', value: '1.0' }]);
   });
 
@@ -151,6 +183,13 @@ describe('denials read like the API server', () => {
   it('prefixes paths of an imagestreammapping with image.', async () => {
     const { body } = await post('validate', imageStreamMappingReview({ image: anImage({ dockerImageLayers: undefined }), tag: 'v1' }));
     expect(body.response.status.details.causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'image.dockerImageLayers' }]);
+  });
+
+  it('requires the image of an imagestreammapping that carries none', async () => {
+    const review = imageStreamMappingReview({ image: anImage(), tag: 'v1' });
+    delete (review.request.object as { image?: unknown }).image;
+    const { body } = await post('validate', review);
+    expect(body.response.status.details.causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'image' }]);
   });
 
   it('warns in warn mode with printable warnings under 120 characters', async () => {

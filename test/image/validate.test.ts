@@ -29,6 +29,16 @@ describe('validateImage accepts realistic Images', () => {
     ['a pre012 metadata version', anImage({ dockerImageMetadataVersion: 'pre012' })],
     ['an empty metadata version', anImage({ dockerImageMetadataVersion: '' })],
     ['null signatures (omitted by the API server)', anImage({ signatures: null })],
+    ['a null metadata version (how a Go client may send an absent string)', anImage({ dockerImageMetadataVersion: null as never })],
+    [
+      'null claims, issuer and labels on a signature (Go decodes null as absent)',
+      (() => {
+        const image = anImage();
+        Object.assign(image.signatures![0]!, { signedClaims: null, issuedBy: null });
+        image.metadata!.labels = null as never;
+        return image;
+      })(),
+    ],
   ])('%s', (_name, image) => {
     expect(validateImage(image)).toEqual([]);
   });
@@ -47,6 +57,9 @@ const withSignature = (change: (s: NonNullable<Image['signatures']>[number]) => 
 const cases: Case[] = [
   // §2 shape
   { name: 'a non-object is rejected at the root', image: () => 'x', want: ['Invalid <root> object-shape'] },
+  { name: 'no object at all is required at the root', image: () => undefined, want: ['Required <root> object-shape'] },
+  { name: 'a name that is not a string is one error, not two', image: () => anImage({ metadata: { name: 5 as never } }), want: ['Invalid metadata.name object-shape'] },
+  { name: 'a null reference is missing', image: () => anImage({ dockerImageReference: null as never }), want: ['Required dockerImageReference reference-format'] },
   { name: 'a missing name without generateName', image: () => anImage({ metadata: {} }), want: ['Required metadata.name name-required'] },
   // A name that is not the manifest's digest also contradicts the manifest and the reference's digest.
   { name: 'a name of ".."', image: () => anImage({ metadata: { name: '..' } }), want: ['Invalid metadata.name name-format', 'Invalid dockerImageManifest manifest-digest', 'Invalid dockerImageReference reference-digest'] },
@@ -77,6 +90,7 @@ const cases: Case[] = [
     image: withSignature((s) => s.conditions!.push({})),
     want: ['Required signatures[0].conditions[2].status signature-condition-status', 'Required signatures[0].conditions[2].type signature-condition-type'],
   },
+  { name: 'a condition status of the wrong type is one error, not two', image: withSignature((s) => (s.conditions![0]!.status = 5 as never)), want: ['Invalid signatures[0].conditions[0].status signature-condition-status'] },
   { name: 'a condition status outside True, False, Unknown', image: withSignature((s) => (s.conditions![0]!.status = 'Yes')), want: ['NotSupported signatures[0].conditions[0].status signature-condition-status'] },
   { name: 'issuedTo without publicKeyID', image: withSignature((s) => (s.issuedTo = { commonName: 'x' })), want: ['Required signatures[0].issuedTo.publicKeyID signature-public-key-id'] },
   { name: 'a probe time that is not RFC 3339', image: withSignature((s) => (s.conditions![0]!.lastProbeTime = 'yesterday')), want: ['Invalid signatures[0].conditions[0].lastProbeTime object-shape'] },
@@ -129,6 +143,21 @@ const cases: Case[] = [
       'Invalid dockerImageManifests[0].mediaType manifest-list-entry',
       'Required dockerImageManifests[0].architecture manifest-list-entry',
       'Required dockerImageManifests[0].os manifest-list-entry',
+    ],
+  },
+  {
+    name: 'manifest list entries with a digest of an unknown algorithm or none',
+    image: () => {
+      const image = manifestListImage();
+      image.dockerImageManifests![0]!.digest = `foo:${'Z'.repeat(40)}`;
+      delete image.dockerImageManifests![1]!.digest;
+      return image;
+    },
+    want: [
+      'Invalid dockerImageManifests[0].digest manifest-list-entry',
+      'Invalid dockerImageManifests[0].digest manifest-list-match',
+      'Invalid dockerImageManifests[1].digest manifest-list-match',
+      'Required dockerImageManifests[1].digest manifest-list-entry',
     ],
   },
   {
