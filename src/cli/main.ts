@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   audit: { summary: 'review audit logs, or scan existing Images', load: () => import('./audit.js') },
   check: { summary: 'check Image manifests before they are applied', load: () => import('./check.js') },
   manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },
+  rules: { summary: 'list the rules and their identifiers', load: () => import('./rules.js') },
 };
 
 function usage(): string {

@@ -20,13 +20,14 @@ describe('parseJsonBody', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  // The bodies are named, not printed: some are megabytes long.
   it.each([
-    ['', 'empty-body', /body is empty/],
-    ['{"a":', 'not-json', /body is not valid JSON/],
-    [Buffer.from([0x22, 0xff, 0x22]), 'invalid-utf8', /not valid UTF-8/],
-    [`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, 'too-deep', /deeper than 100 levels/],
-    ['['.repeat(2_000_000), 'not-json', /not valid JSON: Unexpected end of JSON input/],
-  ] as const)('refuses %#: %s', (text, reasonClass, message) => {
+    ['an empty body', '', 'empty-body', /body is empty/],
+    ['truncated JSON', '{"a":', 'not-json', /body is not valid JSON/],
+    ['invalid UTF-8', Buffer.from([0x22, 0xff, 0x22]), 'invalid-utf8', /not valid UTF-8/],
+    ['nesting one level over the limit', `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`, 'too-deep', /deeper than 100 levels/],
+    ['2,000,000 unclosed arrays', '['.repeat(2_000_000), 'not-json', /not valid JSON: Unexpected end of JSON input/],
+  ] as const)('refuses %s', (_name, text, reasonClass, message) => {
     expect(() => parse(text)).toThrow(message);
     expect(() => parse(text)).toThrow(expect.objectContaining({ reasonClass, statusCode: 400 }));
   });
