@@ -137,7 +137,9 @@ async function readPem(file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? ' (image-admission certs --out DIR makes a development pair)' : '';
+    throw new Error(`cannot read the ${what} ${file}: ${code ?? String(error)}${hint}`);
   }
 }
 
