@@ -20,6 +20,11 @@ export interface FieldError {
   readonly value?: unknown;
   /** For NotSupported: the values that are accepted. */
   readonly supported?: readonly string[];
+  /**
+   * Other paths whose values decide this violation (a signature's claims are wrong only because of its
+   * conditions): ratcheting treats the violation as new when any of them changed too.
+   */
+  readonly dependsOn?: readonly FieldPath[];
 }
 
 const NO_VALUE = Symbol('no value');
@@ -74,7 +79,8 @@ export function duplicate(rule: string, path: FieldPath, value: unknown): FieldE
 
 /** Returns the same error with `prefix` put in front of its path (for embedded Images). */
 export function withPathPrefix(error: FieldError, prefix: FieldPath): FieldError {
-  return { ...error, path: [...prefix, ...error.path] };
+  const moved = { ...error, path: [...prefix, ...error.path] };
+  return error.dependsOn ? { ...moved, dependsOn: error.dependsOn.map((path) => [...prefix, ...path]) } : moved;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -10,7 +10,10 @@ import { signatureName } from './validate-update.js';
 export function ratchet(errors: readonly FieldError[], next: unknown, prev: unknown): { introduced: FieldError[]; inherited: FieldError[] } {
   const introduced: FieldError[] = [];
   const inherited: FieldError[] = [];
-  for (const error of errors) (isUnchanged(error.path, next, prev) ? inherited : introduced).push(error);
+  for (const error of errors) {
+    const paths = [error.path, ...(error.dependsOn ?? [])];
+    (paths.every((path) => isUnchanged(path, next, prev)) ? inherited : introduced).push(error);
+  }
   return { introduced, inherited };
 }
 

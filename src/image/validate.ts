@@ -103,7 +103,8 @@ function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
   if (!trusted || trusted.status === 'Unknown') {
     for (const field of UNVERIFIED_FIELDS) {
       if (isUnverifiedFieldSet(signature, field)) {
-        errors.push(invalid('signature-unverified-fields', [...path, field], signature[field], 'must be unset for unknown signature state'));
+        const error = invalid('signature-unverified-fields', [...path, field], signature[field], 'must be unset for unknown signature state');
+        errors.push({ ...error, dependsOn: [[...path, 'conditions']] });
       }
     }
   }

@@ -49,6 +49,15 @@ describe('ratcheting: violations the write did not introduce only warn', () => {
     expect(paths(verdict.inherited)).toEqual(['dockerImageReference', 'signatures[0].content']);
   });
 
+  it('denies claims that the write made wrong by turning the trust of their signature to Unknown', () => {
+    const prev = anImage();
+    const next = structuredClone(prev);
+    next.signatures![0]!.conditions!.find((c) => c.type === 'Trusted')!.status = 'Unknown';
+    const verdict = judgeUpdate(next, prev, 'mutate');
+    expect(paths(verdict.violations)).toEqual(['signatures[0].imageIdentity', 'signatures[0].issuedBy', 'signatures[0].issuedTo', 'signatures[0].signedClaims']);
+    expect(verdict.inherited).toEqual([]);
+  });
+
   it('treats a missing field as unchanged only when its holder existed before', () => {
     const prev = anImage({ dockerImageLayers: undefined });
     const next = structuredClone(prev);
