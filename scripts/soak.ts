@@ -6,7 +6,7 @@
  *
  *   npm run soak -- [--duration 180] [--rate 100] [--drain 3]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
@@ -18,6 +18,7 @@ import { certificateExpiry, certificatePaths, writeCertificates } from '../src/c
 import { generateCertificates, issueServingCertificate } from '../src/certs/generate.js';
 import { SERVICE_NAME, SERVICE_NAMESPACE } from '../src/server.js';
 import { admissionReview, anImage } from '../test/fixtures/index.js';
+import { startChildServer } from '../test/support/child-server.js';
 import { checkServerIdentity, send, SERVICE_DNS } from '../test/support/tls.js';
 
 const { values } = parseArgs({
@@ -71,25 +72,11 @@ const log = (message: string) => console.log(`[${((Date.now() - started) / 1000)
 let started = Date.now();
 
 async function launch(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.cert, '--tls-key', paths.key, '--shutdown-drain-seconds', String(values.drain)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: process.env.PATH ?? '' },
+  const flags = ['--tls-cert', paths.cert, '--tls-key', paths.key, '--shutdown-drain-seconds', String(values.drain)];
+  const server = await startChildServer(['dist/cli/main.js'], flags).catch((error: Error) => {
+    throw new Error(`${name}: ${error.message}`);
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        if (!line.includes('"msg":"image-admission-webhook serving"')) continue;
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    void exited.then((code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  return { name, child, port, agent: new Agent({ keepAlive: true, maxSockets: 8 }), routed: true, exited };
+  return { name, child: server.process, port: server.port, agent: new Agent({ keepAlive: true, maxSockets: 8 }), routed: true, exited: server.exited };
 }
 
 const metricValue = async (instance: Instance, series: string): Promise<number> => {

@@ -3,7 +3,6 @@
  * server while /readyz says ready and keep going a little longer (as endpoint removal lags in a
  * cluster); no call may fail or get a 503, and the process exits 0.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import { certificatePaths, writeCertificates } from '../../src/certs/files.js';
 import { type CertificatePems, generateCertificates } from '../../src/certs/generate.js';
 import { SERVICE_NAME, SERVICE_NAMESPACE } from '../../src/server.js';
 import { admissionReview, anImage, hugeAdmissionReview } from '../fixtures/index.js';
+import { type ChildServer, startChildServer } from '../support/child-server.js';
 import { checkServerIdentity, send, SERVICE_DNS } from '../support/tls.js';
 
 let dir: string;
@@ -29,39 +29,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Child {
-  process: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-  log: string[];
-}
-
-/** Starts `image-admission serve` from source (tsx) on a free port and waits until it serves. */
-async function serve(flags: string[]): Promise<Child> {
+/** Starts `image-admission serve` from source (tsx) with fresh certificates and `flags`. */
+function serve(flags: string[]): Promise<ChildServer> {
   const paths = certificatePaths(dir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.cert, '--tls-key', paths.key, ...flags], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Only what the command needs: the test runner's own variables (MODE=test, ...) would be read as settings.
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  const log: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        log.push(line);
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
-        if (entry.msg === 'image-admission-webhook serving' && entry.port !== undefined) resolve(entry.port);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => log.push(chunk.toString('utf8')));
-    void exited.then((code) => reject(new Error(`server exited with ${code}: ${log.join('\n')}`)));
-  });
-  return { process: child, port, exited, log };
+  return startChildServer(['--import', 'tsx', 'src/cli/main.ts'], ['--tls-cert', paths.cert, '--tls-key', paths.key, ...flags]);
 }
 
 const call = (port: number, path: string, body: string | undefined, agent: Agent | false) =>
