@@ -65,13 +65,18 @@ function usageError(io: CommandIo, problem: string): number {
   return 2;
 }
 
+/** The flags review and scan share: how to judge, and how to print. */
+const SHARED_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
+  'disable-rules': { type: 'string' },
+  json: { type: 'boolean' },
+  html: { type: 'string' },
+};
+
 async function review(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parse(argv, {
     'webhook-name': { type: 'string', multiple: true },
     decisions: { type: 'string' },
-    'disable-rules': { type: 'string' },
-    json: { type: 'boolean' },
-    html: { type: 'string' },
+    ...SHARED_OPTIONS,
   });
   if (typeof parsed === 'string') return usageError(io, parsed);
   if (parsed.values.help) {
@@ -118,9 +123,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'page-size': { type: 'string' },
-    'disable-rules': { type: 'string' },
-    json: { type: 'boolean' },
-    html: { type: 'string' },
+    ...SHARED_OPTIONS,
   });
   if (typeof parsed === 'string') return usageError(io, parsed);
   if (parsed.values.help) {
