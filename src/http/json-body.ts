@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 
 /**
  * The JSON body parser of the review routes, replacing fastify's. It answers every bad body with a
@@ -39,11 +39,10 @@ export class BodyError extends Error {
 /** Decodes and parses a request body as JSON, or throws a BodyError saying why it cannot. */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new BodyError('body is empty: expected an AdmissionReview as JSON', 'empty-body');
-  // isUtf8 is a native scan; a fatal TextDecoder measured 20 times slower on a 20 KiB review.
-  if (!isUtf8(body)) throw new BodyError('body is not valid UTF-8', 'invalid-utf8');
+  const text = decode(body);
   let value: unknown;
   try {
-    value = JSON.parse(body.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     // V8's messages give the position and are safe to echo (they quote at most a few characters).
     const detail = error instanceof Error ? error.message : 'cannot be parsed';
@@ -53,6 +52,19 @@ export function parseJsonBody(body: Buffer): unknown {
     throw new BodyError(`body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`, 'too-deep');
   }
   return value;
+}
+
+/**
+ * The body as a string, refusing bytes that are not UTF-8. Nearly every review is pure ASCII (digests,
+ * references, manifests and configs), and ASCII bytes decode to the same string as latin1, which is a
+ * plain copy: on Node 20 that takes 0.5 ms for a 6 MiB review where the UTF-8
+ * decoder takes about 23 ms, more than JSON.parse itself. isAscii and isUtf8 are native scans (0.1 ms
+ * on 6 MiB); a fatal TextDecoder measured 20 times slower than isUtf8 on a 20 KiB review.
+ */
+function decode(body: Buffer): string {
+  if (isAscii(body)) return body.toString('latin1');
+  if (!isUtf8(body)) throw new BodyError('body is not valid UTF-8', 'invalid-utf8');
+  return body.toString('utf8');
 }
 
 /**

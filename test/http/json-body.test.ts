@@ -32,6 +32,22 @@ describe('parseJsonBody', () => {
     expect(() => parse(text)).toThrow(expect.objectContaining({ reasonClass, statusCode: 400 }));
   });
 
+  // Pure ASCII bodies take a faster decoder; anything else must still decode as UTF-8, not latin1.
+  it.each([
+    ['ASCII', '{"label":"plain"}', 'plain'],
+    ['two-byte UTF-8', '{"label":"café"}', 'café'],
+    ['three-byte UTF-8', '{"label":"镜像"}', '镜像'],
+    ['four-byte UTF-8', '{"label":"📦"}', '📦'],
+    ['an escaped non-ASCII character in an ASCII body', '{"label":"caf\\u00e9"}', 'café'],
+  ])('decodes %s the same as UTF-8', (_name, text, label) => {
+    expect(parse(text)).toEqual({ label });
+  });
+
+  it('refuses a body that is ASCII up to one invalid byte at its very end', () => {
+    const body = Buffer.concat([Buffer.from(`{"a":"${'x'.repeat(100_000)}`), Buffer.from([0xc3]), Buffer.from('"}')]);
+    expect(() => parse(body)).toThrow(expect.objectContaining({ reasonClass: 'invalid-utf8' }));
+  });
+
   it('accepts nesting at the limit', () => {
     expect(parse(`${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`)).toBeInstanceOf(Array);
   });
