@@ -78,6 +78,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (error) => app.log.warn({ err: { message: error.message } }, 'serving certificate not reloaded'),
   });
 
+  // Loaded before the first large review arrives rather than while it waits.
+  app.reviewThread.warm();
   await app.listen({ host: config.host, port: config.port });
   readiness.ready = true;
   const address = app.server.address();

@@ -4,14 +4,12 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
-import { parseReview } from '../admission/parse-review.js';
+import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
-import type { AdmissionRequest } from '../admission/types.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
-import { formatPath } from '../image/index.js';
-import { BodyError, parseJsonBody } from './json-body.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
+import { answerBody, type ReviewRecord } from './review-body.js';
+import { OFFLOAD_BYTES, ReviewThread } from './review-thread.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);
@@ -48,10 +46,11 @@ export interface AppOptions {
   requireClientCertificate?: boolean;
 }
 
-/** The metrics of an app built by buildApp. */
+/** The metrics of an app built by buildApp, and the thread that answers its large reviews. */
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
+    reviewThread: ReviewThread;
   }
 }
 
@@ -83,17 +82,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.server.maxConnections = limits.maxConnections;
   app.decorate('metrics', metrics);
+  const thread = new ReviewThread(options.policy);
+  app.decorate('reviewThread', thread);
+  // After the server has closed, so every review in flight has been answered.
+  app.addHook('onClose', () => thread.close());
 
   // Only JSON is an AdmissionReview; anything else gets 415 rather than a confusing parse.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as Buffer));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  // The bytes are kept as they are: the review handler parses them, inline or on the review thread.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
@@ -117,7 +115,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }
     : undefined;
   for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, metrics, request, reply));
+    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, thread, metrics, request, reply));
   }
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -127,32 +125,31 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
-async function review(endpoint: Endpoint, policy: Policy, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();
   const finished = metrics.startReview();
   try {
+    const body = request.body as Buffer | undefined;
     // No content type and no body reaches the handler without going through the parser.
-    if (request.body === undefined) {
+    if (body === undefined) {
       metrics.badRequest('empty-body');
       return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
     }
-    const parsed = parseReview(request.body);
-    if (!parsed.ok) {
-      metrics.badRequest('not-a-review');
-      request.log.warn({ uid: parsed.uid, endpoint, problem: parsed.problem }, 'malformed admission review');
-      return await reply.code(400).send({ code: 400, reason: parsed.problem });
-    }
-    try {
-      const { reply: answer, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.observeReview({ endpoint, operation: parsed.request.operation, resource: parsed.request.resource.resource, decision, seconds });
-      logDecision(request, endpoint, policy, parsed.request, decision, started);
-      return answer;
-    } catch (error) {
-      // A bug, not an outcome: answer 500 so that the webhook's failurePolicy decides (Fail by default).
-      metrics.internalError(endpoint);
-      request.log.error({ err: error, uid: parsed.request.uid, endpoint }, 'review failed');
-      return await reply.code(500).send({ code: 500, reason: 'internal error while reviewing; see the webhook log' });
+    const answer = body.length >= OFFLOAD_BYTES ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
+    switch (answer.kind) {
+      case 'answered':
+        metrics.observeReview(answer.record);
+        logDecision(request, answer.record, started);
+        return await reply.type('application/json; charset=utf-8').send(answer.reply);
+      case 'refused':
+        metrics.badRequest(answer.reason);
+        request.log.warn({ uid: answer.uid, endpoint, problem: answer.message }, answer.reason === 'not-a-review' ? 'malformed admission review' : 'bad request');
+        return await reply.code(400).send({ code: 400, reason: answer.message });
+      case 'failed':
+        // A bug, not an outcome: answer 500 so that the webhook's failurePolicy decides (Fail by default).
+        metrics.internalError(endpoint);
+        request.log.error({ err: answer.error, uid: answer.uid, endpoint }, 'review failed');
+        return await reply.code(500).send({ code: 500, reason: 'internal error while reviewing; see the webhook log' });
     }
   } finally {
     finished();
@@ -164,9 +161,8 @@ function endpointOf(request: FastifyRequest): Endpoint | 'other' {
   return path === '/mutate' || path === '/validate' ? path.slice(1) as Endpoint : 'other';
 }
 
-/** The reason class of a 4xx error, for metrics: fastify's codes and our parser's classes. */
+/** The reason class of a 4xx error fastify raised, for metrics (bad bodies are classed by review-body.ts). */
 function badRequestReason(error: Error & { code?: string }): BadRequestReason {
-  if (error instanceof BodyError) return error.reasonClass;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'too-large';
@@ -179,49 +175,28 @@ function badRequestReason(error: Error & { code?: string }): BadRequestReason {
   }
 }
 
-const LOGGED_VIOLATIONS = 20;
-
 /** One line per review: what was decided, for whom, and why. Never the object's contents. */
-function logDecision(
-  request: FastifyRequest,
-  endpoint: Endpoint,
-  policy: Policy,
-  admission: AdmissionRequest,
-  decision: Decision,
-  started: bigint,
-): void {
-  const { group, resource } = admission.resource;
-  // The first LOGGED_VIOLATIONS of each list: a hostile review can carry 100,000 violations, and one
-  // log line must stay readable (the counts are in the metrics).
-  const summarize = (errors: Decision['violations']) =>
-    errors.slice(0, LOGGED_VIOLATIONS).map((e) => ({ rule: e.rule, path: formatPath(e.path), type: e.type, detail: e.detail }));
+function logDecision(request: FastifyRequest, record: ReviewRecord, started: bigint): void {
   request.log.info(
     {
-      decisionId: admission.uid,
-      endpoint,
-      operation: admission.operation,
-      resource: group ? `${resource}.${group}` : resource,
-      name: admission.name ?? (admission.object as { metadata?: { name?: string } } | undefined)?.metadata?.name,
-      imageName: imageName(admission),
-      namespace: admission.namespace,
-      user: admission.userInfo.username,
-      groups: admission.userInfo.groups,
-      dryRun: admission.dryRun,
-      decision: decision.decision,
-      mode: policy.mode,
-      violations: summarize(decision.violations),
-      preExisting: summarize(decision.inherited),
-      advisories: summarize(decision.advisories),
-      patched: decision.patched,
+      decisionId: record.uid,
+      endpoint: record.endpoint,
+      operation: record.operation,
+      resource: record.group ? `${record.resource}.${record.group}` : record.resource,
+      name: record.name,
+      imageName: record.imageName,
+      namespace: record.namespace,
+      user: record.user,
+      groups: record.groups,
+      dryRun: record.dryRun,
+      decision: record.decision,
+      mode: record.mode,
+      violations: record.violations,
+      preExisting: record.preExisting,
+      advisories: record.advisories,
+      patched: record.patched,
       latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
     },
     'decision',
   );
-}
-
-/** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
-function imageName(admission: AdmissionRequest): string | undefined {
-  const object = admission.object as { metadata?: { name?: unknown }; image?: { metadata?: { name?: unknown } } } | null;
-  const name = admission.resource.resource === 'imagestreammappings' ? object?.image?.metadata?.name : object?.metadata?.name;
-  return typeof name === 'string' ? name : undefined;
 }

@@ -5,8 +5,9 @@
  * hostile client cannot grow the series count.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Decision, Endpoint } from '../admission/handle.js';
+import type { Endpoint } from '../admission/handle.js';
 import { certificateExpiry } from '../certs/files.js';
+import type { ReviewRecord } from './review-body.js';
 
 /** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
 export const BAD_REQUEST_REASONS = [
@@ -32,21 +33,12 @@ export const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 
 /** The resources this webhook reviews; anything else (a misrouted request) is counted as `other`. */
 const KNOWN_RESOURCES: ReadonlySet<string> = new Set(['images', 'imagestreammappings']);
 
-/** What a review reports to the metrics. */
-export interface ReviewObservation {
-  endpoint: Endpoint;
-  operation: string;
-  resource: string;
-  decision: Decision;
-  seconds: number;
-}
-
 /** The webhook's metrics and the registry that exposes them. */
 export interface Metrics {
   readonly registry: Registry;
   /** Counts a review as in flight; call the returned function once it is answered. */
   startReview(): () => void;
-  observeReview(observation: ReviewObservation): void;
+  observeReview(record: ReviewRecord): void;
   badRequest(reason: BadRequestReason): void;
   internalError(endpoint: Endpoint | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
@@ -122,22 +114,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         inFlight.dec();
       };
     },
-    observeReview({ endpoint, operation, resource, decision, seconds }) {
-      const knownResource = KNOWN_RESOURCES.has(resource) ? resource : 'other';
-      reviews.inc({ webhook: endpoint, operation, resource: knownResource, decision: decision.decision });
-      duration.observe({ webhook: endpoint }, seconds);
-      // Aggregated first: a review with 100,000 violations of one rule is one increment, not 100,000.
-      const counts = new Map<string, number>();
-      const add = (kind: string, errors: Decision['violations']) => {
-        for (const error of errors) counts.set(`${error.rule}\0${kind}`, (counts.get(`${error.rule}\0${kind}`) ?? 0) + 1);
-      };
-      add('violation', decision.violations);
-      add('pre-existing', decision.inherited);
-      add('advisory', decision.advisories);
-      for (const [key, count] of counts) {
-        const [rule, kind] = key.split('\0') as [string, string];
-        violations.inc({ webhook: endpoint, rule, kind }, count);
-      }
+    observeReview(record) {
+      const webhook = record.endpoint;
+      const resource = KNOWN_RESOURCES.has(record.resource) ? record.resource : 'other';
+      reviews.inc({ webhook, operation: record.operation, resource, decision: record.decision });
+      duration.observe({ webhook }, record.seconds);
+      // Counted per rule where the review was judged: 100,000 violations of one rule are one increment.
+      for (const { rule, kind, count } of record.counts) violations.inc({ webhook, rule, kind }, count);
     },
     badRequest(reason) {
       badRequests.inc({ reason });

@@ -1,0 +1,118 @@
+/**
+ * A worker thread that answers large review bodies, so that the event loop that serves every other
+ * review, the probes and the metrics is never held by one of them. Parsing and judging a 6 MiB review
+ * takes tens of milliseconds of synchronous work (JSON.parse alone is about 25 ms on 6 MiB); on the
+ * main thread that stalls every review queued behind it. Here the main thread only hands the body over
+ * (the bytes are transferred, not copied) and sends back the answer the thread serialized.
+ *
+ * Small bodies stay inline: a round trip to the thread costs more than judging them.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Endpoint } from '../admission/handle.js';
+import type { Policy } from '../admission/policy.js';
+import type { BodyAnswer } from './review-body.js';
+
+/**
+ * Bodies from this size up are answered on the review thread. A 1 MiB review takes a few milliseconds
+ * inline; a body at the 7 MiB limit takes over 50 ms, far too long to hold the event loop.
+ */
+export const OFFLOAD_BYTES = 1024 * 1024;
+
+/** What the main thread sends the worker. */
+export interface ReviewJob {
+  id: number;
+  endpoint: Endpoint;
+  body: Uint8Array;
+}
+
+/** What the worker sends back. */
+export interface ReviewJobResult {
+  id: number;
+  answer: BodyAnswer;
+}
+
+/** The worker's startup data. */
+export interface ReviewThreadData {
+  policy: Policy;
+}
+
+/**
+ * Starts the worker script next to this module: the compiled JavaScript, or, when this module runs from
+ * TypeScript source (the tests), the TypeScript file through tsx's loader, registered inside the worker.
+ */
+function startWorker(workerData: ReviewThreadData): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./review-worker.js', import.meta.url), { workerData });
+  const script = JSON.stringify(new URL('./review-worker.ts', import.meta.url).href);
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData });
+}
+
+/** A lazily started worker thread with its queue of reviews; replaced if it dies. */
+export class ReviewThread {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, (answer: BodyAnswer) => void>();
+  private closed = false;
+
+  constructor(private readonly policy: Policy) {}
+
+  /** Starts the worker now, so the first large review does not wait for it to load the rules. */
+  warm(): void {
+    this.ensureWorker();
+  }
+
+  /** Answers `body` on the worker thread. Never rejects: a dead worker is a `failed` answer. */
+  answer(body: Buffer, endpoint: Endpoint): Promise<BodyAnswer> {
+    if (this.closed) return Promise.resolve(failed('the review thread is closed'));
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    // Transfer the bytes when the body owns its whole ArrayBuffer (a large body always does); a view
+    // into a shared pool slab is copied instead, since transferring would take the slab from others.
+    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      const job: ReviewJob = { id, endpoint, body: bytes };
+      worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the worker; reviews still queued get a `failed` answer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+    this.failPending('the review thread was stopped');
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = startWorker({ policy: this.policy });
+    worker.on('message', ({ id, answer }: ReviewJobResult) => {
+      const resolve = this.pending.get(id);
+      this.pending.delete(id);
+      resolve?.(answer);
+    });
+    // A crash (out of memory, a bug at load) fails the reviews it held; the next large review starts a
+    // fresh worker. The thread never keeps the process alive on its own.
+    const lost = (why: string) => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failPending(why);
+    };
+    worker.on('error', (error) => lost(`the review thread failed: ${error.message}`));
+    worker.on('exit', (code) => lost(`the review thread exited with code ${code}`));
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failPending(why: string): void {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const resolve of waiting) resolve(failed(why));
+  }
+}
+
+function failed(message: string): BodyAnswer {
+  return { kind: 'failed', error: { type: 'ReviewThreadError', message } };
+}

@@ -1,0 +1,66 @@
+/**
+ * The review thread answers large bodies exactly as the main thread answers small ones, and a thread
+ * that dies fails only the reviews it held: the next large review gets a fresh thread.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Policy } from '../../src/admission/policy.js';
+import { answerBody, type BodyAnswer } from '../../src/http/review-body.js';
+import { ReviewThread } from '../../src/http/review-thread.js';
+import { admissionReview, anImage, hugeAdmissionReview } from '../fixtures/index.js';
+
+const policy: Policy = { mode: 'warn', exemptUsers: new Set(['migrator']), exemptGroups: new Set(), disabledRules: new Set(['reference-digest']) };
+const thread = new ReviewThread(policy);
+afterAll(() => thread.close());
+
+/** The answer without its timing, which differs between any two runs. */
+function comparable(answer: BodyAnswer): unknown {
+  return answer.kind === 'answered' ? { ...answer, record: { ...answer.record, seconds: 0 } } : answer;
+}
+
+const brokenImage = () => {
+  const image = anImage();
+  image.dockerImageLayers![0]!.size = -1;
+  return image;
+};
+
+const bodies: [string, Buffer][] = [
+  ['a valid CREATE', Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })))],
+  ['a CREATE with a violation (warn mode)', Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: brokenImage() })))],
+  ['the 6 MiB UPDATE', Buffer.from(JSON.stringify(hugeAdmissionReview({ uid: 'huge-on-thread' })))],
+  ['not JSON', Buffer.from('{"kind":')],
+  ['not UTF-8', Buffer.from([0x7b, 0xff, 0x7d])],
+  ['not a review', Buffer.from('{"kind":"Pod"}')],
+];
+
+describe('the review thread', () => {
+  it.each(bodies)('answers %s as the main thread does', async (_name, body) => {
+    const inline = answerBody(body, 'mutate', policy);
+    // The thread takes the bytes: hand it a copy so the inline answer above stays comparable.
+    const threaded = await thread.answer(Buffer.from(body), 'mutate');
+    expect(comparable(threaded)).toEqual(comparable(inline));
+  });
+
+  it('answers a body that is a view into a shared buffer without taking the buffer', async () => {
+    const review = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
+    const slab = Buffer.concat([Buffer.from('prefix'), review, Buffer.from('suffix')]);
+    const view = slab.subarray(6, 6 + review.length);
+    const answer = await thread.answer(view, 'validate');
+    expect(answer.kind).toBe('answered');
+    expect(slab.subarray(0, 6).toString()).toBe('prefix');
+  });
+
+  it('fails the reviews of a thread that dies, and starts a fresh one for the next', async () => {
+    const doomed = new ReviewThread(policy);
+    const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
+    expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
+    const worker = (doomed as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    // A huge body keeps the thread busy for tens of milliseconds: it is still working when stopped.
+    const held = doomed.answer(Buffer.from(JSON.stringify(hugeAdmissionReview())), 'validate');
+    await worker.terminate();
+    const lost = await held;
+    expect(lost).toMatchObject({ kind: 'failed', error: { message: expect.stringMatching(/review thread exited/) } });
+    expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
+    await doomed.close();
+    expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('failed');
+  });
+});
