@@ -3,10 +3,12 @@
  * drive it through `inject`. Handlers are thin: parse → handle → reply.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
+import { BodyReadError, readBody } from './body-reader.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { answerBody, type ReviewRecord } from './review-body.js';
 import { OFFLOAD_BYTES, ReviewThread } from './review-thread.js';
@@ -91,7 +93,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   // The bytes are kept as they are: the review handler parses them, inline or on the review thread.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', (request: FastifyRequest, payload: IncomingMessage) => readBody(payload, request.headers['content-length'], BODY_LIMIT));
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
@@ -161,8 +163,9 @@ function endpointOf(request: FastifyRequest): Endpoint | 'other' {
   return path === '/mutate' || path === '/validate' ? path.slice(1) as Endpoint : 'other';
 }
 
-/** The reason class of a 4xx error fastify raised, for metrics (bad bodies are classed by review-body.ts). */
+/** The reason class of a 4xx error raised before the review handler, for metrics (fastify's codes and the body reader's). */
 function badRequestReason(error: Error & { code?: string }): BadRequestReason {
+  if (error instanceof BodyReadError) return error.reasonClass;
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'too-large';

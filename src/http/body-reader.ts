@@ -1,0 +1,68 @@
+/**
+ * Reads a request body into one Buffer, refusing more than the limit.
+ *
+ * When the client declares the length (the API server always does), the body is allocated once and
+ * each chunk is copied in as it arrives. Collecting chunks and joining them at the end (fastify's way)
+ * costs the same in total but all at once: for a 6 MiB review the join was one block of about 11 ms of
+ * the event loop on this project's VMs, mostly page faults on the fresh 6 MiB, and two reviews ending
+ * together made it twice that. Spread over the chunks it costs nothing noticeable.
+ */
+import type { Readable } from 'node:stream';
+
+/** A body that could not be read whole: 413 when over the limit, 400 when it contradicts its length. */
+export class BodyReadError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: 400 | 413,
+    readonly reasonClass: 'too-large' | 'other',
+  ) {
+    super(message);
+    this.name = 'BodyReadError';
+  }
+}
+
+const tooLarge = () => new BodyReadError('Request body is too large', 413, 'too-large');
+
+/** The whole body of `stream`, whose Content-Length header is `contentLength` (if any). */
+export function readBody(stream: Readable, contentLength: string | undefined, limit: number): Promise<Buffer> {
+  const declared = contentLength === undefined ? undefined : Number(contentLength);
+  if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0)) {
+    return Promise.reject(new BodyReadError(`Content-Length ${JSON.stringify(contentLength)} is not a byte count`, 400, 'other'));
+  }
+  // Refused before a byte is read: nothing is allocated for a body that cannot be accepted.
+  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
+
+  return new Promise((resolve, reject) => {
+    const whole = declared === undefined ? undefined : Buffer.allocUnsafe(declared);
+    const chunks: Buffer[] = [];
+    let received = 0;
+
+    const stop = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+    };
+    function onData(chunk: Buffer): void {
+      if (received + chunk.length > (whole?.length ?? limit)) {
+        stop();
+        reject(whole ? new BodyReadError('body is longer than its Content-Length', 400, 'other') : tooLarge());
+        return;
+      }
+      if (whole) chunk.copy(whole, received);
+      else chunks.push(chunk);
+      received += chunk.length;
+    }
+    function onEnd(): void {
+      stop();
+      if (whole && received !== whole.length) reject(new BodyReadError('body is shorter than its Content-Length', 400, 'other'));
+      else resolve(whole ?? Buffer.concat(chunks, received));
+    }
+    function onError(error: Error): void {
+      stop();
+      reject(error);
+    }
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
