@@ -12,6 +12,7 @@
  *   BENCH_WARMUP_SECONDS=3               unrecorded saturation before the rounds
  *   BENCH_LOG_LEVEL=warn                 the webhook's --log-level (its output is discarded)
  *   BENCH_CPU_PROF=1                     also write V8 CPU profiles of both servers per workload
+ *   BENCH_FLOOR=fastify                  the floor on fastify (bench/floor-fastify.mjs): what the framework costs
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -36,6 +37,8 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 4);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
 const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? 'warn';
 const CPU_PROF = env.BENCH_CPU_PROF === '1';
+const FLOOR = env.BENCH_FLOOR === 'fastify' ? 'fastify' : 'node:https';
+const FLOOR_SCRIPT = FLOOR === 'fastify' ? 'bench/floor-fastify.mjs' : 'bench/floor.mjs';
 const SELECTED = (env.BENCH_WORKLOADS ?? 'typical,large,huge').split(',').map((s) => s.trim()) as WorkloadName[];
 
 type ServerName = 'webhook' | 'floor';
@@ -101,7 +104,7 @@ function freePort(): Promise<number> {
 
 async function startServer(name: ServerName, tls: { cert: string; key: string; ca: string }, workload: string, profDir: string | undefined): Promise<Server> {
   const port = await freePort();
-  const script = name === 'webhook' ? join(ROOT, 'dist/cli/main.js') : join(ROOT, 'bench/floor.mjs');
+  const script = name === 'webhook' ? join(ROOT, 'dist/cli/main.js') : join(ROOT, FLOOR_SCRIPT);
   const common = ['--host', '127.0.0.1', '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key];
   const flags = name === 'webhook' ? ['serve', ...common, '--log-level', LOG_LEVEL] : common;
   const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}-${workload}.cpuprofile`] : [];
@@ -536,7 +539,7 @@ async function main(): Promise<number> {
     };
     const commit = gitDescribe();
     log(`image-admission-webhook bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${commit}`);
-    log(`rounds: ${ROUNDS} saturation + ${MODERATE_ROUNDS} fixed-rate per server, ${SECONDS}s each, warm-up ${WARMUP_SECONDS}s; webhook --log-level ${LOG_LEVEL}`);
+    log(`rounds: ${ROUNDS} saturation + ${MODERATE_ROUNDS} fixed-rate per server, ${SECONDS}s each, warm-up ${WARMUP_SECONDS}s; webhook --log-level ${LOG_LEVEL}; floor on ${FLOOR}`);
 
     const results: WorkloadResult[] = [];
     for (const name of SELECTED) {
@@ -548,7 +551,7 @@ async function main(): Promise<number> {
     }
 
     const file = join(resultsDir, `${stamp}.json`);
-    const config = { rounds: ROUNDS, moderateRounds: MODERATE_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP_SECONDS, logLevel: LOG_LEVEL, cpuProfile: profDir ?? null };
+    const config = { rounds: ROUNDS, moderateRounds: MODERATE_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP_SECONDS, logLevel: LOG_LEVEL, floor: FLOOR, cpuProfile: profDir ?? null };
     writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, config, workloads: results }, null, 2)}\n`);
 
     const out: string[] = ['', `machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, Linux ${machine.kernel}; servers pinned to ${PINNED ? `core ${SERVER_CORE}, load generator to core ${CLIENT_CORE}` : 'nothing'}`, ''];
