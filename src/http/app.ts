@@ -84,7 +84,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.server.maxConnections = limits.maxConnections;
   app.decorate('metrics', metrics);
-  const thread = new ReviewThread(options.policy);
+  const thread = new ReviewThread(options.policy, (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'));
   app.decorate('reviewThread', thread);
   // After the server has closed, so every review in flight has been answered.
   app.addHook('onClose', () => thread.close());

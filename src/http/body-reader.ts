@@ -57,9 +57,10 @@ export function readBody(stream: Readable, contentLength: string | undefined, li
       if (whole && received !== whole.length) reject(new BodyReadError('body is shorter than its Content-Length', 400, 'other'));
       else resolve(whole ?? Buffer.concat(chunks, received));
     }
+    // The client went away or ran out of time mid-body: its fault, not a bug (a 400, never a 500).
     function onError(error: Error): void {
       stop();
-      reject(error);
+      reject(new BodyReadError(`request body not received whole: ${error.message}`, 400, 'other'));
     }
     stream.on('data', onData);
     stream.on('end', onEnd);

@@ -43,17 +43,29 @@ export interface ReviewThreadData {
 function startWorker(workerData: ReviewThreadData): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./review-worker.js', import.meta.url), { workerData });
   const script = JSON.stringify(new URL('./review-worker.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData });
+  // Resolved here, not in the worker, so that it does not depend on the directory tests run from.
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData });
+}
+
+/** A review waiting for the worker that holds it. */
+interface Pending {
+  worker: Worker;
+  resolve: (answer: BodyAnswer) => void;
 }
 
 /** A lazily started worker thread with its queue of reviews; replaced if it dies. */
 export class ReviewThread {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, (answer: BodyAnswer) => void>();
+  private readonly pending = new Map<number, Pending>();
   private closed = false;
 
-  constructor(private readonly policy: Policy) {}
+  /** `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless. */
+  constructor(
+    private readonly policy: Policy,
+    private readonly onLost: (why: string) => void = () => {},
+  ) {}
 
   /** Starts the worker now, so the first large review does not wait for it to load the rules. */
   warm(): void {
@@ -63,16 +75,24 @@ export class ReviewThread {
   /** Answers `body` on the worker thread. Never rejects: a dead worker is a `failed` answer. */
   answer(body: Buffer, endpoint: Endpoint): Promise<BodyAnswer> {
     if (this.closed) return Promise.resolve(failed('the review thread is closed'));
-    const worker = this.ensureWorker();
     const id = this.nextId++;
-    // Transfer the bytes when the body owns its whole ArrayBuffer (a large body always does); a view
-    // into a shared pool slab is copied instead, since transferring would take the slab from others.
-    const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-    const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      const job: ReviewJob = { id, endpoint, body: bytes };
-      worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+      try {
+        const worker = this.ensureWorker();
+        // Transfer the bytes when the body owns its whole ArrayBuffer (a large body always does); a
+        // view into a shared pool slab is copied instead, since transferring would take the slab.
+        const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+        const bytes = owns ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+        this.pending.set(id, { worker, resolve });
+        // Held reviews keep the process alive; an idle worker does not.
+        worker.ref();
+        const job: ReviewJob = { id, endpoint, body: bytes };
+        worker.postMessage(job, [bytes.buffer as ArrayBuffer]);
+      } catch (error) {
+        const answer = failed(`the review could not be handed to the review thread: ${(error as Error).message}`);
+        if (this.pending.has(id)) this.settle(id, answer);
+        else resolve(answer);
+      }
     });
   }
 
@@ -82,34 +102,36 @@ export class ReviewThread {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
-    this.failPending('the review thread was stopped');
+    for (const id of [...this.pending.keys()]) this.settle(id, failed('the review thread was stopped'));
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker({ policy: this.policy });
-    worker.on('message', ({ id, answer }: ReviewJobResult) => {
-      const resolve = this.pending.get(id);
-      this.pending.delete(id);
-      resolve?.(answer);
-    });
-    // A crash (out of memory, a bug at load) fails the reviews it held; the next large review starts a
-    // fresh worker. The thread never keeps the process alive on its own.
-    const lost = (why: string) => {
+    worker.on('message', ({ id, answer }: ReviewJobResult) => this.settle(id, answer));
+    // A crash (out of memory, a bug at load) fails the reviews this worker held, and only those: Node
+    // reports 'error' and then, later, 'exit', and a replacement may hold new reviews by then. The next
+    // large review starts a fresh worker.
+    let lost = false;
+    const lose = (why: string) => {
       if (this.worker === worker) this.worker = undefined;
-      this.failPending(why);
+      for (const [id, entry] of [...this.pending]) if (entry.worker === worker) this.settle(id, failed(why));
+      if (!lost && !this.closed) this.onLost(why);
+      lost = true;
     };
-    worker.on('error', (error) => lost(`the review thread failed: ${error.message}`));
-    worker.on('exit', (code) => lost(`the review thread exited with code ${code}`));
+    worker.on('error', (error) => lose(`the review thread failed: ${error.message}`));
+    worker.on('exit', (code) => lose(`the review thread exited with code ${code}`));
     worker.unref();
     this.worker = worker;
     return worker;
   }
 
-  private failPending(why: string): void {
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const resolve of waiting) resolve(failed(why));
+  private settle(id: number, answer: BodyAnswer): void {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return;
+    this.pending.delete(id);
+    if (![...this.pending.values()].some((other) => other.worker === entry.worker)) entry.worker.unref();
+    entry.resolve(answer);
   }
 }
 

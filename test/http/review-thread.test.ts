@@ -50,7 +50,8 @@ describe('the review thread', () => {
   });
 
   it('fails the reviews of a thread that dies, and starts a fresh one for the next', async () => {
-    const doomed = new ReviewThread(policy);
+    const losses: string[] = [];
+    const doomed = new ReviewThread(policy, (why) => losses.push(why));
     const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
     expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
     const worker = (doomed as unknown as { worker: { terminate(): Promise<number> } }).worker;
@@ -62,5 +63,33 @@ describe('the review thread', () => {
     expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
     await doomed.close();
     expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('failed');
+    // Reported once, though Node signals both the termination's exit and nothing else.
+    expect(losses).toEqual([expect.stringMatching(/review thread exited/)]);
+  });
+
+  // Node reports a crash as 'error' and, later, 'exit'; a review that arrives in between goes to a
+  // fresh worker and must not be failed by the old one's exit.
+  it('keeps the replacement worker s reviews when the dead worker s exit arrives late', async () => {
+    const losses: string[] = [];
+    const replaced = new ReviewThread(policy, (why) => losses.push(why));
+    replaced.warm();
+    const first = (replaced as unknown as { worker: { postMessage(message: unknown): void; once(event: string, listener: () => void): void } }).worker;
+    const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
+    const afterCrash = new Promise<BodyAnswer>((resolve) => {
+      first.once('error', () => resolve(replaced.answer(Buffer.from(body), 'validate')));
+    });
+    // A message the worker cannot destructure makes its handler throw: an uncaught error in the thread.
+    first.postMessage(null);
+    expect((await afterCrash).kind).toBe('answered');
+    expect(losses).toEqual([expect.stringMatching(/review thread failed/)]);
+    await replaced.close();
+  });
+
+  it('answers failed, and does not throw, when the body cannot be handed over', async () => {
+    const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
+    const owned = Buffer.from(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+    structuredClone(owned.buffer, { transfer: [owned.buffer] });
+    expect(await thread.answer(owned, 'validate')).toMatchObject({ kind: 'failed', error: { message: expect.stringMatching(/could not be handed/) } });
+    expect((await thread.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
   });
 });
