@@ -12,7 +12,8 @@
  *   BENCH_WARMUP_SECONDS=3               unrecorded saturation before the rounds
  *   BENCH_LOG_LEVEL=warn                 the webhook's --log-level (its output is discarded)
  *   BENCH_CPU_PROF=1                     also write V8 CPU profiles of both servers per workload
- *   BENCH_FLOOR=fastify                  the floor on fastify (bench/floor-fastify.mjs): what the framework costs
+ *   BENCH_FLOOR=fastify                  the floor on fastify (bench/floor-fastify.mjs) instead of node:https
+ *   BENCH_SUBJECT=floor-fastify          the fastify floor in the webhook's place: what the framework alone costs
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +40,8 @@ const LOG_LEVEL = env.BENCH_LOG_LEVEL ?? 'warn';
 const CPU_PROF = env.BENCH_CPU_PROF === '1';
 const FLOOR = env.BENCH_FLOOR === 'fastify' ? 'fastify' : 'node:https';
 const FLOOR_SCRIPT = FLOOR === 'fastify' ? 'bench/floor-fastify.mjs' : 'bench/floor.mjs';
+// The server measured against the floor: the webhook, or (to price fastify alone) the fastify floor.
+const SUBJECT = env.BENCH_SUBJECT === 'floor-fastify' ? 'floor-fastify' : 'webhook';
 const SELECTED = (env.BENCH_WORKLOADS ?? 'typical,large,huge').split(',').map((s) => s.trim()) as WorkloadName[];
 
 type ServerName = 'webhook' | 'floor';
@@ -104,9 +107,10 @@ function freePort(): Promise<number> {
 
 async function startServer(name: ServerName, tls: { cert: string; key: string; ca: string }, workload: string, profDir: string | undefined): Promise<Server> {
   const port = await freePort();
-  const script = name === 'webhook' ? join(ROOT, 'dist/cli/main.js') : join(ROOT, FLOOR_SCRIPT);
+  const subjectIsWebhook = name === 'webhook' && SUBJECT === 'webhook';
+  const script = subjectIsWebhook ? join(ROOT, 'dist/cli/main.js') : join(ROOT, name === 'webhook' ? 'bench/floor-fastify.mjs' : FLOOR_SCRIPT);
   const common = ['--host', '127.0.0.1', '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key];
-  const flags = name === 'webhook' ? ['serve', ...common, '--log-level', LOG_LEVEL] : common;
+  const flags = subjectIsWebhook ? ['serve', ...common, '--log-level', LOG_LEVEL] : common;
   const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}-${workload}.cpuprofile`] : [];
   const node = [process.execPath, '--import', join(ROOT, 'bench/preload.mjs'), ...profile, script, ...flags];
   const [command, ...args] = PINNED ? ['taskset', '-c', SERVER_CORE, ...node] : node;
@@ -204,7 +208,7 @@ async function send(server: Server, request: BenchRequest, outcome: Outcome, sin
     if (res.statusCode !== 200) problem = `HTTP ${res.statusCode}: ${text.slice(0, 200)}`;
     else {
       const json: unknown = JSON.parse(text);
-      problem = server.name === 'floor' ? checkFloorAnswer(json, uid) : checkAnswer(json, uid, request.apiVersion, request.expect);
+      problem = server.name === 'floor' || SUBJECT !== 'webhook' ? checkFloorAnswer(json, uid) : checkAnswer(json, uid, request.apiVersion, request.expect);
     }
   } catch (error) {
     problem = `request failed: ${(error as Error).message}`;
@@ -539,7 +543,7 @@ async function main(): Promise<number> {
     };
     const commit = gitDescribe();
     log(`image-admission-webhook bench: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, commit ${commit}`);
-    log(`rounds: ${ROUNDS} saturation + ${MODERATE_ROUNDS} fixed-rate per server, ${SECONDS}s each, warm-up ${WARMUP_SECONDS}s; webhook --log-level ${LOG_LEVEL}; floor on ${FLOOR}`);
+    log(`rounds: ${ROUNDS} saturation + ${MODERATE_ROUNDS} fixed-rate per server, ${SECONDS}s each, warm-up ${WARMUP_SECONDS}s; webhook --log-level ${LOG_LEVEL}; floor on ${FLOOR}${SUBJECT === 'webhook' ? '' : '; in the webhook slot: the fastify floor'}`);
 
     const results: WorkloadResult[] = [];
     for (const name of SELECTED) {
@@ -551,7 +555,7 @@ async function main(): Promise<number> {
     }
 
     const file = join(resultsDir, `${stamp}.json`);
-    const config = { rounds: ROUNDS, moderateRounds: MODERATE_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP_SECONDS, logLevel: LOG_LEVEL, floor: FLOOR, cpuProfile: profDir ?? null };
+    const config = { rounds: ROUNDS, moderateRounds: MODERATE_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP_SECONDS, logLevel: LOG_LEVEL, floor: FLOOR, subject: SUBJECT, cpuProfile: profDir ?? null };
     writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, config, workloads: results }, null, 2)}\n`);
 
     const out: string[] = ['', `machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, Linux ${machine.kernel}; servers pinned to ${PINNED ? `core ${SERVER_CORE}, load generator to core ${CLIENT_CORE}` : 'nothing'}`, ''];
