@@ -63,7 +63,7 @@ describe('the review thread', () => {
     expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
     await doomed.close();
     expect((await doomed.answer(Buffer.from(body), 'validate')).kind).toBe('failed');
-    // Reported once, though Node signals both the termination's exit and nothing else.
+    // One death, reported once to the log.
     expect(losses).toEqual([expect.stringMatching(/review thread exited/)]);
   });
 
