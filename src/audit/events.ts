@@ -2,6 +2,7 @@
  * Kubernetes audit events (`audit.k8s.io/v1` Event) as far as the review reads them, and how one event
  * is classified: denied by this webhook, allowed by it, let through while it failed open, or never seen.
  */
+import { auditAnnotationKey } from '../admission/audit-annotations.js';
 import { IMAGE_GROUP, TARGET_RESOURCES } from '../admission/targets.js';
 
 /** The webhook names of the manifests: the mutating one and the validating one. */
@@ -69,11 +70,11 @@ export function classify(event: AuditEvent, names: readonly string[]): Classific
   const annotatedRules = new Set<string>();
   const failedOpen: string[] = [];
   for (const name of names) {
-    const decision = annotations[`${name}/decision`];
+    const decision = annotations[auditAnnotationKey(name, 'decision')];
     if (decision !== undefined && (SEVERITY as readonly string[]).includes(decision)) decisions.push(decision as Outcome);
-    const id = annotations[`${name}/decision-id`];
+    const id = annotations[auditAnnotationKey(name, 'decisionId')];
     if (id !== undefined && id !== '') decisionIds.push(id);
-    for (const rule of (annotations[`${name}/violations`] ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
+    for (const rule of (annotations[auditAnnotationKey(name, 'violations')] ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
   }
   for (const [key, value] of Object.entries(annotations)) if (key.startsWith('failed-open.')) failedOpen.push(value);
 

@@ -3,9 +3,10 @@
  * on Image-carrying resources, re-checks the objects the log holds with the webhook's own rules, and
  * keeps only counts and a bounded list of findings, so memory stays flat however large the logs are.
  */
+import { AUDIT_KEYS } from '../admission/audit-annotations.js';
 import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
-import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
+import type { ReadDecisionLine } from '../review/record.js';
 import { type AuditEvent, classify, gotThrough, hourOf, isAudited, OUTCOMES, type Outcome } from './events.js';
 import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
 
@@ -15,7 +16,11 @@ export const MALFORMED_EXAMPLES = 5;
 export const FINDINGS_LISTED = 500;
 
 /** A violation as the report shows it. */
-export type Violation = LoggedViolation;
+export interface Violation {
+  rule: string;
+  path: string;
+  detail: string;
+}
 
 /** A write that took effect although it broke the rules, or while the webhook failed open. */
 export interface Finding {
@@ -72,7 +77,7 @@ export interface ReviewOptions extends JudgeOptions {
   inputs: LineInput[];
   webhookNames: readonly string[];
   /** The decision log, loaded beforehand, by decision id. */
-  decisions?: ReadonlyMap<string, DecisionRecord>;
+  decisions?: ReadonlyMap<string, ReadDecisionLine>;
   onProgress?: (path: string) => ProgressListener | undefined;
 }
 
@@ -139,7 +144,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     let violations: Violation[] = [];
     let source: Finding['source'] = 'none';
     let note: string | undefined;
-    let logged: DecisionRecord | undefined;
+    let logged: ReadDecisionLine | undefined;
     if (options.decisions && classified.decisionIds.length > 0) {
       for (const id of classified.decisionIds) logged ??= options.decisions.get(id);
       if (logged) report.join!.matched++;
@@ -153,7 +158,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       if (rechecked.violations.length > 0) report.recheck.withViolations++;
     }
     if (logged && logged.violations.length > 0) {
-      violations = logged.violations;
+      violations = logged.violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail ?? v.type }));
       source = 'decision-log';
     } else if (rechecked && rechecked.violations.length > 0) {
       violations = rechecked.violations;
@@ -292,7 +297,7 @@ export function recheck(event: AuditEvent, rules: JudgeOptions = {}): { violatio
   let errors = located.flatMap(({ image, at }) => judgeCreate(image, rules).violations.map((e) => withPathPrefix(e, at)));
   if (verb === 'update') {
     // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
-    const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith('/pre-existing-violations')).flatMap(([, v]) => v.split(',')));
+    const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith(`/${AUDIT_KEYS.preExisting}`)).flatMap(([, v]) => v.split(',')));
     errors = errors.filter((v) => !inherited.has(v.rule));
   }
   return { violations: errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })), createRulesOnly: verb === 'update' };
