@@ -4,24 +4,23 @@
  * check here, so a number where a string belongs (or any other surprise) never reaches the rest.
  */
 
+import { IMAGE_GROUP, reviewedTarget, TARGET_RESOURCES } from '../admission/targets.js';
+
 /** The webhook names of the manifests: the mutating one and the validating one. */
 export const DEFAULT_WEBHOOK_NAMES = ['mutate.images.image-admission.io', 'validate.images.image-admission.io'] as const;
-
-/** The group and resources whose writes carry Images or their signatures. */
-export const AUDITED_GROUP = 'image.openshift.io';
-export const AUDITED_RESOURCES = ['images', 'imagestreammappings', 'imagestreamimports', 'imagesignatures'] as const;
 
 /** The verbs of a write that can store an Image (a patch reaches the webhooks as an UPDATE). */
 export const WRITE_VERBS = ['create', 'update', 'patch'] as const;
 export type WriteVerb = (typeof WRITE_VERBS)[number];
 
 /**
- * The writes our webhooks are registered for (manifests/base/webhooks.yaml): images CREATE and
- * UPDATE (a patch is admitted as an UPDATE), imagestreammappings CREATE. Imports and signatures
- * store Images without any webhook on these resources seeing them.
+ * Whether our webhooks are registered for this write (src/admission/targets.ts, as the manifests
+ * register them): a patch is admitted as an UPDATE. Imports and signatures store Images without
+ * any webhook on these resources seeing them.
  */
 export function isJudged(resource: string, verb: WriteVerb): boolean {
-  return resource === 'images' || (resource === 'imagestreammappings' && verb === 'create');
+  const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
+  return reviewedTarget(resource)?.judged.includes(operation) ?? false;
 }
 
 // Audit annotations the API server writes about webhook calls (k8s.io/apiserver
@@ -125,13 +124,13 @@ export function readEvent(raw: unknown): Read {
   const ref = record(event.objectRef);
   const requestURI = text(event.requestURI, 2048) ?? '';
   const auditID = text(event.auditID, 128);
-  const onGroup = ref ? ref.apiGroup === AUDITED_GROUP : requestURI.startsWith(`/apis/${AUDITED_GROUP}/`);
+  const onGroup = ref ? ref.apiGroup === IMAGE_GROUP : requestURI.startsWith(`/apis/${IMAGE_GROUP}/`);
   if (!onGroup) return { kind: 'other' };
   const unknown = (reason: string): Read => ({ kind: 'unknown', reason, ...(auditID ? { auditID } : {}) });
   if (!ref) return unknown('no objectRef');
   const resource = ref.resource;
   if (typeof resource !== 'string') return unknown('objectRef.resource is not a string');
-  if (!(AUDITED_RESOURCES as readonly string[]).includes(resource)) return { kind: 'other' };
+  if (!(TARGET_RESOURCES as readonly string[]).includes(resource)) return { kind: 'other' };
   if (stage === 'Panic') return unknown('the API server panicked while handling it');
   const status = record(event.responseStatus);
   const code = status?.code;

@@ -5,7 +5,8 @@
  * however large the logs are: only counts and the listed writes (capped, the cap said, or streamed)
  * are kept.
  */
-import { errorBody, type FieldError, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
+import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
+import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
 import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
 import {
   ATTENTION,
@@ -144,9 +145,9 @@ export interface ReviewOptions extends JudgeOptions {
   onEntry?: (entry: WriteEntry) => void;
 }
 
-const GROUP_MARKER = Buffer.from('"image.openshift.io"');
-const GROUP_URI_MARKER = Buffer.from('/apis/image.openshift.io/');
-const GROUP_TEXT = Buffer.from('image.openshift.io');
+const GROUP_MARKER = Buffer.from(JSON.stringify(IMAGE_GROUP));
+const GROUP_URI_MARKER = Buffer.from(`/apis/${IMAGE_GROUP}/`);
+const GROUP_TEXT = Buffer.from(IMAGE_GROUP);
 const STAGE_KEY = Buffer.from('"stage":"');
 const STAGE_COMPLETE = Buffer.from('ResponseComplete"');
 const STAGE_PANIC = Buffer.from('Panic"');
@@ -529,39 +530,31 @@ function lastNonSpace(line: Buffer): number {
 }
 
 /**
- * Re-checks the object an event holds (levels Request and RequestResponse) with the create rules:
- * images created, updated or patched (no old object in the log: create rules only; a patch is
- * checked on the stored object of a RequestResponse event), the Image a mapping carries, and the
- * Images an import wrote (its response). Undefined when the event holds no object to check; a lone
- * signature is not an Image.
+ * Re-checks the Images an event holds (levels Request and RequestResponse) with the create rules,
+ * where src/admission/targets.ts says they are: images created or updated, the Image a mapping
+ * carries, the Images an import wrote (its response). An update has no old object in the log: create
+ * rules only. A patch is not the object: it is checked on the stored object of a RequestResponse
+ * event. Undefined when the event holds nothing to check; a lone signature is not an Image.
  */
 export function recheck(event: WriteEvent, rules: JudgeOptions = {}, inherited: readonly string[] = []): { violations: Violation[]; createRulesOnly: boolean } | undefined {
-  const { resource, verb } = event;
-  const summarize = (errors: FieldError[]): Violation[] => errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) }));
-  if (resource === 'images' && !event.subresource) {
-    const object = verb === 'patch' ? event.responseObject : event.requestObject;
-    if (!isObject(object)) return undefined;
-    let violations = judgeCreate(object, rules).violations;
-    if (verb !== 'create') {
-      // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
-      const allowed = new Set(inherited);
-      violations = violations.filter((v) => !allowed.has(v.rule));
-    }
-    return { violations: summarize(violations), createRulesOnly: verb !== 'create' };
+  const target = targetOf(event.resource);
+  if (target === undefined || target.carrier === 'none' || event.subresource) return undefined;
+  const { verb } = event;
+  // The verbs whose object is in the log whole: what the webhook judges (a patch as an UPDATE), and an import's create.
+  const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
+  if (target.carrier === 'response' ? verb !== 'create' : !target.judged.includes(operation)) return undefined;
+  const carrier = target.carrier === 'response' || verb === 'patch' ? event.responseObject : event.requestObject;
+  if (!isObject(carrier)) return undefined;
+  const located = imagesIn(target, carrier)?.filter(({ image }) => isObject(image));
+  // A mapping without an Image is not re-checked; an import is, even when it wrote no Image.
+  if (located === undefined || (located.length === 0 && target.carrier === 'request')) return undefined;
+  let errors = located.flatMap(({ image, at }) => judgeCreate(image, rules).violations.map((e) => withPathPrefix(e, at)));
+  if (verb !== 'create') {
+    // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
+    const allowed = new Set(inherited);
+    errors = errors.filter((v) => !allowed.has(v.rule));
   }
-  if (resource === 'imagestreammappings' && verb === 'create') {
-    const object = event.requestObject;
-    if (!isObject(object) || !isObject(object.image)) return undefined;
-    return { violations: summarize(judgeCreate(object.image, rules).violations.map((e) => withPathPrefix(e, ['image']))), createRulesOnly: false };
-  }
-  const response = event.responseObject as { status?: { images?: unknown } } | undefined;
-  if (resource === 'imagestreamimports' && verb === 'create' && isObject(response) && isObject(response.status) && Array.isArray(response.status.images)) {
-    const errors = (response.status.images as unknown[]).flatMap((entry, i) =>
-      isObject(entry) && isObject(entry.image) ? judgeCreate(entry.image, rules).violations.map((e) => withPathPrefix(e, ['status', 'images', i, 'image'])) : [],
-    );
-    return { violations: summarize(errors), createRulesOnly: false };
-  }
-  return undefined;
+  return { violations: errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })), createRulesOnly: verb !== 'create' };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
