@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import { loadDecisionLog } from '../../src/audit/decision-log.js';
-import { type AuditEvent, classify } from '../../src/audit/events.js';
+import { classify, readEvent } from '../../src/audit/events.js';
 import { buildApp } from '../../src/http/app.js';
 import { BROKEN_PATHS, BROKEN_RULES, brokenImage, MUTATING } from '../audit/audit-log.js';
 import { tempDir } from '../audit/helpers.js';
@@ -47,8 +47,17 @@ describe('the trail', () => {
     const { reply } = await answer(body);
     // The API server stores each annotation as `<webhook name>/<key>`.
     const annotations = Object.fromEntries(Object.entries(reply.response.auditAnnotations).map(([key, value]) => [`${MUTATING}/${key}`, value]));
-    const event: AuditEvent = { stage: 'ResponseComplete', verb: 'create', annotations, responseStatus: { code: 422 } };
-    const classified = classify(event, [MUTATING]);
+    const read = readEvent({
+      kind: 'Event',
+      stage: 'ResponseComplete',
+      verb: 'create',
+      requestURI: '/apis/image.openshift.io/v1/images',
+      objectRef: { apiGroup: 'image.openshift.io', apiVersion: 'v1', resource: 'images', name: body.request.name },
+      responseStatus: { code: 422 },
+      annotations,
+    });
+    expect(read.kind).toBe('write');
+    const classified = classify((read as Extract<typeof read, { kind: 'write' }>).event, [MUTATING]);
     expect(classified).toMatchObject({ outcome: 'denied', decisionIds: [body.request.uid] });
     expect(classified.annotatedRules).toEqual(BROKEN_RULES);
   });
