@@ -4,7 +4,6 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   BASE_WEBHOOKS_FILE,
   SELF_SIGNED_CA_BUNDLE_PATCH,
@@ -15,28 +14,33 @@ import {
   renderCaBundlePatch,
   renderWebhookConfigurations,
 } from '../deploy/render.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 
-const USAGE = `usage: image-admission manifests --ca FILE [flags]
-
-Writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
-clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.
-
-flags:
-  --ca FILE            PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required
-  --overlay self-signed
-                       write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},
-                       relative to the current directory, unless --out is given) instead of
-                       complete webhook configurations
-  --out FILE           write to FILE instead of standard output ("-" for standard output)
-  --url URL            call the webhook at https://HOST:PORT (paths /mutate and /validate appended)
-                       instead of through the Service, e.g. a webhook beside a local API server
-  --namespace NS       namespace of the webhook's Service (default: image-admission)
-  -h, --help           show this help
-
-The openshift and cert-manager overlays need no CA: OpenShift's service CA and cert-manager's CA
-injector fill in caBundle themselves.
-`;
+const SPEC = {
+  name: 'manifests',
+  synopsis: '--ca FILE [flags]',
+  description: `Writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
+clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.`,
+  flags: {
+    ca: { type: 'string', value: 'FILE', help: 'PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required' },
+    overlay: {
+      type: 'string',
+      value: 'self-signed',
+      help: `write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},\nrelative to the current directory, unless --out is given) instead of\ncomplete webhook configurations`,
+    },
+    out: { type: 'string', value: 'FILE', help: 'write to FILE instead of standard output ("-" for standard output)' },
+    url: {
+      type: 'string',
+      value: 'URL',
+      help: 'call the webhook at https://HOST:PORT (paths /mutate and /validate appended)\ninstead of through the Service, e.g. a webhook beside a local API server',
+    },
+    namespace: { type: 'string', value: 'NS', help: "namespace of the webhook's Service (default: image-admission)" },
+  },
+  positionals: 'none',
+  footer: `The openshift and cert-manager overlays need no CA: OpenShift's service CA and cert-manager's CA
+injector fill in caBundle themselves.`,
+} as const satisfies CommandSpec;
 
 const INJECTED: Record<string, string> = {
   openshift: "OpenShift's service CA injects the CA bundle (annotation service.beta.openshift.io/inject-cabundle)",
@@ -45,28 +49,9 @@ const INJECTED: Record<string, string> = {
 
 /** Runs the `manifests` subcommand; 0 on success, 1 when the CA or the output fails, 2 on bad flags. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ca: { type: 'string' },
-        overlay: { type: 'string' },
-        out: { type: 'string' },
-        url: { type: 'string' },
-        namespace: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return usageError(io, (error as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const command = readCommand(SPEC, argv, io);
+  if ('exit' in command) return command.exit;
+  const { values } = command;
 
   const problems: string[] = [];
   if (values.ca === undefined || values.ca === '') problems.push('--ca FILE is required (the CA certificate, e.g. certs/ca.crt)');
@@ -92,7 +77,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       problems.push((error as Error).message);
     }
   }
-  if (problems.length > 0) return usageError(io, ...problems);
+  if (problems.length > 0) return usageError(io, SPEC.name, ...problems);
 
   let caPem: string;
   try {
@@ -136,9 +121,4 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   io.stdout.write(`wrote ${out}\n`);
   return 0;
-}
-
-function usageError(io: CommandIo, ...problems: string[]): number {
-  io.stderr.write(problems.map((p) => `image-admission manifests: ${p}\n`).join('') + `\n${USAGE}`);
-  return 2;
 }

@@ -1,19 +1,35 @@
 /** `image-admission serve`: runs the webhook until SIGTERM or SIGINT. */
-import { loadConfig, serveUsage } from '../config.js';
+import { loadConfig, SERVE_OPTIONS } from '../config.js';
 import { startServer } from '../server.js';
+import { type CommandSpec, helpText, usageError } from './args.js';
 import type { CommandIo } from './io.js';
+
+/** serve's flags are read by loadConfig (flags and environment together); this is their help. */
+const SPEC: CommandSpec = {
+  name: 'serve',
+  synopsis: '[flags]',
+  description: 'Runs the webhook HTTPS server until SIGTERM or SIGINT. Every flag can also be set by the\nenvironment variable named beside it; a flag wins over its variable.',
+  flags: Object.fromEntries(
+    SERVE_OPTIONS.map((o) => [o.flag, { type: 'string', value: placeholder(o.flag), help: `${o.help}\n(env ${o.env}, default ${JSON.stringify(o.fallback)})` }]),
+  ),
+};
+
+function placeholder(flag: string): string {
+  if (flag.endsWith('-seconds')) return 'SECONDS';
+  if (flag.startsWith('tls-') || flag === 'client-ca') return 'FILE';
+  if (flag.startsWith('exempt-')) return 'NAMES';
+  const named: Record<string, string> = { host: 'ADDRESS', port: 'PORT', mode: 'MODE', 'disable-rules': 'IDS', 'log-level': 'LEVEL', 'max-connections': 'N' };
+  return named[flag] ?? 'VALUE';
+}
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const loaded = loadConfig(argv, io.env);
   if (loaded.ok === 'help') {
-    io.stdout.write(serveUsage());
+    io.stdout.write(helpText(SPEC));
     return 0;
   }
-  if (!loaded.ok) {
-    io.stderr.write(`image-admission serve: invalid configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n\n${serveUsage()}`);
-    return 2;
-  }
+  if (!loaded.ok) return usageError(io, SPEC.name, ...loaded.errors);
   const server = await startServer(loaded.config);
   return new Promise<number>((resolve) => {
     let stopping = false;
