@@ -43,6 +43,6 @@ describe('image-admission', () => {
     expect(code).toBe(0);
     expect(out).toMatch(new RegExp(`^usage: image-admission ${command} `));
     expect(out).toMatch(/\nflags:\n/);
-    expect(out).toMatch(/\n  -h, --help +show this help\n/);
+    expect(out).toMatch(/\n {2}-h, --help +show this help\n/);
   });
 });
