@@ -426,9 +426,16 @@ describe('Dockerfile', () => {
   it('builds in stages and installs only production dependencies into the final one', () => {
     const froms = instructions().filter((i) => i.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(3);
-    expect(dockerfile()).toMatch(/ARG NODE_IMAGE=node:(22|24)-/);
     expect(dockerfile()).toMatch(/RUN npm ci --omit=dev/);
     expect(dockerfile()).toMatch(/RUN npm run build/);
+  });
+
+  it('is based on the Node 24 that CI tests, pinned by digest', () => {
+    // scripts/ci-node.sh installs the Node that CI runs; the Dockerfile names the version its digest carries.
+    const ciNode = /^NODE_VERSION=(\d+\.\d+\.\d+)$/m.exec(readText(join(MANIFESTS, '../scripts/ci-node.sh')))?.[1];
+    expect(ciNode).toMatch(/^24\./);
+    expect(dockerfile()).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    expect(dockerfile()).toContain(`(Node ${ciNode})`);
   });
 
   it('runs node directly as a non-root user, with no HEALTHCHECK', () => {
