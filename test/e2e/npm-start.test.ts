@@ -4,6 +4,7 @@
  * node, npm's forwarded signal stops the shell, and node keeps running, holding the port.
  * Runs the built server (`npm run test:e2e` builds first); `--ignore-scripts` skips the prestart build.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,9 @@ function npmStart(options: { detached?: boolean } = {}): Promise<ChildServer> {
 /** The pid of the node process that logged "serving" (pino writes the pid on every line). */
 function serverPid(child: ChildServer): number {
   const line = child.log.find((l) => l.includes('"msg":"image-admission-webhook serving"'))!;
-  const { pid } = JSON.parse(line) as { pid: number };
+  const { pid, version } = JSON.parse(line) as { pid: number; version: string };
+  // The start-up line says what runs (package.json's version), as image_admission_build_info does.
+  expect(version).toBe((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
   started.push(pid);
   return pid;
 }
