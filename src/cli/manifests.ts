@@ -14,15 +14,21 @@ import {
   renderCaBundlePatch,
   renderWebhookConfigurations,
 } from '../deploy/render.js';
+import { IMAGE_ENV_FILE, renderImageEnv } from '../deploy/image.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 
 const SPEC = {
   name: 'manifests',
-  synopsis: '--ca FILE [flags]',
-  description: `Writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
+  synopsis: '--image REF [--out FILE] | --ca FILE [flags]',
+  description: `--image: sets the container image every overlay deploys, in ${IMAGE_ENV_FILE} (relative to the
+current directory, unless --out is given), after checking that REF is a valid image reference.
+Until that file exists, rendering or applying an overlay fails and nothing is applied.
+
+--ca: writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
 clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.`,
   flags: {
+    image: { type: 'string', value: 'REF', help: "the webhook's container image, e.g. quay.io/ORG/image-admission-webhook:0.1.0" },
     ca: { type: 'string', value: 'FILE', help: 'PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required' },
     overlay: {
       type: 'string',
@@ -53,8 +59,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if ('exit' in command) return command.exit;
   const { values } = command;
 
+  if (values.image !== undefined) return writeImage(values, io);
+
   const problems: string[] = [];
-  if (values.ca === undefined || values.ca === '') problems.push('--ca FILE is required (the CA certificate, e.g. certs/ca.crt)');
+  if (values.ca === undefined || values.ca === '') problems.push('--image REF or --ca FILE is required (the image to deploy, or the CA certificate, e.g. certs/ca.crt)');
   if (values.overlay !== undefined && values.overlay !== 'self-signed') {
     const injected = INJECTED[values.overlay];
     problems.push(
@@ -105,7 +113,26 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 
-  const out = values.out ?? (values.overlay === 'self-signed' ? SELF_SIGNED_CA_BUNDLE_PATCH : '-');
+  return writeOut(io, text, values.out ?? (values.overlay === 'self-signed' ? SELF_SIGNED_CA_BUNDLE_PATCH : '-'), values.out === undefined);
+}
+
+/** `--image REF`: the image file, alone (it is a different file from the CA bundle's). */
+async function writeImage(values: { image?: string; ca?: string; overlay?: string; url?: string; namespace?: string; out?: string }, io: CommandIo): Promise<number> {
+  const others = (['ca', 'overlay', 'url', 'namespace'] as const).filter((flag) => values[flag] !== undefined);
+  if (others.length > 0) {
+    return usageError(io, SPEC.name, `--image writes only ${IMAGE_ENV_FILE}: run it on its own, and --${others[0]} in a second command`);
+  }
+  let text: string;
+  try {
+    text = renderImageEnv(values.image!);
+  } catch (error) {
+    return usageError(io, SPEC.name, (error as Error).message);
+  }
+  return writeOut(io, text, values.out ?? IMAGE_ENV_FILE, values.out === undefined);
+}
+
+/** Writes `text` to `out` ("-": standard output); a default path is relative to the repository root. */
+async function writeOut(io: CommandIo, text: string, out: string, defaultPath: boolean): Promise<number> {
   if (out === '-') {
     io.stdout.write(text);
     return 0;
@@ -115,7 +142,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     await writeFile(out, text, { mode: 0o644 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    const hint = values.out === undefined ? ' (run from the repository root, or pass --out)' : '';
+    const hint = defaultPath ? ' (run from the repository root, or pass --out)' : '';
     io.stderr.write(`image-admission manifests: cannot write ${out}: ${code}${hint}\n`);
     return 1;
   }

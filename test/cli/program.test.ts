@@ -27,7 +27,7 @@ describe('image-admission', () => {
     { argv: ['deploy'], want: 'image-admission: unknown command "deploy"' },
     { argv: ['rules', '--colour'], want: "image-admission rules: Unknown option '--colour'" },
     { argv: ['certs', '--days', '0'], want: 'image-admission certs: --days must be a whole number' },
-    { argv: ['manifests'], want: 'image-admission manifests: --ca FILE is required' },
+    { argv: ['manifests'], want: 'image-admission manifests: --image REF or --ca FILE is required' },
   ])('answers a usage error in two lines, not the whole help, and exits 2: $argv', async ({ argv, want }) => {
     const { code, out, err } = await cli(...argv);
     expect(code).toBe(2);
