@@ -1,0 +1,69 @@
+/**
+ * The memory budget of request bodies: the bytes of every review being received, queued or judged
+ * are taken from one budget before they are allocated, and a review that does not fit is refused at
+ * once (HTTP 429) instead of growing the process past its container limit, where the kernel would
+ * kill it and fail every Image write in the cluster at the same time.
+ *
+ * What is budgeted, and what is reserved apart (the arithmetic is in docs/operations.md):
+ * - a body costs its own length while it is received and until it is answered (Content-Length is
+ *   taken before the first byte is read; a body without one is taken chunk by chunk);
+ * - parsing and judging expand a body several times over, but one review at a time per thread: the
+ *   main thread judges small reviews synchronously, and the review thread one large review at a time
+ *   with its heap capped (review-thread.ts). Those peaks are a fixed reserve, not a per-review charge;
+ * - the idle process (code, rules, the review thread) and open connections are the rest.
+ */
+
+/** A byte budget shared by every request. */
+export class MemoryBudget {
+  private heldBytes = 0;
+
+  constructor(readonly capacityBytes: number) {}
+
+  /** Takes `bytes` if they fit in what is left; false (and nothing taken) if not. */
+  take(bytes: number): boolean {
+    if (this.heldBytes + bytes > this.capacityBytes) return false;
+    this.heldBytes += bytes;
+    return true;
+  }
+
+  /** Gives back bytes taken earlier. */
+  give(bytes: number): void {
+    this.heldBytes = Math.max(0, this.heldBytes - bytes);
+  }
+
+  /** Bytes taken now. */
+  get held(): number {
+    return this.heldBytes;
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * What the process needs besides the bodies it holds, measured on Node 20 (docs/operations.md,
+ * `npm run stress`): the idle process with its review thread and health listener, the review thread
+ * judging one review at the body limit (its old generation is capped at REVIEW_THREAD_HEAP_MB), the
+ * main thread's garbage under a burst of small reviews, and 2,000 idle TLS connections.
+ */
+export const RESERVED_BYTES = {
+  idle: 100 * MiB,
+  reviewThread: 96 * MiB,
+  mainThreadSlack: 48 * MiB,
+  connections: 32 * MiB,
+} as const;
+
+/** The review thread's V8 old-generation cap: a review that needs more kills the thread, not the process. */
+export const REVIEW_THREAD_HEAP_MB = 80;
+
+/**
+ * The budget of held bodies for a container limited to `memoryLimitBytes`: what the reserves leave,
+ * but never less than one body at the limit (a smaller budget would refuse the largest valid review
+ * forever; such a container is too small, and docs/operations.md says what fits).
+ */
+export function bodyBudgetBytes(memoryLimitBytes: number, bodyLimit: number): number {
+  return Math.max(bodyLimit, memoryLimitBytes - reservedTotal());
+}
+
+function reservedTotal(): number {
+  return Object.values(RESERVED_BYTES).reduce((sum, bytes) => sum + bytes, 0);
+}
