@@ -12,8 +12,8 @@ import { BodyReadError, readBody } from './body-reader.js';
 import { limitConnectionsPerSource } from './connection-limit.js';
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
-import { answerBody, type ReviewRecord } from './review-body.js';
-import { OFFLOAD_BYTES, ReviewThread } from './review-thread.js';
+import { answerBody, type ReviewRecord } from '../review/answer.js';
+import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);

@@ -7,7 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Endpoint } from '../admission/handle.js';
 import { certificateExpiry } from '../certs/files.js';
-import type { ReviewRecord } from './review-body.js';
+import type { ReviewRecord } from '../review/answer.js';
 
 /** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
 export const BAD_REQUEST_REASONS = [
