@@ -9,7 +9,7 @@ import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
-import { limitConnectionsPerSource } from './connection-limit.js';
+import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { answerBody, type ReviewRecord } from '../review/answer.js';
@@ -74,6 +74,8 @@ declare module 'fastify' {
     reviewThread: ReviewThread;
     /** The budget every request body is taken from. */
     memoryBudget: MemoryBudget;
+    /** Open connections per source address. */
+    connections: ConnectionCounts;
   }
 }
 
@@ -105,7 +107,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.server.maxConnections = limits.maxConnections;
-  limitConnectionsPerSource(app.server, limits.maxConnectionsPerSource, () => metrics.connectionRefused());
+  app.decorate('connections', limitConnectionsPerSource(app.server, limits.maxConnectionsPerSource, () => metrics.connectionRefused()));
   app.decorate('metrics', metrics);
   const budget = new MemoryBudget(bodyBudgetBytes(limits.memoryLimitBytes, BODY_LIMIT));
   app.decorate('memoryBudget', budget);
@@ -124,9 +126,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     });
     done();
   });
-  const take = (raw: IncomingMessage) => (bytes: number): boolean => {
+  const take = (raw: IncomingMessage) => (bytes: number, large: boolean): boolean => {
     const hold = holds.get(raw);
-    if (hold === undefined || hold.closed || !budget.take(bytes)) return false;
+    if (hold === undefined || hold.closed || !budget.take(bytes, large)) return false;
     hold.bytes += bytes;
     metrics.setBodyBytes(budget.held, budget.capacityBytes);
     return true;

@@ -8,6 +8,7 @@
  * together made it twice that. Spread over the chunks it costs nothing noticeable.
  */
 import type { Readable } from 'node:stream';
+import { SMALL_BODY_BYTES } from './memory-budget.js';
 
 /**
  * A body that could not be read whole: 413 when over the limit, 400 when it contradicts its length,
@@ -33,14 +34,19 @@ const overloaded = () =>
  * first taken from the memory budget through `take` (all of a declared length before the first byte
  * is read, else chunk by chunk); when it refuses, so does the read (429), with nothing allocated.
  */
-export function readBody(stream: Readable, contentLength: string | undefined, limit: number, take: (bytes: number) => boolean = () => true): Promise<Buffer> {
+export function readBody(
+  stream: Readable,
+  contentLength: string | undefined,
+  limit: number,
+  take: (bytes: number, large: boolean) => boolean = () => true,
+): Promise<Buffer> {
   const declared = contentLength === undefined ? undefined : Number(contentLength);
   if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0)) {
     return Promise.reject(new BodyReadError(`Content-Length ${JSON.stringify(contentLength)} is not a byte count`, 400, 'other'));
   }
   // Refused before a byte is read: nothing is allocated for a body that cannot be accepted.
   if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
-  if (declared !== undefined && !take(declared)) return Promise.reject(overloaded());
+  if (declared !== undefined && !take(declared, declared > SMALL_BODY_BYTES)) return Promise.reject(overloaded());
 
   return new Promise((resolve, reject) => {
     const whole = declared === undefined ? undefined : Buffer.allocUnsafe(declared);
@@ -59,7 +65,7 @@ export function readBody(stream: Readable, contentLength: string | undefined, li
         return;
       }
       if (whole) chunk.copy(whole, received);
-      else if (take(chunk.length)) chunks.push(chunk);
+      else if (take(chunk.length, true)) chunks.push(chunk);
       else {
         stop();
         reject(overloaded());

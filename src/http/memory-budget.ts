@@ -13,16 +13,31 @@
  * - the idle process (code, rules, the review thread) and open connections are the rest.
  */
 
+/**
+ * Bodies up to this size are "small": every typical review (a few KiB to tens of KiB). Large bodies
+ * may not use the last SMALL_RESERVE_BYTES of the budget, so clients that hold large bodies (stalled
+ * on purpose, or a burst of large reviews) can never refuse the small reviews that are nearly all of
+ * a cluster's Image writes.
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
+export const SMALL_RESERVE_BYTES = 8 * 1024 * 1024;
+
 /** A byte budget shared by every request. */
 export class MemoryBudget {
   private heldBytes = 0;
+  private peakBytes = 0;
 
   constructor(readonly capacityBytes: number) {}
 
-  /** Takes `bytes` if they fit in what is left; false (and nothing taken) if not. */
-  take(bytes: number): boolean {
-    if (this.heldBytes + bytes > this.capacityBytes) return false;
+  /**
+   * Takes `bytes` for a body that is `large` (over SMALL_BODY_BYTES, or of unknown length) or not, if
+   * they fit in what is left to it; false (and nothing taken) if not.
+   */
+  take(bytes: number, large: boolean): boolean {
+    const room = large ? this.capacityBytes - Math.min(SMALL_RESERVE_BYTES, this.capacityBytes / 2) : this.capacityBytes;
+    if (this.heldBytes + bytes > room) return false;
     this.heldBytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.heldBytes);
     return true;
   }
 
@@ -34,6 +49,11 @@ export class MemoryBudget {
   /** Bytes taken now. */
   get held(): number {
     return this.heldBytes;
+  }
+
+  /** The most bytes ever taken at once. */
+  get peak(): number {
+    return this.peakBytes;
   }
 }
 
