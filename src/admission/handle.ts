@@ -15,7 +15,7 @@
  * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
-import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import { bounded, type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
 import type { Policy, DecisionKind } from './policy.js';
 import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -62,7 +62,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
   const { group, version, resource } = request.resource;
   const known = group === GROUP && version === 'v1' && (resource === 'images' || resource === 'imagestreammappings');
   if (!known || request.subResource) {
-    const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
+    const what = bounded(`${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`);
     return {
       response: misrouted(
         `image-admission-webhook reviews only ${GROUP}/v1 images and imagestreammappings, but received ${what}: the webhook configuration's rules are wrong`,

@@ -6,6 +6,7 @@
  * from another address and the kubelet's probes on their own port. Timings are in `npm run stress`.
  */
 import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BODY_LIMIT, nodeTimeouts } from '../../src/http/app.js';
@@ -44,9 +45,10 @@ async function settled(): Promise<void> {
 
 function openTls(localAddress = ATTACKER): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, localAddress, ca: server.pems.caCert, servername: SERVICE_DNS, checkServerIdentity }, () =>
-      resolve(socket),
-    );
+    // A TCP socket from `localAddress` (tls.connect's types do not list that option), then TLS over it.
+    const tcp = tcpConnect({ host: '127.0.0.1', port: server.port, localAddress });
+    tcp.on('error', reject);
+    const socket = tlsConnect({ socket: tcp, ca: server.pems.caCert, servername: SERVICE_DNS, checkServerIdentity }, () => resolve(socket));
     socket.on('error', reject);
   });
 }
