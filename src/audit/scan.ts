@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
+import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
 import type { Violation } from './review.js';
 
@@ -160,8 +161,8 @@ export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerato
   let token: string | undefined;
   do {
     const page = (await api.listClusterCustomObject({
-      group: 'image.openshift.io',
-      version: 'v1',
+      group: IMAGE_GROUP,
+      version: IMAGE_VERSION,
       plural: 'images',
       limit: options.pageSize,
       ...(token ? { _continue: token } : {}),

@@ -6,6 +6,7 @@
  */
 import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
+import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { DecisionKind, Policy } from '../admission/policy.js';
 import type { AdmissionRequest } from '../admission/types.js';
 import { bounded, type FieldError, formatPath, MAX_DETAIL_CHARS } from '../image/index.js';
@@ -141,7 +142,6 @@ function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCoun
 
 /** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
 function imageNameOf(request: AdmissionRequest): string | undefined {
-  const object = request.object as { metadata?: { name?: unknown }; image?: { metadata?: { name?: unknown } } } | null;
-  const name = request.resource.resource === 'imagestreammappings' ? object?.image?.metadata?.name : object?.metadata?.name;
-  return typeof name === 'string' ? name : undefined;
+  const target = targetOf(request.resource.resource);
+  return target === undefined ? undefined : imageNameIn(target, request.object);
 }
