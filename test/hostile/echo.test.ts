@@ -16,12 +16,18 @@ const LOG_LINE_BYTES = 16 * 1024;
 
 const policy = (mode: Policy['mode'] = 'enforce'): Policy => ({ mode, exemptUsers: new Set(), exemptGroups: new Set() });
 
+/** The parts of an answer these tests read. */
+interface Reply {
+  reason?: string;
+  response: { allowed: boolean; warnings: string[]; status: { details: { causes: unknown[] } } };
+}
+
 async function review(body: unknown, mode: Policy['mode'] = 'enforce') {
   const lines: string[] = [];
   const app = buildApp({ policy: policy(mode), logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } });
   const response = await app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   await app.close();
-  return { status: response.statusCode, text: response.body, json: response.json() as Record<string, any>, lines };
+  return { status: response.statusCode, text: response.body, json: response.json() as Reply, lines };
 }
 
 function expectBounded(result: { text: string; lines: string[] }): void {
@@ -81,7 +87,7 @@ describe('echo bounds', () => {
     const result = await review(body);
     expect(result.json.response.allowed).toBe(true);
     expectBounded(result);
-    const decision = result.lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'decision');
+    const decision = result.lines.map((line) => JSON.parse(line) as { msg: string; groups: string[] }).find((entry) => entry.msg === 'decision')!;
     expect(decision.groups).toHaveLength(21);
     expect(decision.groups.at(-1)).toBe('and 99980 more');
   });
