@@ -13,7 +13,8 @@ import { type ConnectionCounts, limitConnectionsPerSource } from './connection-l
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { answerBody, type ReviewRecord } from '../review/answer.js';
-import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
+import { answersOnThread } from '../review/route.js';
+import { ReviewThread } from '../review/thread.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);
@@ -191,7 +192,7 @@ async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, 
       metrics.badRequest('empty-body');
       return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
     }
-    const answer = body.length >= OFFLOAD_BYTES ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
+    const answer = answersOnThread(body) ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
     switch (answer.kind) {
       case 'answered':
         metrics.observeReview(answer.record);

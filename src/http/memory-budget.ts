@@ -62,7 +62,8 @@ const MiB = 1024 * 1024;
 /**
  * What the process needs besides the bodies it holds, measured on Node 20 (docs/operations.md,
  * `npm run stress`): the idle process with its review thread and health listener, the review thread
- * judging one review at the body limit (its old generation is capped at REVIEW_THREAD_HEAP_MB), the
+ * judging one review at the body limit (its old generation is capped at REVIEW_THREAD_HEAP_MB in
+ * review/thread.ts), the
  * main thread's garbage under a burst of small reviews, and 2,000 idle TLS connections.
  */
 export const RESERVED_BYTES = {
@@ -72,8 +73,6 @@ export const RESERVED_BYTES = {
   connections: 32 * MiB,
 } as const;
 
-/** The review thread's V8 old-generation cap: a review that needs more kills the thread, not the process. */
-export const REVIEW_THREAD_HEAP_MB = 80;
 
 /**
  * The budget of held bodies for a container limited to `memoryLimitBytes`: what the reserves leave,

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BODY_LIMIT, nodeTimeouts } from '../../src/http/app.js';
 import { RESERVED_BYTES, SMALL_RESERVE_BYTES } from '../../src/http/memory-budget.js';
 import { DEFAULT_LIMITS } from '../../src/config.js';
-import { hugeAdmissionReview } from '../fixtures/index.js';
+import { admissionReview, hugeAdmissionReview } from '../fixtures/index.js';
 import { checkServerIdentity, send, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
 import { validCreate } from './corpus.js';
 
@@ -164,6 +164,24 @@ describe('memory budget', () => {
     }
     expect(budget().peak).toBeLessThanOrEqual(budget().capacityBytes);
     await vi.waitFor(() => expect(budget().held).toBe(0), { timeout: 5_000, interval: 20 });
+  });
+});
+
+describe('the event loop', () => {
+  it('judges a body under 1 MiB holding 340,000 values on the review thread, and serves others meanwhile', async () => {
+    await settled();
+    const image = validCreate().request.object as Record<string, unknown>;
+    const hostile = admissionReview({ operation: 'CREATE', object: { ...image, dockerImageLayers: Array.from({ length: 340_000 }, () => ({})) } });
+    const thread = server.server.app.reviewThread;
+    const handed = thread.reviewsHanded;
+    const judged = send(server.port, server.pems.caCert, '/validate', JSON.stringify(hostile), { localAddress: ATTACKER });
+    await vi.waitFor(() => expect(thread.reviewsHanded).toBe(handed + 1), { timeout: 20_000, interval: 5 });
+    await othersAreServed();
+    // Denied, or 500 if the thread ran out of its capped heap: either way the process carries on.
+    expect([200, 500]).toContain((await judged).status);
+    await othersAreServed();
+    // A typical review stays inline.
+    expect(thread.reviewsHanded).toBe(handed + 1);
   });
 });
 
