@@ -12,7 +12,8 @@ import { BodyReadError, readBody } from './body-reader.js';
 import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
-import { answerBody, type ReviewRecord } from '../review/answer.js';
+import { answerBody } from '../review/answer.js';
+import { DECISION_MESSAGE, type ReviewRecord, toDecisionLine } from '../review/record.js';
 import { answersOnThread } from '../review/route.js';
 import { ReviewThread } from '../review/thread.js';
 
@@ -235,26 +236,5 @@ function badRequestReason(error: Error & { code?: string }): BadRequestReason {
 
 /** One line per review: what was decided, for whom, and why. Never the object's contents. */
 function logDecision(request: FastifyRequest, record: ReviewRecord, started: bigint): void {
-  request.log.info(
-    {
-      decisionId: record.uid,
-      endpoint: record.endpoint,
-      operation: record.operation,
-      resource: record.group ? `${record.resource}.${record.group}` : record.resource,
-      name: record.name,
-      imageName: record.imageName,
-      namespace: record.namespace,
-      user: record.user,
-      groups: record.groups,
-      dryRun: record.dryRun,
-      decision: record.decision,
-      mode: record.mode,
-      violations: record.violations,
-      preExisting: record.preExisting,
-      advisories: record.advisories,
-      patched: record.patched,
-      latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
-    },
-    'decision',
-  );
+  request.log.info(toDecisionLine(record, Number(process.hrtime.bigint() - started) / 1e6), DECISION_MESSAGE);
 }
