@@ -14,6 +14,7 @@ import { buildApp, type Readiness } from './http/app.js';
 import { createHealthServer } from './http/health-server.js';
 import { createMetrics } from './http/metrics.js';
 import { DEFAULT_TLS_POLICY, secureContextOptions } from './http/tls-policy.js';
+import { VERSION } from './version.js';
 
 /** The Service the manifests deploy; development certificates are issued for it (and localhost). */
 export const SERVICE_NAME = 'image-admission-webhook';
@@ -100,7 +101,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   readiness.ready = true;
   const port = boundPort(app.server, config.port);
   const healthPort = health && config.healthProbe ? boundPort(health, config.healthProbe.port) : undefined;
-  app.log.info({ host: config.host, port, healthPort, mode: config.policy.mode }, 'image-admission-webhook serving');
+  app.log.info({ version: VERSION, node: process.version, host: config.host, port, healthPort, mode: config.policy.mode }, 'image-admission-webhook serving');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
