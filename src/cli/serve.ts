@@ -1,4 +1,5 @@
 /** `image-admission serve`: runs the webhook until SIGTERM or SIGINT. */
+import { readFileSync } from 'node:fs';
 import { loadConfig, SERVE_OPTIONS } from '../config.js';
 import { startServer } from '../server.js';
 import { type CommandSpec, helpText, usageError } from './args.js';
@@ -14,11 +15,25 @@ const SPEC: CommandSpec = {
   ),
 };
 
+/** The placeholder of a flag's value in the help. */
 function placeholder(flag: string): string {
   if (flag.endsWith('-seconds')) return 'SECONDS';
-  if (flag.startsWith('tls-') || flag === 'client-ca') return 'FILE';
   if (flag.startsWith('exempt-')) return 'NAMES';
-  const named: Record<string, string> = { host: 'ADDRESS', port: 'PORT', mode: 'MODE', 'disable-rules': 'IDS', 'log-level': 'LEVEL', 'max-connections': 'N' };
+  if (flag.startsWith('max-connections')) return 'N';
+  const named: Record<string, string> = {
+    host: 'ADDRESS',
+    port: 'PORT',
+    'tls-cert': 'FILE',
+    'tls-key': 'FILE',
+    'client-ca': 'FILE',
+    mode: 'MODE',
+    'disable-rules': 'IDS',
+    'log-level': 'LEVEL',
+    'memory-limit': 'BYTES',
+    'health-probe-bind-address': 'ADDRESS',
+    'tls-min-version': 'VERSION',
+    'tls-cipher-suites': 'SUITES',
+  };
   return named[flag] ?? 'VALUE';
 }
 
@@ -27,7 +42,7 @@ const SAME_SIGNAL_MS = 1000;
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const loaded = loadConfig(argv, io.env);
+  const loaded = loadConfig(argv, io.env, cgroupMemoryLimit);
   if (loaded.ok === 'help') {
     io.stdout.write(helpText(SPEC));
     return 0;
@@ -63,4 +78,23 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+/**
+ * The memory limit of this process's cgroup, in bytes, or undefined when there is none to read or it
+ * is unlimited: cgroup v2's memory.max, else cgroup v1's memory.limit_in_bytes (which says "no
+ * limit" with a huge number).
+ */
+export function cgroupMemoryLimit(): number | undefined {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const bytes = Number(text);
+    return text !== 'max' && Number.isSafeInteger(bytes) && bytes > 0 && bytes < 2 ** 50 ? bytes : undefined;
+  }
+  return undefined;
 }
