@@ -1,4 +1,4 @@
-/** How violations are enforced (rules.md §6). */
+/** How violations are enforced (docs/rules.md §6). */
 
 export const MODES = ['enforce', 'warn', 'dry-run'] as const;
 /** enforce: violations deny; warn: allowed with warnings; dry-run: allowed silently, only recorded. */

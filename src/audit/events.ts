@@ -32,7 +32,7 @@ export const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
 /** `mutation.webhook.admission.k8s.io/round_N_index_M`: JSON `{"configuration","webhook","mutated"}`, written for every mutating call. */
 export const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
 
-/** Our webhook's decisions (rules.md §6, §8). */
+/** Our webhook's decisions (docs/rules.md §6, §8). */
 export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as const;
 export type WebhookDecision = (typeof DECISIONS)[number];
 

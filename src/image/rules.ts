@@ -1,7 +1,7 @@
 /**
  * The rule catalogue: every rule the webhook enforces, with the identifier that appears in field
  * errors, audit annotations, the decision log and metrics. The authority is
- * ../shared/spec/rules.md; the section each rule comes from is noted beside it.
+ * docs/rules.md, which a test keeps in step with it; the section each rule comes from is noted beside it.
  */
 
 /** What a violation of a rule does to the write (before modes, exemptions and ratcheting). */
