@@ -5,7 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
-import { errorBody, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
+import type * as K8s from '@kubernetes/client-node';
+import type { JudgeOptions } from '../image/index.js';
+import { isImage, judgeExisting } from './existing.js';
 import type { Violation } from './review.js';
 
 const require = createRequire(import.meta.url);
@@ -43,7 +45,8 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
       continue;
     }
     report.images++;
-    const { violations } = judgeCreate(object, rules);
+    // Only failing violations count here (as before): warn-only rules never made a scan fail.
+    const violations = judgeExisting(object, rules).violations.filter((v) => v.result === 'fail');
     if (violations.length === 0) continue;
     report.withViolations++;
     report.findingsTotal++;
@@ -53,18 +56,12 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
       report.findings.push({
         name: typeof metadata?.name === 'string' ? metadata.name : '(unnamed)',
         ...(typeof object.dockerImageReference === 'string' ? { reference: object.dockerImageReference } : {}),
-        violations: violations.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })),
+        violations: violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail })),
       });
     }
   }
   report.byRule = Object.fromEntries([...byRule.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
   return report;
-}
-
-function isImage(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const kind = (value as { kind?: unknown }).kind;
-  return kind === 'Image' || (kind === undefined && ('dockerImageReference' in value || 'dockerImageLayers' in value));
 }
 
 /**
@@ -148,25 +145,46 @@ export interface ClusterOptions {
   pageSize: number;
 }
 
-/** Lists `image.openshift.io/v1` images page by page (limit/continue), yielding each Image. */
-export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerator<unknown> {
-  // Loaded only here: the other commands do not pay for the client's import.
-  const k8s = await import('@kubernetes/client-node');
+type Client = typeof K8s;
+
+/** The client configuration kubectl would use: `--kubeconfig`, else KUBECONFIG, ~/.kube/config, in-cluster. */
+export function loadKubeConfig(k8s: Client, options: { kubeconfig?: string; context?: string }): InstanceType<Client['KubeConfig']> {
   const config = new k8s.KubeConfig();
   if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
   else config.loadFromDefault();
   if (options.context) config.setCurrentContext(options.context);
-  const api = config.makeApiClient(k8s.CustomObjectsApi);
+  return config;
+}
+
+/** One page of an Image list, and the resourceVersion the whole list is consistent at. */
+export interface ImagePage {
+  items: unknown[];
+  resourceVersion: string;
+}
+
+/**
+ * Lists `image.openshift.io/v1` images page by page (limit/continue). Every page of one list is read
+ * at the first page's resourceVersion, so the last page's resourceVersion is where a watch resumes.
+ */
+export async function* imagePages(api: InstanceType<Client['CustomObjectsApi']>, pageSize: number): AsyncGenerator<ImagePage> {
   let token: string | undefined;
   do {
     const page = (await api.listClusterCustomObject({
       group: 'image.openshift.io',
       version: 'v1',
       plural: 'images',
-      limit: options.pageSize,
+      limit: pageSize,
       ...(token ? { _continue: token } : {}),
-    })) as { items?: unknown[]; metadata?: { continue?: string } };
-    yield* page.items ?? [];
+    })) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
+    yield { items: page.items ?? [], resourceVersion: page.metadata?.resourceVersion ?? '' };
     token = page.metadata?.continue || undefined;
   } while (token);
+}
+
+/** Lists `image.openshift.io/v1` images page by page (limit/continue), yielding each Image. */
+export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerator<unknown> {
+  // Loaded only here: the other commands do not pay for the client's import.
+  const k8s = await import('@kubernetes/client-node');
+  const api = loadKubeConfig(k8s, options).makeApiClient(k8s.CustomObjectsApi);
+  for await (const page of imagePages(api, options.pageSize)) yield* page.items;
 }
