@@ -39,6 +39,28 @@ export const POLICY_REPORTS: ReportApi = { group: 'wgpolicyk8s.io', version: 'v1
 /** openreports.io first: it is where the policy-report work moved (wg-policy's KEP 4447 became OpenReports). */
 export const REPORT_APIS: readonly ReportApi[] = [OPEN_REPORTS, POLICY_REPORTS];
 
+/**
+ * What the controller keeps of an Image in violation, instead of the Image: the first MAX_RESULTS
+ * violations, the counts of all of them, and every rule broken (for the gauge).
+ */
+export interface Finding {
+  readonly violations: readonly ExistingViolation[];
+  readonly fail: number;
+  readonly warn: number;
+  readonly rules: readonly string[];
+}
+
+/** The finding of a verdict's violations (none: the Image is clean). */
+export function toFinding(violations: readonly ExistingViolation[]): Finding | undefined {
+  if (violations.length === 0) return undefined;
+  return {
+    violations: violations.slice(0, MAX_RESULTS),
+    fail: violations.filter((v) => v.result === 'fail').length,
+    warn: violations.filter((v) => v.result === 'warn').length,
+    rules: [...new Set(violations.map((v) => v.rule))],
+  };
+}
+
 /** The Image a report is about. */
 export interface ImageRef {
   name: string;
@@ -112,11 +134,11 @@ export function reportName(imageName: string): string {
 }
 
 /** The report for an Image with violations, in the shape of `api`. `now` stamps the results. */
-export function buildReport(api: ReportApi, image: ImageRef, violations: readonly ExistingViolation[], now: Date): ReportObject {
+export function buildReport(api: ReportApi, image: ImageRef, finding: Finding, now: Date): ReportObject {
   const scope: ObjectReference = { apiVersion: 'image.openshift.io/v1', kind: 'Image', name: image.name, ...(image.uid ? { uid: image.uid } : {}) };
   const seconds = Math.floor(now.getTime() / 1000);
   const timestamp = { seconds, nanos: (now.getTime() - seconds * 1000) * 1_000_000 };
-  const results: Result[] = violations.slice(0, MAX_RESULTS).map((v) => ({
+  const results: Result[] = finding.violations.slice(0, MAX_RESULTS).map((v) => ({
     source: REPORT_SOURCE,
     policy: policyOf(v.rule),
     rule: v.rule,
@@ -126,13 +148,8 @@ export function buildReport(api: ReportApi, image: ImageRef, violations: readonl
     resources: [scope],
     timestamp,
   }));
-  const summary: Summary = {
-    pass: 0,
-    fail: violations.filter((v) => v.result === 'fail').length,
-    warn: violations.filter((v) => v.result === 'warn').length,
-    error: 0,
-    skip: 0,
-  };
+  // The summary counts every violation, also those past MAX_RESULTS.
+  const summary: Summary = { pass: 0, fail: finding.fail, warn: finding.warn, error: 0, skip: 0 };
   const common = {
     apiVersion: `${api.group}/${api.version}`,
     kind: api.kind,

@@ -22,6 +22,7 @@ import {
   REPORT_SOURCE,
   reportName,
   type ReportApi,
+  toFinding,
 } from '../../src/controller/report.js';
 import { brokenImage, BROKEN_PATHS, BROKEN_RULES } from '../audit/audit-log.js';
 import { anImage } from '../fixtures/index.js';
@@ -72,7 +73,7 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
   it('a report for an Image in violation matches the schema, with one result per violation', () => {
     const image = brokenImage('report/1');
     const verdict = judgeExisting(image);
-    const report = buildReport(api, { name: image.metadata!.name!, uid: 'u-1' }, verdict.violations, NOW);
+    const report = buildReport(api, { name: image.metadata!.name!, uid: 'u-1' }, toFinding(verdict.violations)!, NOW);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report).toMatchObject({ apiVersion: `${api.group}/${api.version}`, kind: api.kind, summary: { pass: 0, fail: 2, warn: 0, error: 0, skip: 0 } });
     expect(report.metadata.labels).toEqual({ [MANAGED_BY_LABEL]: MANAGED_BY });
@@ -90,7 +91,7 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
     image.dockerImageReference = `quay.io/example/app@sha256:${'0'.repeat(64)}`;
     const verdict = judgeExisting(image);
     expect(verdict.violations.map((v) => [v.rule, v.result])).toEqual([['reference-digest', 'warn']]);
-    const report = buildReport(api, { name: image.metadata!.name! }, verdict.violations, NOW);
+    const report = buildReport(api, { name: image.metadata!.name! }, toFinding(verdict.violations)!, NOW);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.summary).toMatchObject({ fail: 0, warn: 1 });
     expect(report.results.map((r) => r.result)).toEqual(['warn']);
@@ -103,7 +104,7 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
     image.dockerImageLayers = Array.from({ length: MAX_RESULTS + 20 }, () => ({ ...layers[0]!, mediaType: '' }));
     const verdict = judgeExisting(image, { disabledRules: new Set(['layers-match-manifest']) });
     expect(verdict.violations.length).toBe(MAX_RESULTS + 20);
-    const report = buildReport(api, { name: 'x' }, verdict.violations, NOW);
+    const report = buildReport(api, { name: 'x' }, toFinding(verdict.violations)!, NOW);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.results).toHaveLength(MAX_RESULTS);
     expect(report.summary.fail).toBe(MAX_RESULTS + 20);
@@ -111,7 +112,7 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
   });
 
   it('a field the CRD does not declare fails the check (the pruning the API server would do)', () => {
-    const report = buildReport(api, { name: 'x' }, judgeExisting(brokenImage('report/2')).violations, NOW);
+    const report = buildReport(api, { name: 'x' }, toFinding(judgeExisting(brokenImage('report/2')).violations)!, NOW);
     expect(validate({ ...report, extra: 1 })).toBe(false);
     expect(validate({ ...report, results: [{ ...report.results[0], severity: 'urgent' }] })).toBe(false);
     expect(validate({ ...report, results: [{ ...report.results[0], result: 'denied' }] })).toBe(false);
@@ -119,7 +120,7 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
 });
 
 describe('the two formats', () => {
-  const violations = judgeExisting(brokenImage('report/3')).violations;
+  const violations = toFinding(judgeExisting(brokenImage('report/3')).violations)!;
 
   it('openreports carries its source and the contract of what it holds; wgpolicyk8s v1alpha2 has neither field', () => {
     const open = buildReport(OPEN_REPORTS, { name: 'x' }, violations, NOW);
@@ -137,7 +138,8 @@ describe('the two formats', () => {
 
 describe('contentKey', () => {
   const image = brokenImage('report/4');
-  const violations = judgeExisting(image).violations;
+  const all = judgeExisting(image).violations;
+  const violations = toFinding(all)!;
   const report = buildReport(OPEN_REPORTS, { name: 'x', uid: 'u' }, violations, NOW);
 
   it('is the same for the same content written at another time, or read back with sorted keys', () => {
@@ -151,7 +153,7 @@ describe('contentKey', () => {
   it('changes when a violation, the Image, or the format changes', () => {
     const keys = [
       contentKey(report),
-      contentKey(buildReport(OPEN_REPORTS, { name: 'x', uid: 'u' }, violations.slice(1), NOW)),
+      contentKey(buildReport(OPEN_REPORTS, { name: 'x', uid: 'u' }, toFinding(all.slice(1))!, NOW)),
       contentKey(buildReport(OPEN_REPORTS, { name: 'x', uid: 'other' }, violations, NOW)),
       contentKey(buildReport(POLICY_REPORTS, { name: 'x', uid: 'u' }, violations, NOW)),
     ];
