@@ -9,7 +9,7 @@
 import process from 'node:process';
 import type { Endpoint } from '../src/admission/handle.js';
 import type { Policy } from '../src/admission/policy.js';
-import { answerBody } from '../src/http/review-body.js';
+import { answerBody } from '../src/review/answer.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 const CONTENT_RULES = [

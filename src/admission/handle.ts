@@ -15,9 +15,10 @@
  * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
-import { type FieldError, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import { type FieldError, type FieldPath, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
 import type { Policy, DecisionKind } from './policy.js';
-import { allowed, denied, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
+import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
+import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
 /** Which endpoint received the review. */
@@ -36,8 +37,6 @@ export interface Decision {
   reviewed: boolean;
   patched: boolean;
 }
-
-const GROUP = 'image.openshift.io';
 
 /** Answers a review received at `endpoint` under `policy`. */
 export function handleReview(
@@ -60,31 +59,28 @@ const untouched = (): Outcome => ({
 
 function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): Outcome {
   const { group, version, resource } = request.resource;
-  const known = group === GROUP && version === 'v1' && (resource === 'images' || resource === 'imagestreammappings');
-  if (!known || request.subResource) {
+  const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
+  if (target === undefined || request.subResource) {
     const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
     return {
       response: misrouted(
-        `image-admission-webhook reviews only ${GROUP}/v1 images and imagestreammappings, but received ${what}: the webhook configuration's rules are wrong`,
+        `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,
       ),
       decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
     };
   }
-  if (resource === 'images' && (request.operation === 'CREATE' || request.operation === 'UPDATE')) {
-    return judgeImage(request, endpoint, policy, { group: GROUP, kind: 'Image', name: objectName(request) }, []);
-  }
-  if (resource === 'imagestreammappings' && request.operation === 'CREATE') {
-    return judgeImage(request, endpoint, policy, { group: GROUP, kind: 'ImageStreamMapping', name: objectName(request) }, ['image']);
-  }
-  return untouched();
+  if (!target.judged.includes(request.operation)) return untouched();
+  return judgeImage(request, endpoint, policy, target);
 }
 
-/** Judges the Image at `at` inside the request's object (the object itself, or a mapping's `image`). */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: Target, at: ['image'] | []): Outcome {
+/** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
+function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget): Outcome {
   const object = request.object as Record<string, unknown>;
-  const image = at.length === 0 ? object : object.image;
+  // A judged resource carries exactly one Image, in the object written.
+  const { image, at } = imagesIn(target, object)![0]!;
+  const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   const verdict: Verdict =
-    request.operation === 'UPDATE' && at.length === 0
+    request.operation === 'UPDATE'
       ? judgeUpdate(image, request.oldObject, endpoint, { disabledRules: policy.disabledRules })
       : judgeCreate(image, { disabledRules: policy.disabledRules });
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
@@ -97,7 +93,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const base = { violations, inherited, advisories, reviewed: true };
   if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
     return {
-      response: denied(violations, target, warningFields(adviceTexts)),
+      response: denied(violations, subject, warningFields(adviceTexts)),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
@@ -114,18 +110,18 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
     texts = [];
   }
 
-  const patch = endpoint === 'mutate' && typeof image === 'object' && image !== null ? defaultingPatch(object, at) : {};
+  const patch = endpoint === 'mutate' && typeof image === 'object' && image !== null ? defaultingPatch(image as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
   };
 }
 
-function defaultingPatch(object: Record<string, unknown>, at: ['image'] | []): ReturnType<typeof patchFields> {
-  if (at.length === 0) return patchFields(patchOperations(object, withDefaults(object)));
-  const image = object.image as Record<string, unknown>;
-  const operations = patchOperations(image, withDefaults(image)).map((op) => ({ ...op, path: `/image${op.path}` }));
-  return patchFields(operations);
+/** The defaulting patch of the Image at `at`, with paths from the object's root. */
+function defaultingPatch(image: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
+  const prefix = at.map((step) => `/${escapePointer(String(step))}`).join('');
+  const operations = patchOperations(image, withDefaults(image));
+  return patchFields(prefix === '' ? operations : operations.map((op) => ({ ...op, path: `${prefix}${op.path}` })));
 }
 
 function warningFields(texts: string[]): { warnings?: string[] } {

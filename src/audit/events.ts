@@ -2,13 +2,10 @@
  * Kubernetes audit events (`audit.k8s.io/v1` Event) as far as the review reads them, and how one event
  * is classified: denied by this webhook, allowed by it, let through while it failed open, or never seen.
  */
+import { IMAGE_GROUP, TARGET_RESOURCES } from '../admission/targets.js';
 
 /** The webhook names of the manifests: the mutating one and the validating one. */
 export const DEFAULT_WEBHOOK_NAMES = ['mutate.images.image-admission.io', 'validate.images.image-admission.io'] as const;
-
-/** The group and resources whose writes carry Images or their signatures. */
-export const AUDITED_GROUP = 'image.openshift.io';
-export const AUDITED_RESOURCES = ['images', 'imagestreammappings', 'imagestreamimports', 'imagesignatures'] as const;
 
 /** The fields of an audit Event that the review reads. */
 export interface AuditEvent {
@@ -59,8 +56,8 @@ export function isAudited(event: AuditEvent): boolean {
   return (
     event.stage === 'ResponseComplete' &&
     (WRITE_VERBS as readonly string[]).includes(event.verb ?? '') &&
-    ref?.apiGroup === AUDITED_GROUP &&
-    (AUDITED_RESOURCES as readonly string[]).includes(ref.resource ?? '')
+    ref?.apiGroup === IMAGE_GROUP &&
+    (TARGET_RESOURCES as readonly string[]).includes(ref.resource ?? '')
   );
 }
 

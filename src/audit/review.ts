@@ -3,7 +3,8 @@
  * on Image-carrying resources, re-checks the objects the log holds with the webhook's own rules, and
  * keeps only counts and a bounded list of findings, so memory stays flat however large the logs are.
  */
-import { errorBody, type FieldError, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
+import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
+import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
 import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
 import { type AuditEvent, classify, gotThrough, hourOf, isAudited, OUTCOMES, type Outcome } from './events.js';
 import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
@@ -75,7 +76,7 @@ export interface ReviewOptions extends JudgeOptions {
   onProgress?: (path: string) => ProgressListener | undefined;
 }
 
-const GROUP_MARKER = Buffer.from('"image.openshift.io"');
+const GROUP_MARKER = Buffer.from(JSON.stringify(IMAGE_GROUP));
 const STAGE_KEY = Buffer.from('"stage":"');
 const STAGE_VALUE = Buffer.from('ResponseComplete"');
 const VERB_KEY = Buffer.from('"verb":"');
@@ -278,30 +279,23 @@ function lastNonSpace(line: Buffer): number {
  * Patches and signatures are not re-checked: a patch is not the object, and a lone signature is not an Image.
  */
 export function recheck(event: AuditEvent, rules: JudgeOptions = {}): { violations: Violation[]; createRulesOnly: boolean } | undefined {
-  const resource = event.objectRef?.resource;
+  const target = targetOf(event.objectRef?.resource ?? '');
   const verb = event.verb;
-  const object = event.requestObject as Record<string, unknown> | undefined;
-  const summarize = (errors: FieldError[]): Violation[] => errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) }));
-  if (resource === 'images' && (verb === 'create' || verb === 'update') && isObject(object)) {
-    let violations = judgeCreate(object, rules).violations;
-    if (verb === 'update') {
-      // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
-      const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith('/pre-existing-violations')).flatMap(([, v]) => v.split(',')));
-      violations = violations.filter((v) => !inherited.has(v.rule));
-    }
-    return { violations: summarize(violations), createRulesOnly: verb === 'update' };
+  // The verbs whose object is in the log whole: what the webhook judges, and an import's create.
+  const verbs = target?.carrier === 'response' ? ['create'] : (target?.judged ?? []).map((operation) => operation.toLowerCase());
+  if (target === undefined || verb === undefined || !verbs.includes(verb)) return undefined;
+  const carrier = target.carrier === 'response' ? event.responseObject : event.requestObject;
+  if (!isObject(carrier)) return undefined;
+  const located = imagesIn(target, carrier)?.filter(({ image }) => isObject(image));
+  // A mapping without an Image is not re-checked; an import is, even when it wrote no Image.
+  if (located === undefined || (located.length === 0 && target.carrier === 'request')) return undefined;
+  let errors = located.flatMap(({ image, at }) => judgeCreate(image, rules).violations.map((e) => withPathPrefix(e, at)));
+  if (verb === 'update') {
+    // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
+    const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith('/pre-existing-violations')).flatMap(([, v]) => v.split(',')));
+    errors = errors.filter((v) => !inherited.has(v.rule));
   }
-  if (resource === 'imagestreammappings' && verb === 'create' && isObject(object) && isObject(object.image)) {
-    return { violations: summarize(judgeCreate(object.image, rules).violations.map((e) => withPathPrefix(e, ['image']))), createRulesOnly: false };
-  }
-  const response = event.responseObject as { status?: { images?: { image?: unknown }[] } } | undefined;
-  if (resource === 'imagestreamimports' && verb === 'create' && isObject(response) && Array.isArray(response.status?.images)) {
-    const errors = response.status.images.flatMap((entry, i) =>
-      isObject(entry) && isObject(entry.image) ? judgeCreate(entry.image, rules).violations.map((e) => withPathPrefix(e, ['status', 'images', i, 'image'])) : [],
-    );
-    return { violations: summarize(errors), createRulesOnly: false };
-  }
-  return undefined;
+  return { violations: errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })), createRulesOnly: verb === 'update' };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

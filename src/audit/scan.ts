@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type * as K8s from '@kubernetes/client-node';
+import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import type { JudgeOptions } from '../image/index.js';
 import { isImage, judgeExisting } from './existing.js';
 import type { Violation } from './review.js';
@@ -170,8 +171,8 @@ export async function* imagePages(api: InstanceType<Client['CustomObjectsApi']>,
   let token: string | undefined;
   do {
     const page = (await api.listClusterCustomObject({
-      group: 'image.openshift.io',
-      version: 'v1',
+      group: IMAGE_GROUP,
+      version: IMAGE_VERSION,
       plural: 'images',
       limit: pageSize,
       ...(token ? { _continue: token } : {}),

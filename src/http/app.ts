@@ -10,8 +10,8 @@ import type { Policy } from '../admission/policy.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
-import { answerBody, type ReviewRecord } from './review-body.js';
-import { OFFLOAD_BYTES, ReviewThread } from './review-thread.js';
+import { answerBody, type ReviewRecord } from '../review/answer.js';
+import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);

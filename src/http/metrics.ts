@@ -6,8 +6,9 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Endpoint } from '../admission/handle.js';
+import { REVIEWED_RESOURCES } from '../admission/targets.js';
 import { certificateExpiry } from '../certs/files.js';
-import type { ReviewRecord } from './review-body.js';
+import type { ReviewRecord } from '../review/answer.js';
 
 /** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
 export const BAD_REQUEST_REASONS = [
@@ -31,7 +32,7 @@ export type BadRequestReason = (typeof BAD_REQUEST_REASONS)[number];
 export const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The resources this webhook reviews; anything else (a misrouted request) is counted as `other`. */
-const KNOWN_RESOURCES: ReadonlySet<string> = new Set(['images', 'imagestreammappings']);
+const KNOWN_RESOURCES: ReadonlySet<string> = new Set(REVIEWED_RESOURCES);
 
 /** The webhook's metrics and the registry that exposes them. */
 export interface Metrics {

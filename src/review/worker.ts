@@ -1,5 +1,5 @@
 /**
- * The review thread's entry point (see review-thread.ts): answers each body it is sent with the same
+ * The review thread's entry point (see thread.ts): answers each body it is sent with the same
  * function the main thread uses inline.
  */
 import { Buffer } from 'node:buffer';
@@ -8,8 +8,8 @@ import { setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
-import { answerBody } from './review-body.js';
-import type { ReviewJob, ReviewJobResult, ReviewThreadData } from './review-thread.js';
+import { answerBody } from './answer.js';
+import type { ReviewJob, ReviewJobResult, ReviewThreadData } from './thread.js';
 
 const { policy } = workerData as ReviewThreadData;
 

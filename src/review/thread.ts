@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
-import type { BodyAnswer } from './review-body.js';
+import type { BodyAnswer } from './answer.js';
 
 /**
  * Bodies from this size up are answered on the review thread. A 1 MiB review takes a few milliseconds
@@ -41,8 +41,8 @@ export interface ReviewThreadData {
  * TypeScript source (the tests), the TypeScript file through tsx's loader, registered inside the worker.
  */
 function startWorker(workerData: ReviewThreadData): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./review-worker.js', import.meta.url), { workerData });
-  const script = JSON.stringify(new URL('./review-worker.ts', import.meta.url).href);
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  const script = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
   // Resolved here, not in the worker, so that it does not depend on the directory tests run from.
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData });

@@ -4,8 +4,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
-import { answerBody, type BodyAnswer } from '../../src/http/review-body.js';
-import { ReviewThread } from '../../src/http/review-thread.js';
+import { answerBody, type BodyAnswer } from '../../src/review/answer.js';
+import { ReviewThread } from '../../src/review/thread.js';
 import { admissionReview, anImage, hugeAdmissionReview } from '../fixtures/index.js';
 
 const policy: Policy = { mode: 'warn', exemptUsers: new Set(['migrator']), exemptGroups: new Set(), disabledRules: new Set(['reference-digest']) };

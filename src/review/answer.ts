@@ -1,16 +1,16 @@
 /**
  * One review from its raw body to the bytes of its answer: decode and parse the body, read it as an
  * AdmissionReview, judge it, serialize the reply once. The result is plain data (a string and a small
- * record), because it runs either inline or on the review thread (review-thread.ts) for large bodies,
+ * record), because it runs either inline or on the review thread (thread.ts) for large bodies,
  * and whatever it returns crosses back by structured clone; it never throws.
  */
 import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
+import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { DecisionKind, Policy } from '../admission/policy.js';
 import type { AdmissionRequest } from '../admission/types.js';
 import { type FieldError, formatPath } from '../image/index.js';
 import { BodyError, parseJsonBody } from './json-body.js';
-import type { BadRequestReason } from './metrics.js';
 
 /**
  * Violations kept per list in the decision log: a hostile review can carry 100,000 of them and one log
@@ -57,12 +57,15 @@ export interface ReviewRecord {
   seconds: number;
 }
 
+/** Why a body is not a review that can be answered: the body's own fault, a closed set for metrics. */
+export type RefusalReason = BodyError['reasonClass'] | 'not-a-review';
+
 /** The outcome of one body. */
 export type BodyAnswer =
   /** A review answered: `reply` is the AdmissionReview to send with HTTP 200. */
   | { kind: 'answered'; reply: string; record: ReviewRecord }
   /** Not a review that can be answered: HTTP 400 with `message` as the reason. */
-  | { kind: 'refused'; reason: BadRequestReason; message: string; uid?: string }
+  | { kind: 'refused'; reason: RefusalReason; message: string; uid?: string }
   /** A bug: HTTP 500, and the error goes to the log (never to the client). */
   | { kind: 'failed'; uid?: string; error: { type: string; message: string; stack?: string } };
 
@@ -127,7 +130,6 @@ function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCoun
 
 /** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
 function imageNameOf(request: AdmissionRequest): string | undefined {
-  const object = request.object as { metadata?: { name?: unknown }; image?: { metadata?: { name?: unknown } } } | null;
-  const name = request.resource.resource === 'imagestreammappings' ? object?.image?.metadata?.name : object?.metadata?.name;
-  return typeof name === 'string' ? name : undefined;
+  const target = targetOf(request.resource.resource);
+  return target === undefined ? undefined : imageNameIn(target, request.object);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, nestingDepth, parseJsonBody } from '../../src/http/json-body.js';
+import { MAX_JSON_DEPTH, nestingDepth, parseJsonBody } from '../../src/review/json-body.js';
 
 const parse = (text: string | Buffer) => parseJsonBody(Buffer.isBuffer(text) ? text : Buffer.from(text));
 
