@@ -64,6 +64,7 @@ export class Reporter {
   }
 
   private detecting: Promise<void> | undefined;
+  private detected = false;
 
   /** Asks discovery which report API the cluster serves; on a change, moves to it (see switchTo). */
   detect(): Promise<void> {
@@ -73,18 +74,29 @@ export class Reporter {
   }
 
   private async discover(): Promise<void> {
-    let found: ReportApi | undefined;
+    const found = await this.find();
+    if (this.detected && found !== this.sink && this.sink) {
+      // Moving away from a kind in use (its CRD deleted, or openreports.io newly served) only when a
+      // second look agrees: a freshly started API server serves CRD groups only after a moment.
+      await sleep(5_000);
+      if ((await this.find()) !== found) return;
+    }
+    if (!this.detected || found !== this.sink) await this.switchTo(found);
+    this.detected = true;
+  }
+
+  /** The first report API of the list that discovery says the cluster serves. */
+  private async find(): Promise<ReportApi | undefined> {
     for (const api of this.options.apis ?? REPORT_APIS) {
       const response = await this.options.kube.request('GET', `/apis/${api.group}/${api.version}`);
       if (response.status === 404) continue;
       if (response.status !== 200) throw new Error(describeFailure('GET', `/apis/${api.group}/${api.version}`, response));
       const resources = (response.body as { resources?: { name?: string; kind?: string }[] } | undefined)?.resources ?? [];
       if (resources.some((r) => r.name === api.plural && r.kind === api.kind)) {
-        found = api;
-        break;
+        return api;
       }
     }
-    if (found !== this.sink) await this.switchTo(found);
+    return undefined;
   }
 
   /**
@@ -227,9 +239,8 @@ export class Reporter {
       throw new Error(describeFailure(current ? 'PUT' : 'POST', apiPath(api, name), response));
     }
     if (response.status === 404) {
-      // The report CRD went away: find out what the cluster serves now.
-      await this.detect();
-      return;
+      // The report CRD went away, or the API server does not serve it yet: look again, retry later.
+      void this.detect().catch(() => {});
     }
     throw new Error(describeFailure(current ? 'PUT' : 'POST', apiPath(api, name), response));
   }
