@@ -16,6 +16,7 @@
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
 import { type FieldError, type FieldPath, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import { auditAnnotations } from './audit-annotations.js';
 import type { Policy, DecisionKind } from './policy.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
@@ -138,23 +139,4 @@ function objectName(request: AdmissionRequest): string {
   const metadata = (request.object as { metadata?: { name?: unknown } }).metadata;
   if (typeof metadata?.name === 'string') return metadata.name;
   return request.name ?? '';
-}
-
-/**
- * The annotations the API server adds to the audit event as `<webhook name>/<key>`. Keys are at most
- * 63 characters and hold no `/` (the API server drops others).
- */
-function auditAnnotations(uid: string, decision: Decision, policy: Policy): Record<string, string> {
-  const annotations: Record<string, string> = { decision: decision.decision, 'decision-id': uid, mode: policy.mode };
-  const violated = ruleList(decision.violations);
-  const inherited = ruleList(decision.inherited);
-  const advised = ruleList(decision.advisories);
-  if (violated) annotations.violations = violated;
-  if (inherited) annotations['pre-existing-violations'] = inherited;
-  if (advised) annotations.advisories = advised;
-  return annotations;
-}
-
-function ruleList(errors: readonly FieldError[]): string {
-  return [...new Set(errors.map((e) => e.rule))].join(',');
 }

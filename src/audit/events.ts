@@ -1,103 +1,288 @@
 /**
- * Kubernetes audit events (`audit.k8s.io/v1` Event) as far as the review reads them, and how one event
- * is classified: denied by this webhook, allowed by it, let through while it failed open, or never seen.
+ * Kubernetes audit events (`audit.k8s.io/v1` Event) as far as the review reads them, and the one
+ * outcome each Image write gets. Audit logs are untrusted input: every field is read through a type
+ * check here, so a number where a string belongs (or any other surprise) never reaches the rest.
  */
-import { IMAGE_GROUP, TARGET_RESOURCES } from '../admission/targets.js';
+import { AUDIT_KEYS, auditAnnotationKey } from '../admission/audit-annotations.js';
+import { IMAGE_GROUP, reviewedTarget, TARGET_RESOURCES } from '../admission/targets.js';
 
 /** The webhook names of the manifests: the mutating one and the validating one. */
 export const DEFAULT_WEBHOOK_NAMES = ['mutate.images.image-admission.io', 'validate.images.image-admission.io'] as const;
 
-/** The fields of an audit Event that the review reads. */
-export interface AuditEvent {
-  auditID?: string;
-  stage?: string;
-  verb?: string;
-  requestReceivedTimestamp?: string;
-  stageTimestamp?: string;
-  user?: { username?: string; groups?: string[] };
-  impersonatedUser?: { username?: string; groups?: string[] };
-  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string; subresource?: string };
-  responseStatus?: { code?: number; message?: string; reason?: string; status?: string };
-  requestObject?: unknown;
-  responseObject?: unknown;
-  annotations?: Record<string, string>;
-}
+/** The verbs of a write that can store an Image (a patch reaches the webhooks as an UPDATE). */
+export const WRITE_VERBS = ['create', 'update', 'patch'] as const;
+export type WriteVerb = (typeof WRITE_VERBS)[number];
 
 /**
- * What happened to a write, as far as this webhook is concerned. `allowed`, `warned`, `exempt` and
- * `dry-run` are the webhook's own decisions (rules.md §6, §8).
+ * Whether our webhooks are registered for this write (src/admission/targets.ts, as the manifests
+ * register them): a patch is admitted as an UPDATE. Imports and signatures store Images without
+ * any webhook on these resources seeing them.
  */
-export const OUTCOMES = ['denied', 'allowed', 'warned', 'exempt', 'dry-run', 'failed-open', 'not-seen'] as const;
+export function isJudged(resource: string, verb: WriteVerb): boolean {
+  const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
+  return reviewedTarget(resource)?.judged.includes(operation) ?? false;
+}
+
+// Audit annotations the API server writes about webhook calls (k8s.io/apiserver
+// admission/plugin/webhook/{mutating,validating}/dispatcher.go). The key suffix is
+// `round_<r>_index_<i>`: nothing in it names the webhook, only the value does.
+/** `failed-open.mutation.webhook.admission.k8s.io/…` and `failed-open.validating.webhook.admission.k8s.io/…`: value = webhook name. */
+export const FAILED_OPEN_PREFIX = 'failed-open.';
+export const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
+/** `mutation.webhook.admission.k8s.io/round_N_index_M`: JSON `{"configuration","webhook","mutated"}`, written for every mutating call. */
+export const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
+
+/** Our webhook's decisions (rules.md §6, §8). */
+export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as const;
+export type WebhookDecision = (typeof DECISIONS)[number];
+
+/**
+ * The one outcome of each write. `allowed`, `warned`, `exempt` and `dry-run` are our webhooks'
+ * decisions on a write that took effect; see docs/audit.md for each.
+ */
+export const OUTCOMES = [
+  'denied',
+  'allowed',
+  'warned',
+  'exempt',
+  'dry-run',
+  'bypassed',
+  'partial',
+  'failed-open',
+  'failed-closed',
+  'refused-elsewhere',
+  'not-stored',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-/** One event's classification. */
+/** Outcomes an auditor must look at: something was stored that the rules did not fully pass, or an outage. */
+export const ATTENTION: ReadonlySet<Outcome> = new Set(['warned', 'exempt', 'dry-run', 'bypassed', 'partial', 'failed-open', 'failed-closed']);
+/** Outcomes listed one by one in `--json` (every outcome but the plain decisions). */
+export const LISTED: ReadonlySet<Outcome> = new Set(OUTCOMES.filter((o) => o !== 'denied' && o !== 'allowed' && o !== 'warned'));
+
+/** What the audit event says about one of our webhooks. */
+export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'no-answer' | 'not-called';
+export const VERDICTS = [...DECISIONS, 'failed-open', 'failed-closed', 'no-answer', 'not-called'] as const;
+
+/** One completed write on an audited resource, every field checked. */
+export interface WriteEvent {
+  auditID?: string;
+  time?: string;
+  verb: WriteVerb;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  user: string;
+  impersonatedUser?: string;
+  sourceIPs: string[];
+  userAgent?: string;
+  requestURI: string;
+  code?: number;
+  message: string;
+  dryRun: boolean;
+  annotations: ReadonlyMap<string, string>;
+  requestObject?: unknown;
+  responseObject?: unknown;
+}
+
+/** What to make of one parsed JSON object. */
+export type Read =
+  | { kind: 'write'; event: WriteEvent }
+  /** Not an Image write: another resource, a read, an earlier stage. */
+  | { kind: 'other' }
+  /** A completed write on the Image group whose resource or result cannot be read. */
+  | { kind: 'unknown'; reason: string; auditID?: string };
+
+// Echoed log strings are bounded: a hostile log cannot make the report arbitrarily large.
+const MAX_TEXT = 512;
+
+/** A string field, bounded; anything else is undefined. */
+export function text(value: unknown, max = MAX_TEXT): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Reads a parsed audit Event; never throws. */
+export function readEvent(raw: unknown): Read {
+  const event = record(raw);
+  if (!event) return { kind: 'other' };
+  const stage = event.stage;
+  const verb = event.verb;
+  if (typeof verb !== 'string' || !(WRITE_VERBS as readonly string[]).includes(verb)) return { kind: 'other' };
+  if (stage !== 'ResponseComplete' && stage !== 'Panic') return { kind: 'other' };
+  const ref = record(event.objectRef);
+  const requestURI = text(event.requestURI, 2048) ?? '';
+  const auditID = text(event.auditID, 128);
+  const onGroup = ref ? ref.apiGroup === IMAGE_GROUP : requestURI.startsWith(`/apis/${IMAGE_GROUP}/`);
+  if (!onGroup) return { kind: 'other' };
+  const unknown = (reason: string): Read => ({ kind: 'unknown', reason, ...(auditID ? { auditID } : {}) });
+  if (!ref) return unknown('no objectRef');
+  const resource = ref.resource;
+  if (typeof resource !== 'string') return unknown('objectRef.resource is not a string');
+  if (!(TARGET_RESOURCES as readonly string[]).includes(resource)) return { kind: 'other' };
+  if (stage === 'Panic') return unknown('the API server panicked while handling it');
+  const status = record(event.responseStatus);
+  const code = status?.code;
+  if (typeof code !== 'number' || !Number.isInteger(code)) return unknown('no responseStatus.code');
+  const name = text(ref.name, 253);
+  if (name === undefined && verb !== 'create') return unknown('objectRef.name is missing');
+
+  const annotations = new Map<string, string>();
+  const source = record(event.annotations);
+  if (source) for (const [key, value] of Object.entries(source)) if (typeof value === 'string') annotations.set(key, value);
+  const user = text(record(event.user)?.username, 256) ?? '(unknown)';
+  const impersonatedUser = text(record(event.impersonatedUser)?.username, 256);
+  const sourceIPs = Array.isArray(event.sourceIPs) ? event.sourceIPs.filter((ip): ip is string => typeof ip === 'string').slice(0, 8).map((ip) => ip.slice(0, 64)) : [];
+  const time = text(event.stageTimestamp, 64) ?? text(event.requestReceivedTimestamp, 64);
+  const subresource = text(ref.subresource, 64);
+  const namespace = text(ref.namespace, 63);
+  const userAgent = text(event.userAgent, 256);
+  return {
+    kind: 'write',
+    event: {
+      ...(auditID ? { auditID } : {}),
+      ...(time ? { time } : {}),
+      verb: verb as WriteVerb,
+      resource,
+      ...(subresource ? { subresource } : {}),
+      ...(namespace ? { namespace } : {}),
+      ...(name ? { name } : {}),
+      user,
+      ...(impersonatedUser ? { impersonatedUser } : {}),
+      sourceIPs,
+      ...(userAgent ? { userAgent } : {}),
+      requestURI,
+      code,
+      message: text(status?.message, 4096) ?? '',
+      dryRun: isDryRun(requestURI),
+      annotations,
+      requestObject: event.requestObject,
+      responseObject: event.responseObject,
+    },
+  };
+}
+
+/** Whether the request asked for a dry run (`?dryRun=All`): the API server then stores nothing. */
+export function isDryRun(requestURI: string): boolean {
+  const query = requestURI.indexOf('?');
+  if (query === -1) return false;
+  return new URLSearchParams(requestURI.slice(query + 1)).getAll('dryRun').some((v) => v !== '');
+}
+
+/** One classified write. */
 export interface Classification {
   outcome: Outcome;
-  /** The decision ids the webhook wrote (one per webhook that answered). */
+  /** What each of our webhooks did, by name. */
+  webhooks: Record<string, WebhookVerdict>;
+  /** The decision ids our webhooks wrote (one per webhook that answered). */
   decisionIds: string[];
-  /** Rules named in the webhook's `violations` annotations. */
+  /** Rules named in our webhooks' `violations` annotations. */
   annotatedRules: string[];
-  /** For failed-open: the annotation values (the API server writes the webhook's name there). */
-  failedOpen: string[];
+  /** Rules our webhooks called pre-existing (ratcheting). */
+  inheritedRules: string[];
+  /** Other webhooks the event names (annotations, messages): to help when --webhook-name is wrong. */
+  otherWebhooks: string[];
 }
 
-// The API server prefixes a webhook's denial with this (k8s.io/apiserver webhook errors.ToStatusErr).
+// The API server's wording (k8s.io/apiserver webhook errors.ToStatusErr, util/webhook ErrCallingWebhook).
 const deniedBy = (name: string) => `admission webhook "${name}" denied the request`;
+const failedCalling = (name: string) => `failed calling webhook "${name}"`;
+const NAMED_IN_MESSAGE = /(?:admission webhook|failed calling webhook) "([^"]{1,253})"/g;
 
-// More severe first: when both webhooks answered, the event shows the strongest decision.
-const SEVERITY: readonly Outcome[] = ['denied', 'exempt', 'dry-run', 'warned', 'allowed'];
+// The most telling decision first, when our two webhooks answered differently.
+const SEVERITY: readonly WebhookDecision[] = ['exempt', 'dry-run', 'warned', 'allowed'];
 
-/** The verbs that pass admission; reads (get, list, watch) never reach a webhook. */
-export const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
-
-/** Whether the event is one the review keeps: a completed write on the audited resources. */
-export function isAudited(event: AuditEvent): boolean {
-  const ref = event.objectRef;
-  return (
-    event.stage === 'ResponseComplete' &&
-    (WRITE_VERBS as readonly string[]).includes(event.verb ?? '') &&
-    ref?.apiGroup === IMAGE_GROUP &&
-    (TARGET_RESOURCES as readonly string[]).includes(ref.resource ?? '')
-  );
-}
-
-/** Classifies one kept event for webhooks named `names`. */
-export function classify(event: AuditEvent, names: readonly string[]): Classification {
-  const annotations = event.annotations ?? {};
-  const decisions: Outcome[] = [];
+/** Classifies one write for our webhooks `names`. */
+export function classify(event: WriteEvent, names: readonly string[]): Classification {
+  const webhooks: Record<string, WebhookVerdict> = {};
   const decisionIds: string[] = [];
   const annotatedRules = new Set<string>();
-  const failedOpen: string[] = [];
-  for (const name of names) {
-    const decision = annotations[`${name}/decision`];
-    if (decision !== undefined && (SEVERITY as readonly string[]).includes(decision)) decisions.push(decision as Outcome);
-    const id = annotations[`${name}/decision-id`];
-    if (id !== undefined && id !== '') decisionIds.push(id);
-    for (const rule of (annotations[`${name}/violations`] ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
+  const inheritedRules = new Set<string>();
+  const failedOpenNames = new Set<string>();
+  const calledNames = new Set<string>();
+  const other = new Set<string>();
+  const ours = new Set(names);
+
+  for (const [key, value] of event.annotations) {
+    if (key.startsWith(FAILED_OPEN_PREFIX) && key.includes(FAILED_OPEN_SUFFIX)) {
+      // Blame only the webhook the annotation names: another webhook failing open is not ours.
+      if (ours.has(value)) failedOpenNames.add(value);
+      else other.add(value.slice(0, 253));
+    } else if (key.startsWith(MUTATION_PREFIX)) {
+      const webhook = mutationWebhook(value);
+      if (webhook === undefined) continue;
+      if (ours.has(webhook)) calledNames.add(webhook);
+      else other.add(webhook);
+    } else {
+      // This webhook deployed under another name: its decision and decision-id keys.
+      const slash = key.lastIndexOf('/');
+      if (slash > 0 && key.slice(slash + 1) === AUDIT_KEYS.decisionId && !ours.has(key.slice(0, slash))) other.add(key.slice(0, Math.min(slash, 253)));
+    }
   }
-  for (const [key, value] of Object.entries(annotations)) if (key.startsWith('failed-open.')) failedOpen.push(value);
+  for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
 
-  const message = event.responseStatus?.message ?? '';
-  // kubectl shows a 422 Invalid denial without the "admission webhook ... denied" prefix, and a log
-  // pipeline that copied kubectl's text may too: then the annotation is the evidence.
-  const deniedByMessage = names.some((name) => message.includes(deniedBy(name)));
+  const decided: WebhookDecision[] = [];
+  for (const name of names) {
+    const decision = event.annotations.get(auditAnnotationKey(name, 'decision'));
+    const id = event.annotations.get(auditAnnotationKey(name, 'decisionId'));
+    if (id) decisionIds.push(id);
+    for (const rule of (event.annotations.get(auditAnnotationKey(name, 'violations')) ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
+    for (const rule of (event.annotations.get(auditAnnotationKey(name, 'preExisting')) ?? '').split(',')) if (rule !== '') inheritedRules.add(rule);
+    let verdict: WebhookVerdict;
+    if (event.message.includes(deniedBy(name))) verdict = 'denied';
+    else if (decision !== undefined && (DECISIONS as readonly string[]).includes(decision)) verdict = decision as WebhookDecision;
+    else if (event.message.includes(failedCalling(name))) verdict = 'failed-closed';
+    else if (failedOpenNames.has(name)) verdict = 'failed-open';
+    // The API server recorded a mutating call, but our webhook (which always annotates) left no
+    // decision: the call failed. Servers that predate the failed-open annotation show only this.
+    else if (calledNames.has(name)) verdict = 'no-answer';
+    else verdict = 'not-called';
+    webhooks[name] = verdict;
+    if ((DECISIONS as readonly string[]).includes(verdict)) decided.push(verdict as WebhookDecision);
+  }
+
+  const verdicts = Object.values(webhooks);
+  const tookEffect = !event.dryRun && event.code !== undefined && event.code < 400;
   let outcome: Outcome;
-  if (deniedByMessage || decisions.includes('denied')) outcome = 'denied';
-  else if (failedOpen.length > 0) outcome = 'failed-open';
-  else if (decisions.length > 0) outcome = SEVERITY.find((s) => decisions.includes(s))!;
-  else outcome = 'not-seen';
-  return { outcome, decisionIds, annotatedRules: [...annotatedRules], failedOpen };
+  if (verdicts.includes('denied')) outcome = 'denied';
+  else if (!tookEffect) {
+    if (event.code !== undefined && event.code >= 400 && (verdicts.includes('failed-closed') || verdicts.includes('no-answer'))) outcome = 'failed-closed';
+    else if (event.dryRun) outcome = 'not-stored';
+    else if (decided.length > 0 || verdicts.includes('failed-open')) outcome = 'refused-elsewhere';
+    else outcome = 'not-stored';
+  } else if (verdicts.includes('failed-open') || verdicts.includes('no-answer')) outcome = 'failed-open';
+  else if (decided.length === 0) outcome = 'bypassed';
+  else if (isJudged(event.resource, event.verb) && decided.length < names.length) outcome = 'partial';
+  else outcome = SEVERITY.find((s) => decided.includes(s))!;
+
+  return {
+    outcome,
+    webhooks,
+    decisionIds,
+    annotatedRules: [...annotatedRules],
+    inheritedRules: [...inheritedRules],
+    otherWebhooks: [...other],
+  };
 }
 
-/** Whether the write took effect: the API server answered below 400 (or the event has no status). */
-export function gotThrough(event: AuditEvent): boolean {
-  const code = event.responseStatus?.code;
-  return code === undefined || code < 400;
+/** The webhook a `mutation.webhook.admission.k8s.io/…` annotation names, if its value is the JSON the API server writes. */
+function mutationWebhook(value: string): string | undefined {
+  if (value.length > 2048) return undefined;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    const webhook = record(parsed)?.webhook;
+    return typeof webhook === 'string' ? webhook.slice(0, 253) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** The hour an event belongs to, `YYYY-MM-DDTHH:00Z`, or undefined when it has no usable time. */
-export function hourOf(event: AuditEvent): string | undefined {
-  const time = event.stageTimestamp ?? event.requestReceivedTimestamp;
-  if (typeof time !== 'string' || time.length < 13 || time[4] !== '-' || time[10] !== 'T') return undefined;
-  return `${time.slice(0, 13)}:00Z`;
+/** Whether the write took effect: not a dry run, and answered below 400. */
+export function tookEffect(event: WriteEvent): boolean {
+  return !event.dryRun && event.code !== undefined && event.code < 400;
 }

@@ -1,13 +1,14 @@
 /** Plain-text summaries for a terminal: aligned tables, worst first. */
-import { OUTCOMES } from './events.js';
-import type { AuditReport } from './review.js';
+import { ATTENTION, OUTCOMES, type Outcome, VERDICTS } from './events.js';
+import type { AuditReport, WriteEntry } from './review.js';
 import type { ScanReport } from './scan.js';
 
-function table(header: string[], rows: (string | number)[][]): string {
+function table(header: string[], rows: (string | number)[][], numeric?: boolean[]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const right = (i: number) => (numeric ? numeric[i] === true : i > 0);
   return cells
-    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd())
+    .map((r) => r.map((c, i) => (right(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd())
     .map((l) => `  ${l}`)
     .join('\n');
 }
@@ -16,50 +17,127 @@ function table(header: string[], rows: (string | number)[][]): string {
 // eslint-disable-next-line no-control-regex
 const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-/** The audit review as a terminal summary. */
+/** What each outcome means, in the words of docs/audit.md. */
+export const OUTCOME_MEANING: Record<Outcome, string> = {
+  denied: 'refused by our webhook',
+  allowed: 'allowed by our webhooks; stored',
+  warned: 'stored with violations: our webhook warned (warn mode or pre-existing)',
+  exempt: 'stored with violations: the user or group is exempt',
+  'dry-run': 'stored with violations: our webhook runs in dry-run mode',
+  bypassed: 'stored, and no webhook of ours judged it',
+  partial: 'stored, judged by only one of our webhooks',
+  'failed-open': 'stored while a call to our webhook failed',
+  'failed-closed': 'refused because a call to our webhook failed (outage)',
+  'refused-elsewhere': 'allowed by ours, refused by something else',
+  'not-stored': 'a dry-run request, or refused before our webhook was called',
+};
+
+const who = (e: { user: string; impersonatedUser: string | null }) => `${e.user}${e.impersonatedUser ? ` (as ${e.impersonatedUser})` : ''}`;
+
+/** One listed write on one line, then its violations. */
+export function entryLines(e: WriteEntry): string[] {
+  const what = `${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''} ${e.namespace ? `${e.namespace}/` : ''}${e.name ?? '(no name)'}`;
+  const hooks = Object.entries(e.webhooks)
+    .map(([name, verdict]) => `${name}=${verdict}`)
+    .join(' ');
+  const out = [
+    `  [${e.outcome}] ${e.time ?? '-'}  auditID ${e.auditID ?? '-'}  ${printable(what)}${e.code !== null ? ` -> ${e.code}` : ''}`,
+    `      by ${printable(who(e))}${e.sourceIPs.length > 0 ? ` from ${printable(e.sourceIPs.join(', '))}` : ''}${e.userAgent ? ` (${printable(e.userAgent)})` : ''}`,
+    `      webhooks: ${printable(hooks)}; re-check: ${e.recheck}`,
+  ];
+  if (e.note) out.push(`      note: ${printable(e.note)}`);
+  for (const v of e.violations) out.push(`      ${printable(v.rule)}${v.path ? ` at ${printable(v.path)}` : ''}${v.detail ? `: ${printable(v.detail)}` : ''}`);
+  return out;
+}
+
+/** The audit review as a terminal summary: problems and writes needing attention first. */
 export function renderAuditText(report: AuditReport): string {
   const out: string[] = [];
   const total = report.inputs.reduce((n, i) => n + i.lines, 0);
-  out.push(`Audit review: ${report.events} events on Image resources in ${total} lines from ${report.inputs.length} input(s)`);
+  out.push(`Audit review: ${report.writes} Image write(s) in ${total} lines from ${report.inputs.length} input(s); webhooks ${report.webhookNames.map(printable).join(', ')}`);
   for (const input of report.inputs) {
-    const malformed = input.malformed > 0 ? `, ${input.malformed} malformed (lines ${input.malformedLines.join(', ')}${input.malformed > input.malformedLines.length ? ', ...' : ''})` : '';
-    out.push(`  ${printable(input.path)}${input.gzip ? ' (gzip)' : ''}: ${input.lines} lines${malformed}`);
+    const extra = [
+      input.format === 'json' ? 'JSON documents' : '',
+      input.malformed > 0 ? `${input.malformed} malformed (lines ${input.malformedLines.join(', ')}${input.malformed > input.malformedLines.length ? ', ...' : ''})` : '',
+      input.error ? `ERROR: ${input.error}` : '',
+    ].filter(Boolean);
+    out.push(`  ${printable(input.path)}${input.gzip ? ' (gzip)' : ''}: ${input.lines} lines, ${input.writes} writes${extra.length ? `; ${printable(extra.join('; '))}` : ''}`);
   }
-  out.push('', 'By decision:');
-  out.push(table(['decision', 'events'], OUTCOMES.map((o) => [o, report.byDecision[o]])));
-  const rules = Object.entries(report.byRule);
-  out.push('', 'By rule:');
-  out.push(rules.length === 0 ? '  (no violations)' : table(['rule', 'events'], rules));
-  out.push('', 'By resource:');
-  out.push(table(['resource', ...OUTCOMES], Object.entries(report.byResource).map(([r, c]) => [r, ...OUTCOMES.map((o) => c[o])])));
-  const users = Object.entries(report.byUser).sort((a, b) => b[1].writes - a[1].writes).slice(0, 20);
-  out.push('', `By user${Object.keys(report.byUser).length > 20 ? ' (top 20 by events)' : ''}:`);
-  out.push(table(['user', 'events', 'denied', 'through', 'failed-open'], users.map(([u, c]) => [printable(u), c.writes, c.denied, c.through, c.failedOpen])));
-  out.push('', 'Worst offenders:');
+  out.push('');
+  if (report.problems.length > 0) {
+    out.push('CANNOT TELL: the review cannot vouch for the whole log:');
+    for (const problem of report.problems) out.push(`  - ${printable(problem)}`);
+    out.push('');
+  }
   out.push(
-    report.offenders.length === 0
-      ? '  (none)'
-      : table(['user', 'through', 'denied', 'failed-open'], report.offenders.map((o) => [printable(o.user), o.through, o.denied, o.failedOpen])),
+    report.attention === 0
+      ? report.problems.length === 0
+        ? 'Every write is accounted for; none needs attention.'
+        : 'No write read needs attention (but see above).'
+      : `NEEDS ATTENTION: ${report.attention} write(s) ${ATTENTION_LIST}.`,
   );
-  out.push('', 'Timeline (per hour, UTC):');
-  const peak = Math.max(1, ...report.timeline.map((t) => sum(t.counts)));
-  for (const { hour, counts } of report.timeline) {
+  out.push('', 'Outcomes:');
+  out.push(table(['outcome', 'writes', 'meaning'], OUTCOMES.map((o) => [o, report.outcomes[o], OUTCOME_MEANING[o]]), [false, true, false]));
+
+  const attention = report.entries.filter((e) => ATTENTION.has(e.outcome));
+  const listedAttention = report.entries.length === report.entriesTotal ? attention.length : `${attention.length} kept`;
+  if (attention.length > 0) {
+    out.push('', `Writes that need attention (${listedAttention}; bypasses and failed-open first):`);
+    for (const e of attention) out.push(...entryLines(e));
+  }
+  const warned = report.outcomes.warned;
+  if (warned > 0 && !attention.some((e) => e.outcome === 'warned')) out.push('', `${warned} warned write(s) are summed up by rule and user below (list them with --list-all).`);
+  const quiet = report.entries.filter((e) => !ATTENTION.has(e.outcome));
+  if (quiet.length > 0) {
+    out.push('', `Writes that did not take effect (${quiet.length}):`);
+    for (const e of quiet) out.push(...entryLines(e));
+  }
+
+  out.push('', 'Per webhook (writes it is registered for):');
+  const verdicts = VERDICTS.filter((v) => Object.values(report.byWebhook).some((c) => c[v] > 0));
+  out.push(
+    verdicts.length === 0
+      ? '  (no write)'
+      : table(['webhook', ...verdicts], Object.entries(report.byWebhook).map(([name, c]) => [printable(name), ...verdicts.map((v) => c[v])]), [false, ...verdicts.map(() => true)]),
+  );
+  const denied = Object.entries(report.deniedByRule);
+  out.push('', 'Denied, by rule:');
+  out.push(denied.length === 0 ? '  (none)' : table(['rule', 'writes'], denied, [false, true]));
+  const through = Object.entries(report.throughByRule);
+  out.push('', 'Stored with violations, by rule:');
+  out.push(through.length === 0 ? '  (none)' : table(['rule', 'writes'], through, [false, true]));
+  if (report.ruleByUser.length > 0) {
+    out.push('', `Rule x user${report.ruleByUser.length > 30 ? ' (top 30)' : ''}:`);
+    out.push(table(['rule', 'user', 'denied', 'stored'], report.ruleByUser.slice(0, 30).map((r) => [r.rule, printable(r.user), r.denied, r.through]), [false, false, true, true]));
+  }
+  const columns = OUTCOMES.filter((o) => report.outcomes[o] > 0);
+  if (columns.length > 0) {
+    out.push('', 'By resource:');
+    out.push(table(['resource', ...columns], Object.entries(report.byResource).map(([r, c]) => [printable(r), ...columns.map((o) => c[o])]), [false, ...columns.map(() => true)]));
+  }
+  const users = Object.entries(report.byUser).sort((a, b) => b[1].attention - a[1].attention || b[1].writes - a[1].writes).slice(0, 20);
+  if (users.length > 0) {
+    out.push('', `By user${Object.keys(report.byUser).length > 20 ? ' (top 20)' : ''}:`);
+    out.push(table(['user', 'writes', 'denied', 'attention', 'bypassed', 'failed-open'], users.map(([u, c]) => [printable(u), c.writes, c.denied, c.attention, c.bypassed, c.failedOpen]), [false, true, true, true, true, true]));
+  }
+  out.push('', `Outcomes over time (UTC${report.timeline.bucketSize ? `, per ${report.timeline.bucketSize}` : ''}):`);
+  const buckets = report.timeline.buckets;
+  const peak = Math.max(1, ...buckets.map((b) => sum(b.counts)));
+  for (const { start, counts } of buckets) {
     const n = sum(counts);
-    const bar = '#'.repeat(Math.max(1, Math.round((n / peak) * 30)));
-    out.push(`  ${hour}  ${String(n).padStart(6)} ${bar.padEnd(30)}  denied ${counts.denied}, failed-open ${counts['failed-open']}`);
+    const bar = n === 0 ? '' : '#'.repeat(Math.max(1, Math.round((n / peak) * 30)));
+    const needs = [...ATTENTION].reduce((k, o) => k + counts[o], 0);
+    out.push(`  ${start.slice(0, 16)}Z ${String(n).padStart(7)} ${bar.padEnd(30)}  denied ${counts.denied}, attention ${needs}`);
   }
-  if (report.timeline.length === 0) out.push('  (no events)');
-  if (report.join) out.push('', `Decision log: ${report.join.decisions} decisions; ${report.join.matched} events matched, ${report.join.unmatched} unmatched`);
-  out.push('', `Re-checked ${report.recheck.checked} logged objects; ${report.recheck.withViolations} with violations`);
-  out.push('', report.findingsTotal === 0 ? 'No write got through with violations, and none while the webhook failed open.' : `FOUND ${report.findingsTotal} write(s) that got through with violations or while the webhook failed open:`);
-  for (const f of report.findings) {
-    const what = `${f.verb} ${f.resource}${f.namespace ? ` ${f.namespace}/` : ' '}${f.name ?? ''}`;
-    out.push(`  ${f.time ?? '-'}  ${printable(f.user)}  ${printable(what)}  [${f.outcome}${f.code !== undefined ? `, ${f.code}` : ''}]${f.note ? ` (${printable(f.note)})` : ''}`);
-    for (const v of f.violations) out.push(`      ${printable(v.rule)}${v.path ? ` at ${printable(v.path)}` : ''}${v.detail ? `: ${printable(v.detail)}` : ''}`);
-  }
-  for (const note of report.notes) out.push(`note: ${note}`);
+  if (buckets.length === 0) out.push('  (no write with a time)');
+  if (report.join) out.push('', `Decision log: ${report.join.decisions} decisions; ${report.join.matched} writes matched, ${report.join.unmatched} unmatched`);
+  out.push('', `Re-checked ${report.recheck.checked} logged object(s): ${report.recheck.withViolations} with violations; ${report.recheck.notLogged} not logged at this audit level`);
+  if (report.otherWebhooks.length > 0) out.push('', `Other webhooks named in the log: ${report.otherWebhooks.map(printable).join(', ')}`);
+  for (const note of report.notes) out.push(`note: ${printable(note)}`);
   return `${out.join('\n')}\n`;
 }
+
+const ATTENTION_LIST = `(${[...ATTENTION].join(', ')})`;
 
 /** The scan of existing Images as a terminal summary. */
 export function renderScanText(report: ScanReport): string {

@@ -1,69 +1,136 @@
 /**
- * `audit review`: reads Kubernetes audit logs in one streaming pass, classifies every completed event
- * on Image-carrying resources, re-checks the objects the log holds with the webhook's own rules, and
- * keeps only counts and a bounded list of findings, so memory stays flat however large the logs are.
+ * `audit review`: reads Kubernetes audit logs in one streaming pass and gives every Image write
+ * exactly one outcome (events.ts), lists every write an auditor must look at, re-checks the objects
+ * the log holds with the webhook's own rules, and says plainly when it cannot tell. Memory stays flat
+ * however large the logs are: only counts and the listed writes (capped, the cap said, or streamed)
+ * are kept.
  */
 import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
+import type { ReadDecisionLine } from '../review/record.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
-import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
-import { type AuditEvent, classify, gotThrough, hourOf, isAudited, OUTCOMES, type Outcome } from './events.js';
+import {
+  ATTENTION,
+  classify,
+  LISTED,
+  OUTCOMES,
+  type Outcome,
+  readEvent,
+  tookEffect,
+  VERDICTS,
+  type WebhookVerdict,
+  type WriteEvent,
+} from './events.js';
+import { JsonValueSplitter } from './json-values.js';
 import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
+import { Timeline, type TimelineBucket } from './timeline.js';
 
 /** Line numbers of the first malformed lines kept per input. */
 export const MALFORMED_EXAMPLES = 5;
-/** Findings listed in full; the rest are only counted. */
-export const FINDINGS_LISTED = 500;
+/** Writes listed in full by default; the rest are counted, and the report says so. */
+export const DEFAULT_MAX_ENTRIES = 10_000;
 
 /** A violation as the report shows it. */
-export type Violation = LoggedViolation;
+export interface Violation {
+  rule: string;
+  path: string;
+  detail: string;
+}
 
-/** A write that took effect although it broke the rules, or while the webhook failed open. */
-export interface Finding {
-  time?: string;
-  auditID?: string;
-  user: string;
+/** One write, as listed: everything an auditor needs to follow it up. */
+export interface WriteEntry {
+  auditID: string | null;
+  outcome: Outcome;
+  time: string | null;
   verb: string;
   resource: string;
+  subresource?: string;
   namespace?: string;
-  name?: string;
-  outcome: Outcome;
-  code?: number;
+  name: string | null;
+  /** Who sent the request: with impersonation, the real actor. */
+  user: string;
+  /** Whom the actor impersonated, if anyone. */
+  impersonatedUser: string | null;
+  sourceIPs: string[];
+  userAgent: string | null;
+  code: number | null;
+  dryRun: boolean;
+  /** Each of our webhooks, by name: its decision, or what happened to the call. */
+  webhooks: Record<string, WebhookVerdict>;
+  /** The violations of the written object: from the decision log, the re-check, or the annotated rule names. */
   violations: Violation[];
-  /** Where the violations come from. */
-  source: 'decision-log' | 'recheck' | 'annotation' | 'none';
+  violationsFrom: 'decision-log' | 'recheck' | 'annotation' | 'none';
+  /** Whether the object was re-checked: not logged at this audit level, re-checked, or only with the create rules. */
+  recheck: 'not-logged' | 'checked' | 'create-rules-only' | 'not-needed';
+  /** Where the event is: input path and line. */
+  at: string;
   note?: string;
 }
 
 export type OutcomeCounts = Record<Outcome, number>;
+export type VerdictCounts = Record<WebhookVerdict, number>;
 
-/** Counts for one user. */
+/** Counts for one actor (the real user; `user (as other)` when impersonating). */
 export interface UserCounts {
   writes: number;
   denied: number;
-  /** Writes that took effect with violations or while failing open (findings). */
-  through: number;
+  /** Writes that took effect and need attention (see ATTENTION). */
+  attention: number;
+  bypassed: number;
   failedOpen: number;
+}
+
+/** One input as read. */
+export interface InputSummary {
+  path: string;
+  lines: number;
+  bytes: number;
+  gzip: boolean;
+  /** `lines`: one event a line; `json`: pretty-printed JSON, arrays or EventLists. */
+  format: 'lines' | 'json';
+  /** Whether the input holds audit events at all, and its Image writes. */
+  auditEvents: boolean;
+  writes: number;
+  malformed: number;
+  malformedLines: number[];
+  /** Why the input could not be read to its end. */
+  error?: string;
+  hint?: string;
 }
 
 /** The review of one or more audit logs. */
 export interface AuditReport {
   kind: 'AuditReview';
   webhookNames: string[];
-  inputs: { path: string; lines: number; bytes: number; gzip: boolean; malformed: number; malformedLines: number[] }[];
-  /** Events kept: stage ResponseComplete on the audited resources. */
-  events: number;
-  malformed: number;
-  byDecision: OutcomeCounts;
-  byRule: Record<string, number>;
-  byUser: Record<string, UserCounts>;
+  inputs: InputSummary[];
+  /** Completed create, update and patch events on the audited resources: each has one outcome. */
+  writes: number;
+  /** Writes per outcome, each under its own name. */
+  outcomes: OutcomeCounts;
+  /** Writes whose outcome needs attention. */
+  attention: number;
+  /** Events on the Image group that could not be classified, with the first few. */
+  unknown: { count: number; examples: { at: string; reason: string; auditID?: string }[] };
   byResource: Record<string, OutcomeCounts>;
-  /** Per hour (UTC), oldest first. */
-  timeline: { hour: string; counts: OutcomeCounts }[];
-  offenders: ({ user: string } & UserCounts)[];
-  findings: Finding[];
-  findingsTotal: number;
-  recheck: { checked: number; createRulesOnly: number; withViolations: number };
+  /** What each of our webhooks did, over the writes they are registered for. */
+  byWebhook: Record<string, VerdictCounts>;
+  /** Rules of refused writes, and rules of writes that took effect anyway. */
+  deniedByRule: Record<string, number>;
+  throughByRule: Record<string, number>;
+  /** Per rule and actor: how often refused, how often through. */
+  ruleByUser: { rule: string; user: string; denied: number; through: number }[];
+  byUser: Record<string, UserCounts>;
+  timeline: { bucketSize: string; buckets: TimelineBucket<OutcomeCounts>[] };
+  /** The listed writes (every write whose outcome is not denied, allowed or warned; all with listAll). */
+  entries: WriteEntry[];
+  entriesTotal: number;
+  /** True when more writes qualified than were kept (raise --max-entries or use --ndjson). */
+  entriesCapped: boolean;
+  recheck: { checked: number; createRulesOnly: number; withViolations: number; notLogged: number };
   join?: { decisions: number; matched: number; unmatched: number };
+  /** Webhooks the log names that are not ours: to fix --webhook-name. */
+  otherWebhooks: string[];
+  /** Why the review cannot vouch for the whole log; any problem makes the exit status 2. */
+  problems: string[];
   notes: string[];
 }
 
@@ -72,182 +139,376 @@ export interface ReviewOptions extends JudgeOptions {
   inputs: LineInput[];
   webhookNames: readonly string[];
   /** The decision log, loaded beforehand, by decision id. */
-  decisions?: ReadonlyMap<string, DecisionRecord>;
+  decisions?: ReadonlyMap<string, ReadDecisionLine>;
   onProgress?: (path: string) => ProgressListener | undefined;
+  /** Entries kept in the report; 0 keeps every one. */
+  maxEntries?: number;
+  /** List every write, not only those whose outcome is not denied, allowed or warned. */
+  listAll?: boolean;
+  /** Called with each listed entry as soon as it is found (NDJSON streaming). */
+  onEntry?: (entry: WriteEntry) => void;
 }
 
 const GROUP_MARKER = Buffer.from(JSON.stringify(IMAGE_GROUP));
+const GROUP_URI_MARKER = Buffer.from(`/apis/${IMAGE_GROUP}/`);
+const GROUP_TEXT = Buffer.from(IMAGE_GROUP);
 const STAGE_KEY = Buffer.from('"stage":"');
-const STAGE_VALUE = Buffer.from('ResponseComplete"');
+const STAGE_COMPLETE = Buffer.from('ResponseComplete"');
+const STAGE_PANIC = Buffer.from('Panic"');
 const VERB_KEY = Buffer.from('"verb":"');
-// First letters of the write verbs: create (and connect), update, patch, delete(collection).
-const WRITE_INITIALS = new Set([0x63, 0x75, 0x70, 0x64]);
+const AUDIT_ID_KEY = Buffer.from('"auditID"');
+const DECISION_ID_KEY = Buffer.from('"decisionId"');
+const EVENT_LIST = Buffer.from('"EventList"');
+// First letters of the write verbs: create (and connect), update, patch.
+const WRITE_INITIALS = new Set([0x63, 0x75, 0x70]);
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+// Outcomes whose object is worth re-checking: stored without a full verdict of ours, or stored with
+// violations our webhook let pass (the re-check gives their paths and details).
+const RECHECKED: ReadonlySet<Outcome> = new Set(['bypassed', 'partial', 'failed-open', 'exempt', 'dry-run']);
 
-const zero = (): OutcomeCounts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+const zeroOutcomes = (): OutcomeCounts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+const zeroVerdicts = (): VerdictCounts => Object.fromEntries(VERDICTS.map((v) => [v, 0])) as VerdictCounts;
+const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+const sortedCounts = (map: Map<string, number>) => Object.fromEntries([...map.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
 
-/** Reviews the audit logs and returns the report; never throws on a bad line. */
+/** Reviews the audit logs and returns the report; never throws on bad input. */
 export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditReport> {
+  const names = options.webhookNames;
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const report: AuditReport = {
     kind: 'AuditReview',
-    webhookNames: [...options.webhookNames],
+    webhookNames: [...names],
     inputs: [],
-    events: 0,
-    malformed: 0,
-    byDecision: zero(),
-    byRule: {},
-    byUser: {},
+    writes: 0,
+    outcomes: zeroOutcomes(),
+    attention: 0,
+    unknown: { count: 0, examples: [] },
     byResource: {},
-    timeline: [],
-    offenders: [],
-    findings: [],
-    findingsTotal: 0,
-    recheck: { checked: 0, createRulesOnly: 0, withViolations: 0 },
+    byWebhook: Object.fromEntries(names.map((n) => [n, zeroVerdicts()])),
+    deniedByRule: {},
+    throughByRule: {},
+    ruleByUser: [],
+    byUser: {},
+    timeline: { bucketSize: '', buckets: [] },
+    entries: [],
+    entriesTotal: 0,
+    entriesCapped: false,
+    recheck: { checked: 0, createRulesOnly: 0, withViolations: 0, notLogged: 0 },
     ...(options.decisions ? { join: { decisions: options.decisions.size, matched: 0, unmatched: 0 } } : {}),
+    otherWebhooks: [],
+    problems: [],
     notes: [],
   };
-  const hours = new Map<string, OutcomeCounts>();
+  const timeline = new Timeline<OutcomeCounts>(zeroOutcomes);
   const byUser = new Map<string, UserCounts>();
   const byResource = new Map<string, OutcomeCounts>();
-  const byRule = new Map<string, number>();
+  const deniedByRule = new Map<string, number>();
+  const throughByRule = new Map<string, number>();
+  const ruleByUser = new Map<string, { rule: string; user: string; denied: number; through: number }>();
+  const ourNamesSeen = new Set<string>();
+  const otherWebhooks = new Set<string>();
+  let sawImageGroup = false;
 
-  const take = (event: AuditEvent) => {
-    report.events++;
-    const classified = classify(event, options.webhookNames);
-    const { outcome } = classified;
-    report.byDecision[outcome]++;
-    const hour = hourOf(event);
-    if (hour !== undefined) {
-      let counts = hours.get(hour);
-      if (!counts) hours.set(hour, (counts = zero()));
-      counts[outcome]++;
-    }
-    const resource = event.objectRef?.resource ?? '';
-    let resourceCounts = byResource.get(resource);
-    if (!resourceCounts) byResource.set(resource, (resourceCounts = zero()));
+  const take = (event: WriteEvent, input: InputSummary, at: string) => {
+    report.writes++;
+    input.writes++;
+    const c = classify(event, names);
+    const { outcome } = c;
+    report.outcomes[outcome]++;
+    const attention = ATTENTION.has(outcome);
+    if (attention) report.attention++;
+    timeline.add(event.time, (counts) => counts[outcome]++);
+    let resourceCounts = byResource.get(event.resource);
+    if (!resourceCounts) byResource.set(event.resource, (resourceCounts = zeroOutcomes()));
     resourceCounts[outcome]++;
-    const user = (event.impersonatedUser ?? event.user)?.username ?? '(unknown)';
-    let userCounts = byUser.get(user);
-    if (!userCounts) byUser.set(user, (userCounts = { writes: 0, denied: 0, through: 0, failedOpen: 0 }));
+    for (const [name, verdict] of Object.entries(c.webhooks)) {
+      if (verdict !== 'not-called') ourNamesSeen.add(name);
+      report.byWebhook[name]![verdict]++;
+    }
+    for (const name of c.otherWebhooks) if (otherWebhooks.size < 50) otherWebhooks.add(name);
+
+    const actor = event.impersonatedUser ? `${event.user} (as ${event.impersonatedUser})` : event.user;
+    let userCounts = byUser.get(actor);
+    if (!userCounts) byUser.set(actor, (userCounts = { writes: 0, denied: 0, attention: 0, bypassed: 0, failedOpen: 0 }));
     userCounts.writes++;
     if (outcome === 'denied') userCounts.denied++;
+    if (attention) userCounts.attention++;
+    if (outcome === 'bypassed') userCounts.bypassed++;
     if (outcome === 'failed-open') userCounts.failedOpen++;
 
-    // The violations of this write: the decision log's when joined, else the rules re-checked on the
-    // logged object, else the rule names the webhook annotated.
-    let violations: Violation[] = [];
-    let source: Finding['source'] = 'none';
-    let note: string | undefined;
-    let logged: DecisionRecord | undefined;
-    if (options.decisions && classified.decisionIds.length > 0) {
-      for (const id of classified.decisionIds) logged ??= options.decisions.get(id);
+    // The violations: the decision log's when joined, else the re-checked object's, else the rule
+    // names our webhooks annotated.
+    let logged: ReadDecisionLine | undefined;
+    if (options.decisions && c.decisionIds.length > 0) {
+      for (const id of c.decisionIds) logged ??= options.decisions.get(id);
       if (logged) report.join!.matched++;
       else report.join!.unmatched++;
     }
-    // A denied write changed nothing, and the webhook named its rules: re-check only what took effect.
-    const rechecked = outcome === 'denied' && gotThrough(event) === false ? undefined : recheck(event, options);
-    if (rechecked) {
-      report.recheck.checked++;
-      if (rechecked.createRulesOnly) report.recheck.createRulesOnly++;
-      if (rechecked.violations.length > 0) report.recheck.withViolations++;
-    }
-    if (logged && logged.violations.length > 0) {
-      violations = logged.violations;
-      source = 'decision-log';
-    } else if (rechecked && rechecked.violations.length > 0) {
-      violations = rechecked.violations;
-      source = 'recheck';
-      if (rechecked.createRulesOnly) note = 'update: create rules only (the audit log has no old object)';
-    } else if (classified.annotatedRules.length > 0) {
-      violations = classified.annotatedRules.map((rule) => ({ rule, path: '', detail: '' }));
-      source = 'annotation';
-    }
-    for (const rule of new Set(violations.map((v) => v.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
-
-    const through = gotThrough(event) && outcome !== 'denied';
-    if (through && (violations.length > 0 || outcome === 'failed-open')) {
-      userCounts.through++;
-      report.findingsTotal++;
-      if (report.findings.length < FINDINGS_LISTED) {
-        const ref = event.objectRef ?? {};
-        if (outcome === 'failed-open') note = `failed open: ${classified.failedOpen.join(', ')}${note ? `; ${note}` : ''}`;
-        report.findings.push({
-          ...(event.stageTimestamp ?? event.requestReceivedTimestamp ? { time: event.stageTimestamp ?? event.requestReceivedTimestamp } : {}),
-          ...(event.auditID ? { auditID: event.auditID } : {}),
-          user,
-          verb: event.verb ?? '',
-          resource,
-          ...(ref.namespace ? { namespace: ref.namespace } : {}),
-          ...(ref.name ? { name: ref.name } : {}),
-          outcome,
-          ...(event.responseStatus?.code !== undefined ? { code: event.responseStatus.code } : {}),
-          violations,
-          source,
-          ...(note ? { note } : {}),
-        });
+    let recheckState: WriteEntry['recheck'] = 'not-needed';
+    let rechecked: ReturnType<typeof recheck>;
+    if (RECHECKED.has(outcome)) {
+      rechecked = recheck(event, options, c.inheritedRules);
+      if (rechecked) {
+        report.recheck.checked++;
+        if (rechecked.createRulesOnly) report.recheck.createRulesOnly++;
+        if (rechecked.violations.length > 0) report.recheck.withViolations++;
+        recheckState = rechecked.createRulesOnly ? 'create-rules-only' : 'checked';
+      } else {
+        report.recheck.notLogged++;
+        recheckState = 'not-logged';
       }
     }
+    let violations: Violation[] = [];
+    let violationsFrom: WriteEntry['violationsFrom'] = 'none';
+    if (logged && logged.violations.length > 0) {
+      violations = logged.violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail ?? v.type }));
+      violationsFrom = 'decision-log';
+    } else if (rechecked && rechecked.violations.length > 0) {
+      violations = rechecked.violations;
+      violationsFrom = 'recheck';
+    } else if (c.annotatedRules.length > 0) {
+      violations = c.annotatedRules.map((rule) => ({ rule, path: '', detail: '' }));
+      violationsFrom = 'annotation';
+    }
+    const stored = tookEffect(event);
+    for (const rule of new Set(violations.map((v) => v.rule))) {
+      if (outcome === 'denied') add(deniedByRule, rule);
+      else if (stored) add(throughByRule, rule);
+      else continue;
+      const key = `${rule}\u0000${actor}`;
+      let cell = ruleByUser.get(key);
+      if (!cell) ruleByUser.set(key, (cell = { rule, user: actor, denied: 0, through: 0 }));
+      if (outcome === 'denied') cell.denied++;
+      else cell.through++;
+    }
+
+    if (!LISTED.has(outcome) && !options.listAll) return;
+    report.entriesTotal++;
+    const entry: WriteEntry = {
+      auditID: event.auditID ?? null,
+      outcome,
+      time: event.time ?? null,
+      verb: event.verb,
+      resource: event.resource,
+      ...(event.subresource ? { subresource: event.subresource } : {}),
+      ...(event.namespace ? { namespace: event.namespace } : {}),
+      name: event.name ?? null,
+      user: event.user,
+      impersonatedUser: event.impersonatedUser ?? null,
+      sourceIPs: event.sourceIPs,
+      userAgent: event.userAgent ?? null,
+      code: event.code ?? null,
+      dryRun: event.dryRun,
+      webhooks: c.webhooks,
+      violations,
+      violationsFrom,
+      recheck: recheckState,
+      at,
+    };
+    const note = noteFor(event, outcome, c.webhooks);
+    if (note) entry.note = note;
+    options.onEntry?.(entry);
+    if (options.onEntry) return;
+    if (maxEntries === 0 || report.entries.length < maxEntries) report.entries.push(entry);
+    else report.entriesCapped = true;
   };
 
   for (const input of options.inputs) {
-    const entry = { path: input.path, lines: 0, bytes: 0, gzip: false, malformed: 0, malformedLines: [] as number[] };
+    const summary: InputSummary = { path: input.path, lines: 0, bytes: 0, gzip: false, format: 'lines', auditEvents: false, writes: 0, malformed: 0, malformedLines: [] };
+    report.inputs.push(summary);
     const bad = (lineNo: number) => {
-      entry.malformed++;
-      if (entry.malformedLines.length < MALFORMED_EXAMPLES) entry.malformedLines.push(lineNo);
+      summary.malformed++;
+      if (summary.malformedLines.length < MALFORMED_EXAMPLES) summary.malformedLines.push(lineNo);
     };
-    const read = await forEachLine(
-      input,
-      (line, lineNo) => {
-        // A cheap shape check on every line, so that truncated or foreign lines are counted without
-        // paying for a parse of the many events that are not about Images.
-        const first = firstNonSpace(line);
-        if (first === -1) return;
-        if (line[first] !== OPEN_BRACE || line[lastNonSpace(line)] !== CLOSE_BRACE) return bad(lineNo);
-        if (!mayBeAudited(line)) return;
-        let event: unknown;
-        try {
-          event = JSON.parse(line.toString('utf8'));
-        } catch {
-          return bad(lineNo);
+    let sawEvent = false;
+    let decisionLines = 0;
+    let lastLine = 0;
+
+    const takeValue = (value: unknown, lineNo: number) => {
+      if (typeof value !== 'object' || value === null) return bad(lineNo);
+      const items = Array.isArray(value) ? value : (value as { kind?: unknown }).kind === 'EventList' ? (value as { items?: unknown }).items : [value];
+      if (!Array.isArray(items)) return bad(lineNo);
+      for (const item of items) {
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+          bad(lineNo);
+          continue;
         }
-        if (typeof event !== 'object' || event === null || Array.isArray(event)) return bad(lineNo);
-        if (isAudited(event as AuditEvent)) take(event as AuditEvent);
-      },
-      options.onProgress?.(input.path),
-    );
-    Object.assign(entry, read);
-    report.malformed += entry.malformed;
-    report.inputs.push(entry);
+        if ('auditID' in item || 'stage' in item) sawEvent = true;
+        const read = readEvent(item);
+        const at = `${input.path}:${lineNo}`;
+        if (read.kind === 'write') {
+          sawImageGroup = true;
+          take(read.event, summary, at);
+        } else if (read.kind === 'unknown') {
+          sawImageGroup = true;
+          report.unknown.count++;
+          if (report.unknown.examples.length < MALFORMED_EXAMPLES) report.unknown.examples.push({ at, reason: read.reason, ...(read.auditID ? { auditID: read.auditID } : {}) });
+        }
+      }
+    };
+    const parseValue = (json: string, lineNo: number) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(json);
+      } catch {
+        return bad(lineNo);
+      }
+      takeValue(value, lineNo);
+    };
+    let splitter: JsonValueSplitter | undefined;
+    let decided = false;
+
+    const onLine = (line: Buffer, lineNo: number) => {
+      lastLine = lineNo;
+      if (splitter) return splitter.line(line, lineNo);
+      const first = firstNonSpace(line);
+      if (first === -1) return;
+      const shaped = line[first] === OPEN_BRACE && line[lastNonSpace(line)] === CLOSE_BRACE;
+      if (!decided) {
+        decided = true;
+        // Not one JSON object a line: pretty-printed JSON (its first line a lone brace), an array, or
+        // an EventList across lines. A first line cut short is only a malformed line.
+        if (line[first] === OPEN_BRACKET || (line[first] === OPEN_BRACE && lastNonSpace(line) === first)) {
+          summary.format = 'json';
+          splitter = new JsonValueSplitter(parseValue);
+          return splitter.line(line, lineNo);
+        }
+      }
+      if (!shaped) return bad(lineNo);
+      if (!sawEvent) {
+        // Cheap hints about what the input is, checked only until the first audit event.
+        if (line.indexOf(AUDIT_ID_KEY) !== -1) sawEvent = true;
+        else if (line.indexOf(DECISION_ID_KEY) !== -1) decisionLines++;
+      }
+      if (!sawImageGroup && line.indexOf(GROUP_TEXT) !== -1) sawImageGroup = true;
+      const list = line.indexOf(EVENT_LIST);
+      if ((list === -1 || list > 64) && !mayBeWrite(line)) return;
+      parseValue(line.toString('utf8'), lineNo);
+    };
+
+    try {
+      const read = await forEachLine(input, onLine, options.onProgress?.(input.path));
+      Object.assign(summary, read);
+    } catch (error) {
+      summary.lines = lastLine;
+      summary.error = describeReadError(input.path, error, lastLine);
+    }
+    if (splitter) {
+      if (splitter.open) bad(lastLine);
+      if (splitter.stray > 0 && summary.malformed === 0) bad(lastLine);
+    }
+    summary.auditEvents = sawEvent;
+    if (!sawEvent && !summary.error) {
+      summary.hint =
+        decisionLines > 0
+          ? "this looks like the webhook's decision log, not an audit log: pass it with --decisions"
+          : summary.lines === 0
+            ? 'the input is empty'
+            : 'no audit event (audit.k8s.io/v1 Event) in this input';
+    }
   }
 
-  report.timeline = [...hours.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([hour, counts]) => ({ hour, counts }));
-  report.byUser = Object.fromEntries([...byUser.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  report.byResource = Object.fromEntries(byResource);
-  report.byRule = Object.fromEntries([...byRule.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
-  report.offenders = [...byUser.entries()]
-    .map(([user, counts]) => ({ user, ...counts }))
-    .filter((o) => o.through + o.denied > 0)
-    .sort((a, b) => b.through - a.through || b.denied - a.denied || a.user.localeCompare(b.user))
-    .slice(0, 10);
-  if (report.recheck.createRulesOnly > 0) {
-    report.notes.push('updates were re-checked with the create rules only: the audit log holds no old object, so immutability and ratcheting could not be judged');
+  // What the review cannot vouch for: each makes the exit status 2.
+  for (const input of report.inputs) {
+    if (input.error) report.problems.push(input.error);
+    if (input.malformed > 0) {
+      report.problems.push(
+        `${input.path}: ${input.malformed} line(s) are not audit events that can be read (line${input.malformed > 1 ? 's' : ''} ${input.malformedLines.join(', ')}${input.malformed > input.malformedLines.length ? ', ...' : ''}): an Image write there would be missed`,
+      );
+    }
+    if (input.hint && !input.error) report.problems.push(`${input.path}: ${input.hint}`);
   }
-  if (report.findingsTotal > report.findings.length) report.notes.push(`only the first ${report.findings.length} of ${report.findingsTotal} findings are listed`);
+  if (report.inputs.some((i) => i.auditEvents) && !sawImageGroup) {
+    report.problems.push(
+      'no event in the log is about image.openshift.io: on OpenShift, Images are served by openshift-apiserver, whose audit log is openshift-apiserver/audit.log, not kube-apiserver/audit.log',
+    );
+  }
+  if (report.unknown.count > 0) {
+    report.problems.push(
+      `${report.unknown.count} write event(s) on image.openshift.io could not be classified (${report.unknown.examples.map((u) => `${u.at}: ${u.reason}`).join('; ')})`,
+    );
+  }
+  report.otherWebhooks = [...otherWebhooks].sort();
+  if (report.writes > 0 && ourNamesSeen.size === 0) {
+    if (otherWebhooks.size > 0) {
+      report.problems.push(
+        `no event names the webhook(s) ${names.join(', ')}; the log names ${report.otherWebhooks.join(', ')}: pass the right ones with --webhook-name`,
+      );
+    } else {
+      report.notes.push(`no event names the webhook(s) ${names.join(', ')}: no write was judged by them (were they registered under these names?)`);
+    }
+  } else {
+    const unseen = names.filter((n) => !ourNamesSeen.has(n));
+    if (report.writes > 0 && unseen.length > 0) report.notes.push(`no event names the webhook ${unseen.join(', ')}`);
+  }
+
+  const bucketed = timeline.finish();
+  report.timeline = { bucketSize: bucketed.bucketSize, buckets: bucketed.buckets };
+  report.byUser = Object.fromEntries([...byUser.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  report.byResource = Object.fromEntries([...byResource.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  report.deniedByRule = sortedCounts(deniedByRule);
+  report.throughByRule = sortedCounts(throughByRule);
+  report.ruleByUser = [...ruleByUser.values()].sort((a, b) => b.through - a.through || b.denied - a.denied || a.rule.localeCompare(b.rule) || a.user.localeCompare(b.user));
+  // Bypasses and failures first, then by time.
+  report.entries.sort((a, b) => ENTRY_ORDER.indexOf(a.outcome) - ENTRY_ORDER.indexOf(b.outcome) || (a.time ?? '').localeCompare(b.time ?? ''));
+  if (report.recheck.createRulesOnly > 0) {
+    report.notes.push('updates and patches were re-checked with the create rules only: the audit log holds no old object, so immutability and ratcheting could not be judged');
+  }
+  if (report.recheck.notLogged > 0) {
+    report.notes.push(
+      `${report.recheck.notLogged} write(s) that need attention could not be re-checked: the audit policy logged no object for them (level Metadata); OpenShift's WriteRequestBodies profile logs them`,
+    );
+  }
+  if (report.entriesCapped) {
+    report.notes.push(`only the first ${report.entries.length} of ${report.entriesTotal} listed writes are kept: raise --max-entries (0 for all) or stream them with --ndjson`);
+  }
   return report;
 }
 
+/** The order writes are listed in: what got past the webhook first. */
+export const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
+
+function noteFor(event: WriteEvent, outcome: Outcome, webhooks: Record<string, WebhookVerdict>): string | undefined {
+  if (outcome === 'failed-open' && Object.values(webhooks).includes('no-answer') && !Object.values(webhooks).includes('failed-open')) {
+    return 'the API server called the mutating webhook but recorded no decision of it: the call failed and the write went on';
+  }
+  if (outcome === 'not-stored' && event.dryRun) return 'dry-run request: nothing was stored';
+  if (outcome === 'failed-closed' || outcome === 'refused-elsewhere' || outcome === 'not-stored') return event.message ? event.message.slice(0, 300) : undefined;
+  return undefined;
+}
+
+function describeReadError(path: string, error: unknown, line: number): string {
+  const e = error as NodeJS.ErrnoException;
+  const where = line > 0 ? ` after line ${line}` : '';
+  switch (e.code) {
+    case 'ENOENT':
+      return `${path}: no such file`;
+    case 'EISDIR':
+      return `${path}: is a directory`;
+    case 'EACCES':
+      return `${path}: permission denied`;
+    case 'Z_BUF_ERROR':
+      return `${path}: the gzip data ends early${where} (a truncated file?); the lines before were reviewed`;
+    case 'Z_DATA_ERROR':
+      return `${path}: the gzip data is corrupt${where}; the lines before were reviewed`;
+    default:
+      return `${path}: ${e.message ?? String(error)}${where}`;
+  }
+}
+
 /**
- * A byte-level pre-filter: false only for lines that cannot be kept events. The API server writes
- * compact JSON, where stage and verb come early in the line; when the compact keys are not found
- * (a re-serialised log), the line goes on to the parse.
+ * A byte-level pre-filter: false only for lines that cannot be Image writes. The API server writes
+ * compact JSON where stage and verb come early in the line; when the compact keys are not found (a
+ * re-serialised log), the line goes on to the parse.
  */
-function mayBeAudited(line: Buffer): boolean {
+function mayBeWrite(line: Buffer): boolean {
   const verb = line.indexOf(VERB_KEY);
   if (verb !== -1 && !WRITE_INITIALS.has(line[verb + VERB_KEY.length]!)) return false;
   const stage = line.indexOf(STAGE_KEY);
-  if (stage !== -1 && !startsWithAt(line, stage + STAGE_KEY.length, STAGE_VALUE)) return false;
-  return line.indexOf(GROUP_MARKER) !== -1;
+  if (stage !== -1 && !startsWithAt(line, stage + STAGE_KEY.length, STAGE_COMPLETE) && !startsWithAt(line, stage + STAGE_KEY.length, STAGE_PANIC)) return false;
+  return line.indexOf(GROUP_MARKER) !== -1 || line.indexOf(GROUP_URI_MARKER) !== -1;
 }
 
 function startsWithAt(line: Buffer, at: number, value: Buffer): boolean {
@@ -273,29 +534,31 @@ function lastNonSpace(line: Buffer): number {
 }
 
 /**
- * Re-checks the object an event holds (levels Request and RequestResponse) with the create rules:
- * images created or updated (an update has no old object in the log: create rules only), the Image a
- * mapping carries, and the Images an import wrote (in the response; imports bypass webhooks on images).
- * Patches and signatures are not re-checked: a patch is not the object, and a lone signature is not an Image.
+ * Re-checks the Images an event holds (levels Request and RequestResponse) with the create rules,
+ * where src/admission/targets.ts says they are: images created or updated, the Image a mapping
+ * carries, the Images an import wrote (its response). An update has no old object in the log: create
+ * rules only. A patch is not the object: it is checked on the stored object of a RequestResponse
+ * event. Undefined when the event holds nothing to check; a lone signature is not an Image.
  */
-export function recheck(event: AuditEvent, rules: JudgeOptions = {}): { violations: Violation[]; createRulesOnly: boolean } | undefined {
-  const target = targetOf(event.objectRef?.resource ?? '');
-  const verb = event.verb;
-  // The verbs whose object is in the log whole: what the webhook judges, and an import's create.
-  const verbs = target?.carrier === 'response' ? ['create'] : (target?.judged ?? []).map((operation) => operation.toLowerCase());
-  if (target === undefined || verb === undefined || !verbs.includes(verb)) return undefined;
-  const carrier = target.carrier === 'response' ? event.responseObject : event.requestObject;
+export function recheck(event: WriteEvent, rules: JudgeOptions = {}, inherited: readonly string[] = []): { violations: Violation[]; createRulesOnly: boolean } | undefined {
+  const target = targetOf(event.resource);
+  if (target === undefined || target.carrier === 'none' || event.subresource) return undefined;
+  const { verb } = event;
+  // The verbs whose object is in the log whole: what the webhook judges (a patch as an UPDATE), and an import's create.
+  const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
+  if (target.carrier === 'response' ? verb !== 'create' : !target.judged.includes(operation)) return undefined;
+  const carrier = target.carrier === 'response' || verb === 'patch' ? event.responseObject : event.requestObject;
   if (!isObject(carrier)) return undefined;
   const located = imagesIn(target, carrier)?.filter(({ image }) => isObject(image));
   // A mapping without an Image is not re-checked; an import is, even when it wrote no Image.
   if (located === undefined || (located.length === 0 && target.carrier === 'request')) return undefined;
   let errors = located.flatMap(({ image, at }) => judgeCreate(image, rules).violations.map((e) => withPathPrefix(e, at)));
-  if (verb === 'update') {
+  if (verb !== 'create') {
     // Violations the webhook already called pre-existing were allowed on purpose (ratcheting).
-    const inherited = new Set(Object.entries(event.annotations ?? {}).filter(([k]) => k.endsWith('/pre-existing-violations')).flatMap(([, v]) => v.split(',')));
-    errors = errors.filter((v) => !inherited.has(v.rule));
+    const allowed = new Set(inherited);
+    errors = errors.filter((v) => !allowed.has(v.rule));
   }
-  return { violations: errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })), createRulesOnly: verb === 'update' };
+  return { violations: errors.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })), createRulesOnly: verb !== 'create' };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -9,18 +9,26 @@ import { DEFAULT_WEBHOOK_NAMES } from '../audit/events.js';
 import { progressBar } from '../audit/lines.js';
 import { renderAuditHtml, renderScanHtml } from '../audit/render-html.js';
 import { renderAuditText, renderScanText } from '../audit/render-text.js';
-import { reviewAuditLogs } from '../audit/review.js';
+import { DEFAULT_MAX_ENTRIES, reviewAuditLogs, type WriteEntry } from '../audit/review.js';
 import { imagesFromCluster, objectsFromFile, scanImages } from '../audit/scan.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
 
 const USAGE = `usage: image-admission audit <review|scan> [flags]
 
-  audit review FILE...        review Kubernetes audit logs (JSON lines, plain or gzip; - for stdin)
+  audit review FILE...        review Kubernetes audit logs: every create, update and patch of Images
+                              gets one outcome (docs/audit.md). FILE: JSON lines, pretty-printed
+                              JSON, arrays or EventLists; plain or gzip; - for stdin
       --webhook-name NAME     a webhook name whose annotations to read (repeatable; default
                               ${DEFAULT_WEBHOOK_NAMES.join(' and ')})
       --decisions FILE        join the webhook's decision log by decision id
-      --json                  print the report as JSON
+      --json                  print the report as JSON: counts per outcome, and every write whose
+                              outcome is not denied, allowed or warned
+      --ndjson                stream instead: one JSON line per listed write as it is found, then
+                              one summary line (no cap, flat memory)
+      --list-all              list every write, also denied, allowed and warned ones
+      --max-entries N         writes kept for --json, text and HTML (default ${DEFAULT_MAX_ENTRIES}; 0: all);
+                              the report says when more were found
       --html FILE             also write a self-contained HTML report
 
   audit scan [FILE...]        check existing Images: kubectl get images -o json|yaml output (- for
@@ -33,8 +41,10 @@ const USAGE = `usage: image-admission audit <review|scan> [flags]
   both:
       ${DISABLE_RULES_USAGE}
 
-Exit status: 0 nothing found; 1 writes got through with violations or while the webhook failed open
-(review), or Images with violations (scan); 2 usage errors.
+Exit status (review): 0 every write is accounted for and none needs attention; 1 writes need
+attention (warned, exempt, dry-run, bypassed, partial, failed-open, failed-closed); 2 usage errors,
+or the review cannot tell (unreadable or malformed input, no audit events, webhook names the log
+does not hold, events it cannot classify). Scan: 1 Images with violations; 2 usage or input errors.
 `;
 
 type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
@@ -76,6 +86,9 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
   const parsed = parse(argv, {
     'webhook-name': { type: 'string', multiple: true },
     decisions: { type: 'string' },
+    ndjson: { type: 'boolean' },
+    'list-all': { type: 'boolean' },
+    'max-entries': { type: 'string' },
     ...SHARED_OPTIONS,
   });
   if (typeof parsed === 'string') return usageError(io, parsed);
@@ -90,6 +103,13 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
   const bad = names.filter((n) => n.trim() === '' || n.includes('/'));
   if (bad.length > 0) return usageError(io, `--webhook-name must be a webhook name without "/", got ${JSON.stringify(bad[0])}`);
 
+  const maxEntries = Number(parsed.values['max-entries'] ?? String(DEFAULT_MAX_ENTRIES));
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) return usageError(io, `--max-entries must be a whole number (0 for no cap), got ${JSON.stringify(parsed.values['max-entries'])}`);
+  const ndjson = parsed.values.ndjson === true;
+  if (ndjson && (parsed.values.json || typeof parsed.values.html === 'string')) return usageError(io, '--ndjson streams the writes as it finds them: it cannot be combined with --json or --html');
+  const stdinUses = parsed.positionals.filter((p) => p === '-').length + (parsed.values.decisions === '-' ? 1 : 0);
+  if (stdinUses > 1) return usageError(io, 'standard input (-) can be read only once');
+
   try {
     let decisions;
     if (typeof parsed.values.decisions === 'string') {
@@ -101,18 +121,20 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
       inputs: parsed.positionals.map((path) => ({ path, ...(io.stdin ? { stdin: io.stdin } : {}) })),
       webhookNames: names,
       ...rules,
+      maxEntries,
+      ...(parsed.values['list-all'] ? { listAll: true } : {}),
       ...(decisions ? { decisions } : {}),
+      ...(ndjson ? { onEntry: (entry: WriteEntry) => io.stdout.write(`${JSON.stringify({ type: 'write', ...entry })}\n`) } : {}),
       ...(bar ? { onProgress: () => bar.update } : {}),
     });
     bar?.done();
-    for (const input of report.inputs) {
-      if (input.malformed > 0) {
-        io.stderr.write(`image-admission audit: ${input.path}: skipped ${input.malformed} malformed line(s): ${input.malformedLines.join(', ')}${input.malformed > input.malformedLines.length ? ', ...' : ''}\n`);
-      }
-    }
+    for (const problem of report.problems) io.stderr.write(`image-admission audit: ${problem}\n`);
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderAuditHtml(report));
-    io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report));
-    return report.findingsTotal > 0 ? 1 : 0;
+    if (ndjson) io.stdout.write(`${JSON.stringify({ type: 'summary', ...report, entries: undefined })}\n`);
+    else io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report));
+    // "All clear" only when the review could read everything and nothing needs attention.
+    if (report.problems.length > 0) return 2;
+    return report.attention > 0 ? 1 : 0;
   } catch (error) {
     return inputError(io, error);
   }

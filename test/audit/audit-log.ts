@@ -4,6 +4,7 @@
  * Request and RequestResponse, plus the unrelated traffic (leases, pods, configmaps) that dominates a
  * real log.
  */
+import type { Outcome } from '../../src/audit/events.js';
 import type { Image } from '../../src/image/types.js';
 import { buildSingleArchImage, REGISTRY_USER, seededUuid, trustedSignature } from '../fixtures/index.js';
 
@@ -19,16 +20,25 @@ export const SCENARIOS = [
   'exempt',
   'dry-run',
   'failed-open',
-  'import-not-seen',
+  'failed-open-inferred',
+  'failed-closed',
+  'other-failed-open',
+  'bypassed',
+  'partial',
+  'refused-elsewhere',
+  'not-found',
+  'dry-run-request',
+  'impersonated',
+  'import-bypassed',
   'mapping-allowed',
-  'signature-not-seen',
+  'signature-bypassed',
   'update-allowed',
   'patch-allowed',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** The outcome `classify` should give each scenario. */
-export const EXPECTED_OUTCOME: Record<Scenario, string> = {
+export const EXPECTED_OUTCOME: Record<Scenario, Outcome> = {
   allowed: 'allowed',
   denied: 'denied',
   'denied-422-annotation-only': 'denied',
@@ -36,9 +46,18 @@ export const EXPECTED_OUTCOME: Record<Scenario, string> = {
   exempt: 'exempt',
   'dry-run': 'dry-run',
   'failed-open': 'failed-open',
-  'import-not-seen': 'not-seen',
+  'failed-open-inferred': 'failed-open',
+  'failed-closed': 'failed-closed',
+  'other-failed-open': 'allowed',
+  bypassed: 'bypassed',
+  partial: 'partial',
+  'refused-elsewhere': 'refused-elsewhere',
+  'not-found': 'not-stored',
+  'dry-run-request': 'not-stored',
+  impersonated: 'allowed',
+  'import-bypassed': 'bypassed',
   'mapping-allowed': 'allowed',
-  'signature-not-seen': 'not-seen',
+  'signature-bypassed': 'bypassed',
   'update-allowed': 'allowed',
   'patch-allowed': 'allowed',
 };
@@ -141,6 +160,8 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
   let code = 201;
   let status: Record<string, unknown> = { metadata: {}, code };
   let annotations: Record<string, string> = { ...authz };
+  let dryRun = false;
+  let impersonated: { username: string; groups?: string[] } | undefined;
   const broken = brokenImage(seed);
   const good = goodImage(seed);
   const violations = BROKEN_RULES.join(',');
@@ -199,7 +220,74 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
         'failed-open.validating.webhook.admission.k8s.io/round_0_index_0': VALIDATING,
       };
       break;
-    case 'import-not-seen': {
+    case 'failed-open-inferred':
+      // A server without the failed-open annotation: only the mutating call is recorded.
+      name = good.metadata!.name;
+      requestObject = good;
+      responseObject = good;
+      annotations = { ...annotations, 'mutation.webhook.admission.k8s.io/round_0_index_0': JSON.stringify({ configuration: 'image-admission-webhook', webhook: MUTATING, mutated: false }) };
+      break;
+    case 'failed-closed':
+      name = good.metadata!.name;
+      requestObject = good;
+      code = 500;
+      status = {
+        metadata: {},
+        status: 'Failure',
+        message: `Internal error occurred: failed calling webhook "${VALIDATING}": Post "https://image-admission-webhook.image-admission.svc:443/validate?timeout=10s": dial tcp 10.0.0.7:443: connect: connection refused`,
+        reason: 'InternalError',
+        details: { causes: [{ message: 'failed calling webhook' }] },
+        code,
+      };
+      annotations = { ...annotations, [`${MUTATING}/decision`]: 'allowed', [`${MUTATING}/decision-id`]: `${uid}-m`, [`${MUTATING}/mode`]: 'enforce' };
+      break;
+    case 'other-failed-open':
+      name = good.metadata!.name;
+      requestObject = good;
+      responseObject = good;
+      annotations = { ...annotations, ...annotate('allowed', uid), 'failed-open.validating.webhook.admission.k8s.io/round_0_index_1': 'validation.gatekeeper.sh' };
+      break;
+    case 'bypassed':
+      name = broken.metadata!.name;
+      requestObject = broken;
+      responseObject = broken;
+      break;
+    case 'partial':
+      name = broken.metadata!.name;
+      requestObject = broken;
+      responseObject = broken;
+      annotations = { ...annotations, [`${MUTATING}/decision`]: 'allowed', [`${MUTATING}/decision-id`]: `${uid}-m`, [`${MUTATING}/mode`]: 'enforce' };
+      break;
+    case 'refused-elsewhere':
+      name = good.metadata!.name;
+      requestObject = good;
+      code = 409;
+      status = { metadata: {}, status: 'Failure', message: `images.image.openshift.io "${name}" already exists`, reason: 'AlreadyExists', code };
+      annotations = { ...annotations, ...annotate('allowed', uid) };
+      break;
+    case 'not-found':
+      verb = 'update';
+      name = good.metadata!.name;
+      requestObject = good;
+      code = 404;
+      status = { metadata: {}, status: 'Failure', message: `images.image.openshift.io "${name}" not found`, reason: 'NotFound', code };
+      break;
+    case 'dry-run-request':
+      name = broken.metadata!.name;
+      requestObject = broken;
+      responseObject = broken;
+      dryRun = true;
+      annotations = { ...annotations, ...annotate('allowed', uid) };
+      break;
+    case 'impersonated':
+      name = good.metadata!.name;
+      requestObject = good;
+      responseObject = good;
+      user = options.user ?? ADMIN;
+      impersonated = { username: 'jane', groups: ['developers', 'system:authenticated'] };
+      annotations = { ...annotations, ...annotate('allowed', uid) };
+      break;
+    case 'import-bypassed': {
       resource = 'imagestreamimports';
       namespace = 'ml';
       name = 'trainer';
@@ -221,7 +309,7 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
       requestObject = { kind: 'ImageStreamMapping', apiVersion: 'image.openshift.io/v1', metadata: { name, namespace }, image: good, tag: 'latest' };
       annotations = { ...annotations, ...annotate('allowed', uid) };
       break;
-    case 'signature-not-seen':
+    case 'signature-bypassed':
       resource = 'imagesignatures';
       name = good.signatures![0]!.metadata!.name;
       user = options.user ?? ADMIN;
@@ -248,7 +336,7 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
       break;
   }
   if (status.code !== code) status = { metadata: {}, code };
-  const path = `/apis/image.openshift.io/v1${namespace ? `/namespaces/${namespace}` : ''}/${resource}${verb === 'create' ? '' : `/${encodeURIComponent(name ?? '')}`}`;
+  const path = `/apis/image.openshift.io/v1${namespace ? `/namespaces/${namespace}` : ''}/${resource}${verb === 'create' ? '' : `/${encodeURIComponent(name ?? '')}`}${dryRun ? '?dryRun=All&fieldManager=kubectl-create' : ''}`;
   return {
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
@@ -258,6 +346,7 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
     requestURI: path,
     verb,
     user: { uid: seededUuid(`user/${user.username}`), ...user },
+    ...(impersonated ? { impersonatedUser: impersonated } : {}),
     sourceIPs: ['10.128.2.15'],
     userAgent: user === REGISTRY_USER ? 'dockerregistry/v0.0.0 (linux/amd64) kubernetes/$Format' : 'oc/4.16.0 (linux/amd64) kubernetes/a1b2c3d',
     objectRef: { resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}), apiGroup: 'image.openshift.io', apiVersion: 'v1' },

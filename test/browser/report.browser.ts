@@ -19,6 +19,7 @@ import { auditEvent, auditLines, brokenImage, MUTATING, VALIDATING } from '../au
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = join(process.cwd(), '.scratch');
+const LONG_USER = 'system:serviceaccount:openshift-image-registry-migration-long-namespace:registry-migration-service-account-with-a-long-name';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
 
 const results: { name: string; error?: unknown }[] = [];
@@ -65,8 +66,10 @@ async function main(): Promise<number> {
   });
   try {
     const log = join(dir, 'audit.log');
-    const hostile = auditEvent({ scenario: 'warned', level: 'Metadata', seed: 'hostile', time: '2024-06-03T11:40:00.000Z', user: { username: HOSTILE, groups: [] } });
-    writeFileSync(log, `${[...auditLines({ perScenario: 14, noise: 2 }), JSON.stringify(hostile)].join('\n')}\n`);
+    const hostile = auditEvent({ scenario: 'bypassed', level: 'Metadata', seed: 'hostile', time: '2024-06-03T11:40:00.000Z', user: { username: HOSTILE, groups: [] } });
+    // A long user name and a long Image name must wrap inside their columns, never one letter a line.
+    const long = auditEvent({ scenario: 'failed-open', level: 'Request', seed: 'long', time: '2024-06-03T10:10:00.000Z', user: { username: LONG_USER, groups: [] } });
+    writeFileSync(log, `${[...auditLines({ perScenario: 4, noise: 2 }), JSON.stringify(hostile), JSON.stringify(long)].join('\n')}\n`);
     const report = await reviewAuditLogs({ inputs: [{ path: log }], webhookNames: [MUTATING, VALIDATING] });
     const auditHtml = join(dir, 'audit.html');
     writeFileSync(auditHtml, renderAuditHtml(report, new Date('2024-06-04T09:00:00Z')));
@@ -84,12 +87,28 @@ async function main(): Promise<number> {
 
     await check('the audit report renders its charts', async () => {
       await page.goto(pathToFileURL(auditHtml).href);
-      assert.equal(await page.locator('svg').count(), 2, 'a timeline and a rule chart');
+      assert.equal(await page.locator('svg.timeline').count(), 1, 'a timeline');
+      const buckets = report.timeline.buckets.filter((b) => Object.values(b.counts).some((n) => n > 0)).length;
       const bars = await page.locator('svg.timeline rect').count();
-      assert.ok(bars >= report.timeline.length, `a bar (or more) per hour: ${bars} rects for ${report.timeline.length} hours`);
-      assert.ok((await page.locator('svg.rules rect').count()) >= 2, 'a bar per violated rule');
+      assert.ok(bars >= buckets, `a bar (or more) per bucket with writes: ${bars} rects for ${buckets} buckets`);
+      assert.equal(await page.locator('svg.rules').count(), 2, 'denied by rule, and stored with violations by rule');
+      assert.ok((await page.locator('svg.rules rect').count()) >= 4, 'a bar per rule in each');
       const box = await page.locator('svg.timeline').boundingBox();
       assert.ok(box && box.width > 600 && box.height > 150, `the timeline is drawn large enough: ${JSON.stringify(box)}`);
+    });
+
+    await check('the audit report fits 1280 px: nothing overflows, long names wrap inside their column', async () => {
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      assert.ok(width <= 1280, `the page is ${width} px wide`);
+      const table = await page.locator('table.entries').first().boundingBox();
+      assert.ok(table && table.x + table.width <= 1280, `the findings table ends at ${table ? table.x + table.width : '?'} px`);
+      const narrowest = (await page.evaluate(
+        "Math.min(...[...document.querySelectorAll('table.entries code')].map((c) => c.getBoundingClientRect().width))",
+      )) as number;
+      assert.ok(narrowest >= 30, `every name in the findings table is at least 30 px wide (one letter a line is ~8 px): ${narrowest}`);
+      const text = await page.locator('table.entries').first().innerText();
+      assert.ok(text.includes(report.entries[0]!.auditID!), 'findings carry their auditID');
+      assert.ok(text.indexOf('failed-open') < text.indexOf('bypassed'), 'failed-open listed before bypassed');
     });
 
     await check('the audit report shows hostile log strings as text, never as markup', async () => {
@@ -109,6 +128,9 @@ async function main(): Promise<number> {
       writeFileSync(join(OUT, 'audit-report.png'), png);
       const first = await page.screenshot();
       writeFileSync(join(OUT, 'audit-report-top.png'), first);
+      // The charts and tables below the findings, for a person to look at.
+      const timeline = await page.locator('svg.timeline').boundingBox();
+      if (timeline) writeFileSync(join(OUT, 'audit-report-charts.png'), await page.screenshot({ fullPage: true, clip: { x: 0, y: Math.max(0, timeline.y - 60), width: 1280, height: 1400 } }));
       const probe = await context.newPage();
       const stats = await pixelStats(probe, first);
       await probe.close();
