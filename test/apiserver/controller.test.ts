@@ -173,7 +173,13 @@ describe('openreports.io ClusterReport', () => {
     });
     const seconds = (Date.now() - start) / 1000;
     expect(seconds).toBeLessThan(15);
-    console.log(`controller start to three reports: ${seconds.toFixed(1)} s`);
+    // From the controller's own log: its start to its last report written (without process start-up
+    // and kubectl polling on a shared machine).
+    const times = c.log().split('\n').flatMap((line) => {
+      const entry = line.startsWith('{') ? (JSON.parse(line) as { msg: string; time: string }) : undefined;
+      return entry && ['controller started', 'report written'].includes(entry.msg) ? [Date.parse(entry.time)] : [];
+    });
+    console.log(`controller start to three reports: ${seconds.toFixed(1)} s as the test saw it, ${((times.at(-1)! - times[0]!) / 1000).toFixed(2)} s in the controller's log`);
     for (const [i, image] of [broken.a, broken.b, broken.d].entries()) {
       const stored = kubectlJson<Image>(env, ['get', 'images.image.openshift.io', nameOf(forCrd(image))]);
       const report = found[i]!;
