@@ -94,7 +94,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const base = { violations, inherited, advisories, reviewed: true };
   if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
     return {
-      response: denied(violations, subject, warningFields(adviceTexts)),
+      response: denied(violations, subject, warningFields(adviceTexts), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
