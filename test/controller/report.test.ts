@@ -99,16 +99,14 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
   });
 
   it(`holds at most ${MAX_RESULTS} results, and its summary still counts every violation`, () => {
-    const image = anImage();
-    const layers = image.dockerImageLayers!;
-    image.dockerImageLayers = Array.from({ length: MAX_RESULTS + 20 }, () => ({ ...layers[0]!, mediaType: '' }));
-    const verdict = judgeExisting(image, { disabledRules: new Set(['layers-match-manifest']) });
-    expect(verdict.violations.length).toBe(MAX_RESULTS + 20);
-    const report = buildReport(api, { name: 'x' }, toFinding(verdict.violations)!, NOW);
+    // The rules themselves stop collecting at some point; the report must stay bounded whatever they give.
+    const one = judgeExisting(brokenImage('report/cap')).violations[0]!;
+    const violations = Array.from({ length: MAX_RESULTS + 20 }, (_, i) => ({ ...one, path: `signatures[${i}].type`, result: i % 2 ? ('warn' as const) : ('fail' as const) }));
+    const report = buildReport(api, { name: 'x' }, toFinding(violations)!, NOW);
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.results).toHaveLength(MAX_RESULTS);
-    expect(report.summary.fail).toBe(MAX_RESULTS + 20);
-    expect(report.results.map((r) => r.properties.field)).toEqual(Array.from({ length: MAX_RESULTS }, (_, i) => `dockerImageLayers[${i}].mediaType`));
+    expect(report.summary).toMatchObject({ fail: (MAX_RESULTS + 20) / 2, warn: (MAX_RESULTS + 20) / 2 });
+    expect(report.results.map((r) => r.properties.field)).toEqual(Array.from({ length: MAX_RESULTS }, (_, i) => `signatures[${i}].type`));
   });
 
   it('a field the CRD does not declare fails the check (the pruning the API server would do)', () => {
