@@ -5,39 +5,43 @@
  * Deployment restarts the pod, as controller-runtime's managers exit), 2 on usage errors.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../audit/scan.js';
 import { type BindAddress, parseBindAddress } from '../controller/endpoints.js';
 import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
+import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
+import { readDisableRules } from './rules-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-const USAGE = `usage: image-admission controller [flags]
-
-Keeps every stored Image judged by the webhook's rules and reports those in violation as
-openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else only in metrics and logs.
-
-  --kubeconfig FILE                      kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)
-  --context NAME                         kubeconfig context
-  --leader-elect                         elect one active replica through a Lease (default off)
-  --leader-elect-resource-name NAME      the Lease (default image-admission-controller)
-  --leader-elect-resource-namespace NS   its namespace (default: the pod's own namespace)
-  --leader-elect-lease-duration D        how long a Lease holds without renewal (default 15s)
-  --leader-elect-renew-deadline D        how long a leader tries to renew before it gives up (default 10s)
-  --leader-elect-retry-period D          how often to try to acquire or renew (default 2s)
-  --metrics-bind-address ADDR            /metrics on HOST:PORT, :PORT, or 0 for off (default :8080)
-  --health-probe-bind-address ADDR       /healthz and /readyz, likewise (default :8081)
-  --resync-period D                      judge every Image again this often (default 1h)
-  --page-size N                          Images per list request (default 500)
-  --report-writes-per-second N           most report writes a second (default 5)
-  --log-level LEVEL                      debug, info, warn, error or silent (default info)
-  ${DISABLE_RULES_USAGE}
-
-D is a duration: 500ms, 15s, 5m, 1h.
-`;
+const SPEC = {
+  name: 'controller',
+  synopsis: '[flags]',
+  description: `Keeps every stored Image judged by the webhook's rules and reports those in violation as
+openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else only in metrics and logs
+(docs/controller.md). Durations (D) are written 500ms, 15s, 5m or 1h.`,
+  flags: {
+    kubeconfig: { type: 'string', value: 'FILE', help: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' },
+    context: { type: 'string', value: 'NAME', help: 'kubeconfig context' },
+    'leader-elect': { type: 'boolean', help: 'elect one active replica through a Lease (default off)' },
+    'leader-elect-resource-name': { type: 'string', value: 'NAME', help: 'the Lease (default image-admission-controller)' },
+    'leader-elect-resource-namespace': { type: 'string', value: 'NS', help: "its namespace (default: the pod's own namespace)" },
+    'leader-elect-lease-duration': { type: 'string', value: 'D', help: 'how long a Lease holds without renewal (default 15s)' },
+    'leader-elect-renew-deadline': { type: 'string', value: 'D', help: 'how long a leader tries to renew before it gives up (default 10s)' },
+    'leader-elect-retry-period': { type: 'string', value: 'D', help: 'how often to try to acquire or renew (default 2s)' },
+    'metrics-bind-address': { type: 'string', value: 'ADDR', help: '/metrics on HOST:PORT, :PORT, or 0 for off (default :8080)' },
+    'health-probe-bind-address': { type: 'string', value: 'ADDR', help: '/healthz and /readyz, likewise (default :8081)' },
+    'resync-period': { type: 'string', value: 'D', help: 'judge every Image again this often (default 1h)' },
+    'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
+    'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
+    'disable-rules': { type: 'string', value: 'IDS', help: "comma-separated rule ids to leave out, as the server's --disable-rules" },
+    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
+  },
+  positionals: 'none',
+  footer: 'Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors.\nSIGHUP judges every Image again.',
+} as const satisfies CommandSpec;
 
 /** Parses 500ms, 15s, 5m, 1h (Go-style, one unit) into milliseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -49,40 +53,11 @@ export function parseDuration(text: string): number | undefined {
 
 /** The controller's configuration from its flags, or every problem with them. */
 export function readControllerFlags(argv: string[], readNamespace: () => string | undefined): { config: ControllerConfig; kubeconfig?: string; context?: string; logLevel: Level | 'silent' } | { errors: string[] } | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        'leader-elect': { type: 'boolean' },
-        'leader-elect-resource-name': { type: 'string' },
-        'leader-elect-resource-namespace': { type: 'string' },
-        'leader-elect-lease-duration': { type: 'string' },
-        'leader-elect-renew-deadline': { type: 'string' },
-        'leader-elect-retry-period': { type: 'string' },
-        'metrics-bind-address': { type: 'string' },
-        'health-probe-bind-address': { type: 'string' },
-        'resync-period': { type: 'string' },
-        'page-size': { type: 'string' },
-        'report-writes-per-second': { type: 'string' },
-        'log-level': { type: 'string' },
-        'disable-rules': { type: 'string' },
-        // Tests only: a fixed watch timeout, and the report kinds looked for.
-        'watch-timeout-seconds': { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    return { errors: [(error as Error).message] };
-  }
-  if (values.help) return 'help';
+  const parsed = parseCommand(SPEC, argv);
+  if (parsed.kind === 'help') return 'help';
+  if (parsed.kind === 'usage-error') return { errors: [parsed.problem] };
+  const values: Record<string, string | boolean | undefined> = parsed.values;
   const errors: string[] = [];
-  if (positionals.length > 0) errors.push(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const duration = (flag: string, fallback: string, min: number): number => {
     const text = (values[flag] as string | undefined) ?? fallback;
     const ms = parseDuration(text);
@@ -149,13 +124,10 @@ function podNamespace(): string | undefined {
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const flags = readControllerFlags(argv, podNamespace);
   if (flags === 'help') {
-    io.stdout.write(USAGE);
+    io.stdout.write(helpText(SPEC));
     return 0;
   }
-  if ('errors' in flags) {
-    io.stderr.write(`image-admission controller: invalid flags:\n${flags.errors.map((e) => `  - ${e}`).join('\n')}\n\n${USAGE}`);
-    return 2;
-  }
+  if ('errors' in flags) return usageError(io, SPEC.name, ...flags.errors);
   const log = createLogger(io.stdout, flags.logLevel);
   const k8s = await import('@kubernetes/client-node');
   let kubeconfig;
