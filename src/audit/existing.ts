@@ -35,10 +35,3 @@ export function judgeExisting(image: unknown, options: JudgeOptions = {}): Exist
     violations: [...verdict.violations.map((e) => toViolation(e, 'fail')), ...verdict.advisories.map((e) => toViolation(e, 'warn'))],
   };
 }
-
-/** Whether `value` looks like an Image: kind Image, or (kind absent) an Image's own fields. */
-export function isImage(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const kind = (value as { kind?: unknown }).kind;
-  return kind === 'Image' || (kind === undefined && ('dockerImageReference' in value || 'dockerImageLayers' in value));
-}
