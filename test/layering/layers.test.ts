@@ -20,7 +20,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   review: ['image', 'signature', 'admission'],
   http: ['image', 'signature', 'admission', 'review', 'certs', 'config', 'version'],
   audit: ['image', 'signature', 'admission', 'review'],
-  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'certs', 'deploy', 'config', 'server', 'version'],
+  // The controller keeps a live report of the stored Images: a consumer of the rules like audit scan.
+  controller: ['image', 'signature', 'admission', 'review', 'audit', 'certs', 'version'],
+  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'certs', 'deploy', 'config', 'server', 'version'],
   certs: [],
   // The image reference in the deploy files is checked with the rules' own pull-spec parser.
   deploy: ['image'],
