@@ -11,6 +11,7 @@ import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { answerBody, type ReviewRecord } from '../review/answer.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
 
 /**
@@ -46,6 +47,8 @@ export interface AppOptions {
    * certificate, still reach /healthz and /readyz.
    */
   requireClientCertificate?: boolean;
+  /** Verifies image signatures (its keys are replaced on reload); one that trusts no key when omitted. */
+  verifier?: SignatureVerifier;
 }
 
 /** The metrics of an app built by buildApp, and the thread that answers its large reviews. */
@@ -53,6 +56,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
     reviewThread: ReviewThread;
+    verifier: SignatureVerifier;
   }
 }
 
@@ -84,6 +88,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.server.maxConnections = limits.maxConnections;
   app.decorate('metrics', metrics);
+  const verifier = options.verifier ?? new SignatureVerifier();
+  app.decorate('verifier', verifier);
   const thread = new ReviewThread(options.policy, (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'));
   app.decorate('reviewThread', thread);
   // After the server has closed, so every review in flight has been answered.
@@ -117,7 +123,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }
     : undefined;
   for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, thread, metrics, request, reply));
+    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, thread, verifier, metrics, request, reply));
   }
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -127,7 +133,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
-async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, verifier: SignatureVerifier, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();
   const finished = metrics.startReview();
   try {
@@ -137,7 +143,7 @@ async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, 
       metrics.badRequest('empty-body');
       return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
     }
-    const answer = body.length >= OFFLOAD_BYTES ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
+    const answer = body.length >= OFFLOAD_BYTES ? await thread.answer(body, endpoint) : await answerBody(body, endpoint, policy, verifier);
     switch (answer.kind) {
       case 'answered':
         metrics.observeReview(answer.record);

@@ -22,6 +22,11 @@ export interface Verdict {
 export interface JudgeOptions {
   /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
   readonly disabledRules?: ReadonlySet<string>;
+  /**
+   * Violations found outside these rules (signature verification, src/signature) that are judged like
+   * create-rule violations: dropped when their rule is disabled, ratcheted on UPDATE.
+   */
+  readonly additional?: readonly FieldError[];
 }
 
 function split(errors: readonly FieldError[], inherited: FieldError[] = []): Verdict {
@@ -38,11 +43,11 @@ function enabledOnly(errors: FieldError[], options: JudgeOptions): FieldError[] 
 
 /** The verdict on creating `image`. */
 export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
-  return split(enabledOnly(validateImage(image, options), options));
+  return split(enabledOnly([...validateImage(image, options), ...(options.additional ?? [])], options));
 }
 
 /** The verdict on replacing `prev` with `next`: create rules with ratcheting, then immutability. */
 export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
-  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, options), options), next, prev);
+  const { introduced, inherited } = ratchet(enabledOnly([...validateImage(next, options), ...(options.additional ?? [])], options), next, prev);
   return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), options)], inherited);
 }
