@@ -2,6 +2,7 @@
  * The trail a review leaves: audit annotations the API server can store, and one decision log line
  * that says who did what and why, without ever copying signature contents, manifests or configs.
  */
+import type { ImageSignature } from '../../src/image/index.js';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import { buildApp } from '../../src/http/app.js';
@@ -33,7 +34,7 @@ function markedImage(valid: boolean): Image {
     manifestAnnotations: { note: MANIFEST_MARKER },
   });
   // The marker is not an OpenPGP message: stored with the conditions verification derives for it.
-  const signature = { metadata: { name: `${built.digest}@${'7'.repeat(32)}` }, type: 'atomic', content: SIGNATURE_MARKER, conditions: notOpenPGPConditions() };
+  const signature: ImageSignature = { metadata: { name: `${built.digest}@${'7'.repeat(32)}` }, type: 'atomic', content: SIGNATURE_MARKER, conditions: notOpenPGPConditions() };
   const image = { ...built.image, signatures: [signature] };
   if (!image.dockerImageManifest!.includes(MANIFEST_MARKER) || !image.dockerImageConfig!.includes(CONFIG_MARKER)) throw new Error('markers missing');
   if (!valid) {
