@@ -26,6 +26,8 @@ export interface Config {
   logLevel: LogLevel;
   /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
   clientCaFile?: string;
+  /** Directory of trusted signing keys; none trusted when absent. */
+  trustedKeysDir?: string;
   /** Omitted by callers that build a Config by hand (tests): DEFAULT_LIMITS apply. */
   limits?: ServerLimits;
   /** Omitted by callers that build a Config by hand (tests): DEFAULT_SHUTDOWN applies. */
@@ -73,6 +75,12 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
+  {
+    flag: 'trusted-keys',
+    env: 'TRUSTED_KEYS_DIR',
+    help: 'directory of OpenPGP public keys (armored or binary) trusted for image signatures, reloaded when it changes; without it no signature is trusted',
+    fallback: '',
+  },
   { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
   { flag: 'headers-timeout-seconds', env: 'HEADERS_TIMEOUT_SECONDS', help: 'time a client has to send the request headers (and finish the TLS handshake)', fallback: '10' },
   { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '1000' },
@@ -150,6 +158,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     errors.push(`--max-connections (MAX_CONNECTIONS) must be a positive integer, got ${JSON.stringify(read('max-connections'))}`);
   }
   const clientCaFile = read('client-ca');
+  const trustedKeysDir = read('trusted-keys');
 
   const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
   const keyOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-key')!;
@@ -172,6 +181,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       },
       logLevel: logLevel as LogLevel,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
+      ...(trustedKeysDir === '' ? {} : { trustedKeysDir }),
       limits: { requestTimeoutMs, headersTimeoutMs, maxConnections },
       shutdown: { drainMs, timeoutMs: shutdownTimeoutMs },
     },

@@ -11,6 +11,8 @@ import { watchKeyPair, type KeyPairWatch } from './certs/reload.js';
 import { type Config, DEFAULT_CERT_DIR, DEFAULT_LIMITS, DEFAULT_SHUTDOWN, type ShutdownTimes } from './config.js';
 import { buildApp, type Readiness } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
+import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
+import { SignatureVerifier } from './signature/index.js';
 
 /** The Service the manifests deploy; development certificates are issued for it (and localhost). */
 export const SERVICE_NAME = 'image-admission-webhook';
@@ -52,6 +54,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const metrics = createMetrics();
   metrics.setServingCertificate(pair.cert);
+  // Trusted signing keys: a directory that cannot be read at start stops the server (a typo must not
+  // silently trust nothing); a key file that cannot be used is reported and skipped.
+  const keys: TrustedKeys | undefined = config.trustedKeysDir === undefined ? undefined : await readKeysDir(config.trustedKeysDir);
+  const verifier = new SignatureVerifier(keys?.keySet, Date.now, (outcome) => metrics.signatureVerified(outcome));
+  metrics.setTrustedKeys(keys?.keySet.keys.length ?? 0, keys?.problems.length ?? 0);
   const app = buildApp({
     policy: config.policy,
     logger,
@@ -59,6 +66,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     metrics,
     limits: config.limits ?? DEFAULT_LIMITS,
     requireClientCertificate: clientCa !== undefined,
+    verifier,
     https: { ...pair, ...mtls, minVersion: TLS_MIN_VERSION },
   });
   if (generated?.generated) {
@@ -78,6 +86,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onError: (error) => app.log.warn({ err: { message: error.message } }, 'serving certificate not reloaded'),
   });
 
+  const reportKeys = (loaded: TrustedKeys, what: string): void => {
+    app.log.info({ dir: config.trustedKeysDir, keys: loaded.keySet.fingerprints }, what);
+    // Names and reasons only: never a key file's content.
+    for (const { name, problem } of loaded.problems) app.log.warn({ dir: config.trustedKeysDir, file: name, problem }, 'trusted key file skipped');
+  };
+  let keysWatch: { close(): void } | undefined;
+  if (keys !== undefined && config.trustedKeysDir !== undefined) {
+    app.reviewThread.setKeys(keys.sources);
+    reportKeys(keys, 'trusted signing keys loaded');
+    keysWatch = watchTrustedKeys({
+      dir: config.trustedKeysDir,
+      initial: keys,
+      onChange: (next) => {
+        verifier.setKeys(next.keySet);
+        app.reviewThread.setKeys(next.sources);
+        metrics.setTrustedKeys(next.keySet.keys.length, next.problems.length);
+        reportKeys(next, 'trusted signing keys reloaded');
+      },
+      onError: (error) => app.log.warn({ err: { message: error.message } }, 'trusted signing keys not reloaded'),
+    });
+  } else {
+    app.log.info('no --trusted-keys: no image signature is trusted');
+  }
+
   // Loaded before the first large review arrives rather than while it waits.
   app.reviewThread.warm();
   await app.listen({ host: config.host, port: config.port });
@@ -90,6 +122,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const close = (): Promise<void> => {
     readiness.ready = false;
     watch.close();
+    keysWatch?.close();
     // fastify answers requests that arrive while closing (return503OnClosing is off) with
     // `Connection: close`, and closes idle keep-alive connections at once.
     closing ??= app.close();
@@ -142,6 +175,14 @@ async function readPem(file: string, what: string): Promise<string> {
     const code = (error as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? ' (image-admission certs --out DIR makes a development pair)' : '';
     throw new Error(`cannot read the ${what} ${file}: ${code ?? String(error)}${hint}`);
+  }
+}
+
+async function readKeysDir(dir: string): Promise<TrustedKeys> {
+  try {
+    return await loadTrustedKeys(dir);
+  } catch (error) {
+    throw new Error(`cannot read the trusted keys directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
 

@@ -44,6 +44,10 @@ export interface Metrics {
   internalError(endpoint: Endpoint | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
+  /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */
+  setTrustedKeys(keys: number, skippedFiles: number): void;
+  /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
+  signatureVerified(outcome: string): void;
 }
 
 /** Options of `createMetrics`. */
@@ -100,6 +104,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'notAfter of the serving certificate in use, as a Unix time in seconds.',
     registers: [registry],
   });
+  const trustedKeys = new Gauge({
+    name: 'image_admission_trusted_keys',
+    help: 'OpenPGP public keys trusted for image signatures (0: no signature is trusted).',
+    registers: [registry],
+  });
+  const skippedKeyFiles = new Gauge({
+    name: 'image_admission_trusted_key_files_skipped',
+    help: 'Files of the trusted keys directory that hold no usable public key (see the log).',
+    registers: [registry],
+  });
+  const verifications = new Counter({
+    name: 'image_admission_signature_verifications_total',
+    help: 'Signature verifications performed on the main thread, by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   // Series that exist from the start read 0 rather than absent, so rate() and ratios work at once.
   for (const reason of BAD_REQUEST_REASONS) badRequests.inc({ reason }, 0);
   for (const webhook of ['mutate', 'validate'] as const) internalErrors.inc({ webhook }, 0);
@@ -131,6 +151,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setServingCertificate(pem) {
       expiry.set(certificateExpiry(pem).getTime() / 1000);
+    },
+    setTrustedKeys(keys, skippedFiles) {
+      trustedKeys.set(keys);
+      skippedKeyFiles.set(skippedFiles);
+    },
+    signatureVerified(outcome) {
+      verifications.inc({ result: outcome });
     },
   };
 }

@@ -6,4 +6,4 @@ export { matchRepoDigestOrExact, normalizeReference } from './identity.js';
 export { judgeSignature, judgeUnverified, VERIFIED_TYPES, type SignatureJudgement } from './judge.js';
 export { checkDerivedSignatures, withDerivedSignatures, DERIVED_FIELDS, RULE as SIGNATURE_RULE, type JudgementOf } from './derive.js';
 export { contentsToVerify, judgementsOf, MAX_VERIFIED_PER_REVIEW } from './plan.js';
-export { SignatureVerifier, readKeySet, NO_KEYS, type KeySet, type KeySource } from './verifier.js';
+export { SignatureVerifier, readKeySet, NO_KEYS, MAX_KEY_FILE_BYTES, type KeySet, type KeySource } from './verifier.js';
