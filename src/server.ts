@@ -13,6 +13,7 @@ import { buildApp, type Readiness } from './http/app.js';
 import { createMetrics } from './http/metrics.js';
 import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
 import { SignatureVerifier } from './signature/index.js';
+import { VERSION } from './version.js';
 
 /** The Service the manifests deploy; development certificates are issued for it (and localhost). */
 export const SERVICE_NAME = 'image-admission-webhook';
@@ -116,7 +117,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   readiness.ready = true;
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  app.log.info({ host: config.host, port, mode: config.policy.mode }, 'image-admission-webhook serving');
+  app.log.info({ version: VERSION, node: process.version, host: config.host, port, mode: config.policy.mode }, 'image-admission-webhook serving');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

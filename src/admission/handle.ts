@@ -17,6 +17,7 @@
  */
 import { type FieldError, type FieldPath, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
 import { checkDerivedSignatures, judgementsOf, withDerivedSignatures } from '../signature/index.js';
+import { auditAnnotations } from './audit-annotations.js';
 import type { Policy, DecisionKind } from './policy.js';
 import { type SignatureVerdicts, verifiesSignatures } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
@@ -82,15 +83,16 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   // A judged resource carries exactly one Image, in the object written.
   const { image: written, at } = imagesIn(target, object)![0]!;
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
-  // Signatures: /mutate writes what verification derives and judges the result; /validate denies a
-  // write whose signatures disagree with it (one that skipped /mutate, or changed after it).
+  // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
+  // malformed condition is still denied); /validate denies a write whose signatures disagree with
+  // verification (one that skipped /mutate, or changed after it).
   const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
-  const image = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const options = { disabledRules: policy.disabledRules, additional };
   const verdict: Verdict =
-    request.operation === 'UPDATE' ? judgeUpdate(image, request.oldObject, endpoint, options) : judgeCreate(image, options);
+    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);
@@ -101,7 +103,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const base = { violations, inherited, advisories, reviewed: true };
   if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
     return {
-      response: denied(violations, subject, warningFields(adviceTexts)),
+      response: denied(violations, subject, warningFields(adviceTexts), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
@@ -118,7 +120,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
     texts = [];
   }
 
-  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, image as Record<string, unknown>, at) : {};
+  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
@@ -161,23 +163,4 @@ function objectName(request: AdmissionRequest): string {
   const metadata = (request.object as { metadata?: { name?: unknown } }).metadata;
   if (typeof metadata?.name === 'string') return metadata.name;
   return request.name ?? '';
-}
-
-/**
- * The annotations the API server adds to the audit event as `<webhook name>/<key>`. Keys are at most
- * 63 characters and hold no `/` (the API server drops others).
- */
-function auditAnnotations(uid: string, decision: Decision, policy: Policy): Record<string, string> {
-  const annotations: Record<string, string> = { decision: decision.decision, 'decision-id': uid, mode: policy.mode };
-  const violated = ruleList(decision.violations);
-  const inherited = ruleList(decision.inherited);
-  const advised = ruleList(decision.advisories);
-  if (violated) annotations.violations = violated;
-  if (inherited) annotations['pre-existing-violations'] = inherited;
-  if (advised) annotations.advisories = advised;
-  return annotations;
-}
-
-function ruleList(errors: readonly FieldError[]): string {
-  return [...new Set(errors.map((e) => e.rule))].join(',');
 }

@@ -3,6 +3,9 @@ import { loadConfig, serveUsage } from '../config.js';
 import { startServer } from '../server.js';
 import type { CommandIo } from './io.js';
 
+/** Signals closer together than this are one request to stop (see `stop`). */
+const SAME_SIGNAL_MS = 1000;
+
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const loaded = loadConfig(argv, io.env);
@@ -16,16 +19,19 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   }
   const server = await startServer(loaded.config);
   return new Promise<number>((resolve) => {
-    let stopping = false;
+    let firstSignalAt: number | undefined;
     // First signal: the graceful sequence (drain, close, bounded wait). Exit 0 when every review
     // finished, 1 when the timeout had to cut connections. A second signal cuts everything now (1).
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (firstSignalAt !== undefined) {
+        // One Ctrl-C under `npm start` arrives twice: the terminal signals the whole process group and
+        // npm forwards what it got to its child. Only a later signal is someone asking again.
+        if (performance.now() - firstSignalAt < SAME_SIGNAL_MS) return;
         server.app.log.warn({ signal }, 'second signal: closing every connection now');
         server.forceClose().finally(() => resolve(1));
         return;
       }
-      stopping = true;
+      firstSignalAt = performance.now();
       server.app.log.info({ signal }, 'shutting down');
       server.shutdown().then(
         ({ clean }) => {

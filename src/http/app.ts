@@ -10,8 +10,9 @@ import type { Policy } from '../admission/policy.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
-import { answerBody, type ReviewRecord } from '../review/answer.js';
 import { SignatureVerifier } from '../signature/index.js';
+import { answerBody } from '../review/answer.js';
+import { DECISION_MESSAGE, type ReviewRecord, toDecisionLine } from '../review/record.js';
 import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
 
 /**
@@ -186,26 +187,5 @@ function badRequestReason(error: Error & { code?: string }): BadRequestReason {
 
 /** One line per review: what was decided, for whom, and why. Never the object's contents. */
 function logDecision(request: FastifyRequest, record: ReviewRecord, started: bigint): void {
-  request.log.info(
-    {
-      decisionId: record.uid,
-      endpoint: record.endpoint,
-      operation: record.operation,
-      resource: record.group ? `${record.resource}.${record.group}` : record.resource,
-      name: record.name,
-      imageName: record.imageName,
-      namespace: record.namespace,
-      user: record.user,
-      groups: record.groups,
-      dryRun: record.dryRun,
-      decision: record.decision,
-      mode: record.mode,
-      violations: record.violations,
-      preExisting: record.preExisting,
-      advisories: record.advisories,
-      patched: record.patched,
-      latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
-    },
-    'decision',
-  );
+  request.log.info(toDecisionLine(record, Number(process.hrtime.bigint() - started) / 1e6), DECISION_MESSAGE);
 }

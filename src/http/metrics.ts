@@ -5,10 +5,11 @@
  * hostile client cannot grow the series count.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { VERSION } from '../version.js';
 import type { Endpoint } from '../admission/handle.js';
 import { REVIEWED_RESOURCES } from '../admission/targets.js';
 import { certificateExpiry } from '../certs/files.js';
-import type { ReviewRecord } from '../review/answer.js';
+import type { ReviewRecord } from '../review/record.js';
 
 /** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
 export const BAD_REQUEST_REASONS = [
@@ -120,6 +121,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['result'],
     registers: [registry],
   });
+  // The Prometheus convention for what is running: a constant 1 whose labels carry the versions, so a
+  // dashboard or alert can tell a rollout's old pods from its new ones.
+  new Gauge({
+    name: 'image_admission_build_info',
+    help: 'Always 1; the labels say which version of the webhook runs, on which Node.js.',
+    labelNames: ['version', 'node_version'] as const,
+    registers: [registry],
+  }).set({ version: VERSION, node_version: process.version }, 1);
   // Series that exist from the start read 0 rather than absent, so rate() and ratios work at once.
   for (const reason of BAD_REQUEST_REASONS) badRequests.inc({ reason }, 0);
   for (const webhook of ['mutate', 'validate'] as const) internalErrors.inc({ webhook }, 0);
