@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admissionReview, anImage, type AdmissionReview } from '../fixtures/index.js';
-import { send, startTestServer, type TestServer } from '../support/tls.js';
-import { fixtures } from './helpers.js';
+import { admissionReview, anImage, type AdmissionReview } from '../../fixtures/index.js';
+import { send, startTestServer, type TestServer } from '../../support/tls.js';
+import { fixtures } from '../helpers.js';
 
 let keysDir: string;
 let server: TestServer;
