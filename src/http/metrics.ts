@@ -18,6 +18,7 @@ export const BAD_REQUEST_REASONS = [
   'too-deep',
   'empty-body',
   'too-large',
+  'overloaded',
   'unsupported-media-type',
   'not-a-review',
   'client-certificate',
@@ -49,6 +50,10 @@ export interface Metrics {
   setTrustedKeys(keys: number, skippedFiles: number): void;
   /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
   signatureVerified(outcome: string): void;
+  /** Counts a connection closed at accept because its source address held too many. */
+  connectionRefused(): void;
+  /** Reports how many body bytes the memory budget holds now, and its capacity. */
+  setBodyBytes(held: number, capacity: number): void;
 }
 
 /** Options of `createMetrics`. */
@@ -121,6 +126,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['result'],
     registers: [registry],
   });
+  const refusedConnections = new Counter({
+    name: 'image_admission_connections_refused_total',
+    help: 'Connections closed at accept because their source address already held --max-connections-per-source.',
+    registers: [registry],
+  });
+  const bodyBytes = new Gauge({
+    name: 'image_admission_body_bytes',
+    help: 'Request body bytes held now (state="held") and the memory budget for them (state="budget").',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
   // The Prometheus convention for what is running: a constant 1 whose labels carry the versions, so a
   // dashboard or alert can tell a rollout's old pods from its new ones.
   new Gauge({
@@ -167,6 +183,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     signatureVerified(outcome) {
       verifications.inc({ result: outcome });
+    },
+    connectionRefused() {
+      refusedConnections.inc();
+    },
+    setBodyBytes(held, capacity) {
+      bodyBytes.set({ state: 'held' }, held);
+      bodyBytes.set({ state: 'budget' }, capacity);
     },
   };
 }
