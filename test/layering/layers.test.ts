@@ -24,11 +24,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   controller: ['image', 'signature', 'admission', 'review', 'audit', 'certs', 'version'],
   cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'certs', 'deploy', 'config', 'server', 'version'],
   certs: [],
+  // The trusted signing keys, loaded from files for the signature rules.
+  keys: ['signature'],
   // The image reference in the deploy files is checked with the rules' own pull-spec parser.
   deploy: ['image'],
   version: [],
   config: ['image', 'admission', 'http'],
-  server: ['http', 'certs', 'config', 'version', 'review', 'admission'],
+  server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission'],
 };
 
 function sourceFiles(dir: string): string[] {
