@@ -67,8 +67,8 @@ export const ATTENTION: ReadonlySet<Outcome> = new Set(['warned', 'exempt', 'dry
 export const LISTED: ReadonlySet<Outcome> = new Set(OUTCOMES.filter((o) => o !== 'denied' && o !== 'allowed' && o !== 'warned'));
 
 /** What the audit event says about one of our webhooks. */
-export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'no-answer' | 'not-called';
-export const VERDICTS = [...DECISIONS, 'failed-open', 'failed-closed', 'no-answer', 'not-called'] as const;
+export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'not-called';
+export const VERDICTS = [...DECISIONS, 'failed-open', 'failed-closed', 'not-called'] as const;
 
 /** One completed write on an audited resource, every field checked. */
 export interface WriteEvent {
@@ -84,7 +84,7 @@ export interface WriteEvent {
   sourceIPs: string[];
   userAgent?: string;
   requestURI: string;
-  code?: number;
+  code: number;
   message: string;
   dryRun: boolean;
   annotations: ReadonlyMap<string, string>;
@@ -193,6 +193,8 @@ export interface Classification {
   inheritedRules: string[];
   /** Other webhooks the event names (annotations, messages): to help when --webhook-name is wrong. */
   otherWebhooks: string[];
+  /** Whether a failed call was inferred (see classify) rather than read from an annotation or message. */
+  inferred: boolean;
 }
 
 // The API server's wording (k8s.io/apiserver webhook errors.ToStatusErr, util/webhook ErrCallingWebhook).
@@ -233,6 +235,7 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
   for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
 
   const decided: WebhookDecision[] = [];
+  let inferred = false;
   for (const name of names) {
     const decision = event.annotations.get(`${name}/${DECISION_KEY}`);
     const id = event.annotations.get(`${name}/${DECISION_ID_KEY}`);
@@ -245,23 +248,38 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
     else if (event.message.includes(failedCalling(name))) verdict = 'failed-closed';
     else if (failedOpenNames.has(name)) verdict = 'failed-open';
     // The API server recorded a mutating call, but our webhook (which always annotates) left no
-    // decision: the call failed. Servers that predate the failed-open annotation show only this.
-    else if (calledNames.has(name)) verdict = 'no-answer';
-    else verdict = 'not-called';
+    // decision: the call failed, and the request went on (Ignore) or stopped (Fail). API servers
+    // before 1.21 write no failed-open annotation, and no audit level below RequestResponse keeps
+    // the status message: this annotation is then the only evidence.
+    else if (calledNames.has(name)) {
+      verdict = event.code < 400 ? 'failed-open' : 'failed-closed';
+      inferred = true;
+    } else verdict = 'not-called';
     webhooks[name] = verdict;
     if ((DECISIONS as readonly string[]).includes(verdict)) decided.push(verdict as WebhookDecision);
   }
+  // An internal error after one of our webhooks allowed the write, while the other one registered
+  // for it left no decision: that call failed closed (a validating call leaves no annotation of the
+  // API server's own on 1.20, and the status message is not kept below RequestResponse).
+  if (event.code === 500 && isJudged(event.resource, event.verb) && decided.length > 0) {
+    for (const name of names) {
+      if (webhooks[name] === 'not-called') {
+        webhooks[name] = 'failed-closed';
+        inferred = true;
+      }
+    }
+  }
 
   const verdicts = Object.values(webhooks);
-  const tookEffect = !event.dryRun && event.code !== undefined && event.code < 400;
+  const tookEffect = !event.dryRun && event.code < 400;
   let outcome: Outcome;
   if (verdicts.includes('denied')) outcome = 'denied';
   else if (!tookEffect) {
-    if (event.code !== undefined && event.code >= 400 && (verdicts.includes('failed-closed') || verdicts.includes('no-answer'))) outcome = 'failed-closed';
+    if (event.code >= 400 && verdicts.includes('failed-closed')) outcome = 'failed-closed';
     else if (event.dryRun) outcome = 'not-stored';
     else if (decided.length > 0 || verdicts.includes('failed-open')) outcome = 'refused-elsewhere';
     else outcome = 'not-stored';
-  } else if (verdicts.includes('failed-open') || verdicts.includes('no-answer')) outcome = 'failed-open';
+  } else if (verdicts.includes('failed-open')) outcome = 'failed-open';
   else if (decided.length === 0) outcome = 'bypassed';
   else if (isJudged(event.resource, event.verb) && decided.length < names.length) outcome = 'partial';
   else outcome = SEVERITY.find((s) => decided.includes(s))!;
@@ -273,6 +291,7 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
     annotatedRules: [...annotatedRules],
     inheritedRules: [...inheritedRules],
     otherWebhooks: [...other],
+    inferred,
   };
 }
 

@@ -48,7 +48,7 @@ export interface WriteEntry {
   impersonatedUser: string | null;
   sourceIPs: string[];
   userAgent: string | null;
-  code: number | null;
+  code: number;
   dryRun: boolean;
   /** Each of our webhooks, by name: its decision, or what happened to the call. */
   webhooks: Record<string, WebhookVerdict>;
@@ -295,7 +295,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       impersonatedUser: event.impersonatedUser ?? null,
       sourceIPs: event.sourceIPs,
       userAgent: event.userAgent ?? null,
-      code: event.code ?? null,
+      code: event.code,
       dryRun: event.dryRun,
       webhooks: c.webhooks,
       violations,
@@ -303,7 +303,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       recheck: recheckState,
       at,
     };
-    const note = noteFor(event, outcome, c.webhooks);
+    const note = noteFor(event, outcome, c.inferred);
     if (note) entry.note = note;
     options.onEntry?.(entry);
     if (options.onEntry) return;
@@ -466,9 +466,9 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
 /** The order writes are listed in: what got past the webhook first. */
 export const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
 
-function noteFor(event: WriteEvent, outcome: Outcome, webhooks: Record<string, WebhookVerdict>): string | undefined {
-  if (outcome === 'failed-open' && Object.values(webhooks).includes('no-answer') && !Object.values(webhooks).includes('failed-open')) {
-    return 'the API server called the mutating webhook but recorded no decision of it: the call failed and the write went on';
+function noteFor(event: WriteEvent, outcome: Outcome, inferred: boolean): string | undefined {
+  if (inferred && (outcome === 'failed-open' || outcome === 'failed-closed')) {
+    return 'inferred: the API server recorded a call to our webhook (or refused the write with an internal error) but no decision of it, so the call failed';
   }
   if (outcome === 'not-stored' && event.dryRun) return 'dry-run request: nothing was stored';
   if (outcome === 'failed-closed' || outcome === 'refused-elsewhere' || outcome === 'not-stored') return event.message ? event.message.slice(0, 300) : undefined;
