@@ -87,10 +87,21 @@ export interface WriteEvent {
   code: number;
   message: string;
   dryRun: boolean;
-  annotations: ReadonlyMap<string, string>;
-  requestObject?: unknown;
-  responseObject?: unknown;
+  /** The event's annotations; a value that is not a string reads as absent (see `annotation`). */
+  annotations: Readonly<Record<string, unknown>>;
+  /** The logged objects; read only when needed (the review may parse them lazily). */
+  objects: () => { requestObject?: unknown; responseObject?: unknown };
+  /** The objects' JSON text as logged, when the review split it off the line: an exact cache key. */
+  objectsText?: () => string;
 }
+
+/** An annotation's value, if it is a string. */
+export function annotation(event: WriteEvent, key: string): string | undefined {
+  const value = Object.hasOwn(event.annotations, key) ? event.annotations[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+const NO_ANNOTATIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** What to make of one parsed JSON object. */
 export type Read =
@@ -114,7 +125,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** Reads a parsed audit Event; never throws. */
-export function readEvent(raw: unknown): Read {
+export function readEvent(raw: unknown, objects?: () => { requestObject?: unknown; responseObject?: unknown }): Read {
   const event = record(raw);
   if (!event) return { kind: 'other' };
   const stage = event.stage;
@@ -138,45 +149,50 @@ export function readEvent(raw: unknown): Read {
   const name = text(ref.name, 253);
   if (name === undefined && verb !== 'create') return unknown('objectRef.name is missing');
 
-  const annotations = new Map<string, string>();
-  const source = record(event.annotations);
-  if (source) for (const [key, value] of Object.entries(source)) if (typeof value === 'string') annotations.set(key, value);
-  const user = text(record(event.user)?.username, 256) ?? '(unknown)';
-  const impersonatedUser = text(record(event.impersonatedUser)?.username, 256);
-  const sourceIPs = Array.isArray(event.sourceIPs) ? event.sourceIPs.filter((ip): ip is string => typeof ip === 'string').slice(0, 8).map((ip) => ip.slice(0, 64)) : [];
-  const time = text(event.stageTimestamp, 64) ?? text(event.requestReceivedTimestamp, 64);
-  const subresource = text(ref.subresource, 64);
-  const namespace = text(ref.namespace, 63);
-  const userAgent = text(event.userAgent, 256);
-  return {
-    kind: 'write',
-    event: {
-      ...(auditID ? { auditID } : {}),
-      ...(time ? { time } : {}),
-      verb: verb as WriteVerb,
-      resource,
-      ...(subresource ? { subresource } : {}),
-      ...(namespace ? { namespace } : {}),
-      ...(name ? { name } : {}),
-      user,
-      ...(impersonatedUser ? { impersonatedUser } : {}),
-      sourceIPs,
-      ...(userAgent ? { userAgent } : {}),
-      requestURI,
-      code,
-      message: text(status?.message, 4096) ?? '',
-      dryRun: isDryRun(requestURI),
-      annotations,
-      requestObject: event.requestObject,
-      responseObject: event.responseObject,
-    },
+  const annotations = record(event.annotations) ?? NO_ANNOTATIONS;
+  const raw_ = event;
+  // Built field by field (no spreads): this runs for every Image write of logs of many GB.
+  const out: WriteEvent = {
+    verb: verb as WriteVerb,
+    resource,
+    user: text(record(event.user)?.username, 256) ?? '(unknown)',
+    sourceIPs: ipsOf(event.sourceIPs),
+    requestURI,
+    code,
+    message: text(status?.message, 4096) ?? '',
+    dryRun: isDryRun(requestURI),
+    annotations,
+    objects: objects ?? (() => ({ requestObject: raw_.requestObject, responseObject: raw_.responseObject })),
   };
+  if (auditID !== undefined) out.auditID = auditID;
+  const time = text(event.stageTimestamp, 64) ?? text(event.requestReceivedTimestamp, 64);
+  if (time !== undefined) out.time = time;
+  const subresource = text(ref.subresource, 64);
+  if (subresource) out.subresource = subresource;
+  const namespace = text(ref.namespace, 63);
+  if (namespace) out.namespace = namespace;
+  if (name !== undefined) out.name = name;
+  const impersonated = event.impersonatedUser === undefined ? undefined : text(record(event.impersonatedUser)?.username, 256);
+  if (impersonated !== undefined) out.impersonatedUser = impersonated;
+  const userAgent = text(event.userAgent, 256);
+  if (userAgent !== undefined) out.userAgent = userAgent;
+  return { kind: 'write', event: out };
+}
+
+function ipsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const ips: string[] = [];
+  for (const ip of value) {
+    if (typeof ip === 'string') ips.push(ip.length > 64 ? ip.slice(0, 64) : ip);
+    if (ips.length === 8) break;
+  }
+  return ips;
 }
 
 /** Whether the request asked for a dry run (`?dryRun=All`): the API server then stores nothing. */
 export function isDryRun(requestURI: string): boolean {
   const query = requestURI.indexOf('?');
-  if (query === -1) return false;
+  if (query === -1 || !requestURI.includes('dryRun=', query)) return false;
   return new URLSearchParams(requestURI.slice(query + 1)).getAll('dryRun').some((v) => v !== '');
 }
 
@@ -214,14 +230,18 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
   const failedOpenNames = new Set<string>();
   const calledNames = new Set<string>();
   const other = new Set<string>();
-  const ours = new Set(names);
+  const ours = setOf(names);
 
-  for (const [key, value] of event.annotations) {
-    if (key.startsWith(FAILED_OPEN_PREFIX) && key.includes(FAILED_OPEN_SUFFIX)) {
+  for (const key in event.annotations) {
+    const value = annotation(event, key);
+    if (value === undefined) continue;
+    const first = key.charCodeAt(0);
+    // Most keys are ours or authorization's: look closer only at the API server's webhook keys.
+    if (first === 0x66 /* f */ && key.startsWith(FAILED_OPEN_PREFIX) && key.includes(FAILED_OPEN_SUFFIX)) {
       // Blame only the webhook the annotation names: another webhook failing open is not ours.
       if (ours.has(value)) failedOpenNames.add(value);
       else other.add(value.slice(0, 253));
-    } else if (key.startsWith(MUTATION_PREFIX)) {
+    } else if (first === 0x6d /* m */ && key.startsWith(MUTATION_PREFIX)) {
       const webhook = mutationWebhook(value);
       if (webhook === undefined) continue;
       if (ours.has(webhook)) calledNames.add(webhook);
@@ -232,20 +252,22 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
       if (slash > 0 && key.slice(slash + 1) === DECISION_ID_KEY && !ours.has(key.slice(0, slash))) other.add(key.slice(0, Math.min(slash, 253)));
     }
   }
-  for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
+  if (event.message !== '') for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
 
   const decided: WebhookDecision[] = [];
   let inferred = false;
   for (const name of names) {
-    const decision = event.annotations.get(`${name}/${DECISION_KEY}`);
-    const id = event.annotations.get(`${name}/${DECISION_ID_KEY}`);
+    const decision = annotation(event, `${name}/${DECISION_KEY}`);
+    const id = annotation(event, `${name}/${DECISION_ID_KEY}`);
     if (id) decisionIds.push(id);
-    for (const rule of (event.annotations.get(`${name}/${VIOLATIONS_KEY}`) ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
-    for (const rule of (event.annotations.get(`${name}/${PRE_EXISTING_KEY}`) ?? '').split(',')) if (rule !== '') inheritedRules.add(rule);
+    const violated = annotation(event, `${name}/${VIOLATIONS_KEY}`);
+    if (violated) for (const rule of violated.split(',')) if (rule !== '') annotatedRules.add(rule);
+    const preExisting = annotation(event, `${name}/${PRE_EXISTING_KEY}`);
+    if (preExisting) for (const rule of preExisting.split(',')) if (rule !== '') inheritedRules.add(rule);
     let verdict: WebhookVerdict;
-    if (event.message.includes(deniedBy(name))) verdict = 'denied';
+    if (event.message !== '' && event.message.includes(deniedBy(name))) verdict = 'denied';
     else if (decision !== undefined && (DECISIONS as readonly string[]).includes(decision)) verdict = decision as WebhookDecision;
-    else if (event.message.includes(failedCalling(name))) verdict = 'failed-closed';
+    else if (event.message !== '' && event.message.includes(failedCalling(name))) verdict = 'failed-closed';
     else if (failedOpenNames.has(name)) verdict = 'failed-open';
     // The API server recorded a mutating call, but our webhook (which always annotates) left no
     // decision: the call failed, and the request went on (Ignore) or stopped (Fail). API servers
@@ -293,6 +315,13 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
     otherWebhooks: [...other],
     inferred,
   };
+}
+
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function setOf(names: readonly string[]): ReadonlySet<string> {
+  let set = sets.get(names);
+  if (!set) sets.set(names, (set = new Set(names)));
+  return set;
 }
 
 /** The webhook a `mutation.webhook.admission.k8s.io/…` annotation names, if its value is the JSON the API server writes. */

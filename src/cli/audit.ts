@@ -131,7 +131,8 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
     for (const problem of report.problems) io.stderr.write(`image-admission audit: ${problem}\n`);
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderAuditHtml(report));
     if (ndjson) io.stdout.write(`${JSON.stringify({ type: 'summary', ...report, entries: undefined })}\n`);
-    else io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report));
+    // Indented for a person at a terminal; one line for a pipe (jq), which is also much faster on big reports.
+    else io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, (io.stdout as { isTTY?: boolean }).isTTY ? 2 : undefined)}\n` : renderAuditText(report));
     // "All clear" only when the review could read everything and nothing needs attention.
     if (report.problems.length > 0) return 2;
     return report.attention > 0 ? 1 : 0;
