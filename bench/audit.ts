@@ -128,12 +128,14 @@ async function main(): Promise<number> {
     // 2. Only Image events: every line is parsed by both; jq computes the same counts.
     const images = join(dir, 'audit-images.log');
     const imagesSize = generate(images, sizes[0]!, 0) / 1e6;
-    const ours = reviewed(measure([process.execPath, cli, 'audit', 'review', images, '--json'], join(dir, 'ours.json')));
+    const ours = reviewed(measure([process.execPath, cli, 'audit', 'review', images, '--ndjson'], join(dir, 'ours.ndjson')));
     row(imagesSize, 'audit review (Image events only)', ours);
     const jq = measure(['jq', '-n', '-c', '-f', OUTCOMES_JQ, images], join(dir, 'jq.json'));
     if (jq.status !== 0) throw new Error(`jq exited ${jq.status}`);
     row(imagesSize, 'jq outcome counts (Image events only)', jq);
-    const ourCounts = Object.fromEntries(Object.entries((JSON.parse(readFileSync(join(dir, 'ours.json'), 'utf8')) as { outcomes: Record<string, number> }).outcomes).filter(([, n]) => n > 0));
+    // The last line of the stream is the summary, with the counts.
+    const summary = readFileSync(join(dir, 'ours.ndjson'), 'utf8').trimEnd().split('\n').pop()!;
+    const ourCounts = Object.fromEntries(Object.entries((JSON.parse(summary) as { outcomes: Record<string, number> }).outcomes).filter(([, n]) => n > 0));
     const jqCounts = JSON.parse(readFileSync(join(dir, 'jq.json'), 'utf8')) as Record<string, number>;
     const sorted = (c: Record<string, number>) => JSON.stringify(Object.fromEntries(Object.entries(c).sort()));
     countsMatch = sorted(ourCounts) === sorted(jqCounts);

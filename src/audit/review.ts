@@ -21,7 +21,7 @@ import {
   type WriteEvent,
 } from './events.js';
 import { JsonValueSplitter } from './json-values.js';
-import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
+import { forEachLine, type LineInput, type Pause, type ProgressListener } from './lines.js';
 import { Timeline, type TimelineBucket } from './timeline.js';
 
 /** Line numbers of the first malformed lines kept per input. */
@@ -151,6 +151,8 @@ export interface ReviewOptions extends JudgeOptions {
   listAll?: boolean;
   /** Called with each listed entry as soon as it is found (NDJSON streaming). */
   onEntry?: (entry: WriteEntry) => void;
+  /** Asked between reads whether to wait (for the output to drain). */
+  pause?: Pause;
 }
 
 const GROUP_MARKER = Buffer.from(JSON.stringify(IMAGE_GROUP));
@@ -227,11 +229,12 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     report.outcomes[outcome]++;
     const attention = ATTENTION.has(outcome);
     if (attention) report.attention++;
-    timeline.add(event.time, (counts) => counts[outcome]++);
+    timeline.add(event.time)[outcome]++;
     let resourceCounts = byResource.get(event.resource);
     if (!resourceCounts) byResource.set(event.resource, (resourceCounts = zeroOutcomes()));
     resourceCounts[outcome]++;
-    for (const [name, verdict] of Object.entries(c.webhooks)) {
+    for (const name of names) {
+      const verdict = c.webhooks[name]!;
       if (verdict !== 'not-called') ourNamesSeen.add(name);
       report.byWebhook[name]![verdict]++;
     }
@@ -428,7 +431,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     };
 
     try {
-      const read = await forEachLine(input, onLine, options.onProgress?.(input.path));
+      const read = await forEachLine(input, onLine, options.onProgress?.(input.path), options.pause);
       Object.assign(summary, read);
     } catch (error) {
       summary.lines = lastLine;
