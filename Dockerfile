@@ -1,8 +1,16 @@
 # syntax=docker/dockerfile:1
-# The webhook's container image. Built on Node 22 LTS (the code also runs on Node 20, which CI uses).
+# The webhook's container image, on Node 24 LTS: the same Node version CI tests (scripts/ci-node.sh).
 # The Deployment relies on: USER numeric and non-root (runAsNonRoot is checked against it), /bin/sleep
 # (its preStop hook), nothing written outside /tmp (readOnlyRootFilesystem).
-ARG NODE_IMAGE=node:22-bookworm-slim
+#
+# The base is pinned by digest, so a rebuild gets the same bytes until someone moves it on purpose.
+# This digest is the multi-platform index of node:24-bookworm-slim (Node 24.19.0) as published in
+# Docker's official-images record: github.com/docker-library/repo-info, repos/node/remote/
+# 24-bookworm-slim.md, commit e2e97043fc3e24482c19623a66ea8fc74d2546e0.
+# To bump it: take the `docker pull node@sha256:...` line at the top of that file's latest version (or
+# run `docker buildx imagetools inspect node:24-bookworm-slim`), note the ENV NODE_VERSION it lists,
+# replace the digest below, and set the same version in scripts/ci-node.sh so CI tests what ships.
+ARG NODE_IMAGE=node:24-bookworm-slim@sha256:a9f5f7c91a432850b2a8a7797adf5eadb6c733ceed61167806cee7ea7fbc29df
 
 # Stage 1: compile TypeScript with the dev dependencies.
 FROM ${NODE_IMAGE} AS build

@@ -1,10 +1,16 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
+/**
+ * `npm test`: the fast suites (about a minute on 2 cores). The end-to-end suites, which start real
+ * servers and child processes over real TLS, are `npm run test:e2e` (vitest.e2e.config.ts), and the
+ * real API server suite is `npm run test:apiserver` (vitest.apiserver.config.ts); .ci/run runs all three.
+ */
+export const slowSuites = ['test/e2e/**', 'test/hostile/**'];
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // test/apiserver needs a real API server: `npm run test:apiserver` (vitest.apiserver.config.ts).
-    exclude: [...configDefaults.exclude, 'test/apiserver/**'],
+    exclude: [...configDefaults.exclude, 'test/apiserver/**', ...slowSuites],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -19,7 +19,7 @@ import { generateCertificates, issueServingCertificate } from '../src/certs/gene
 import { SERVICE_NAME, SERVICE_NAMESPACE } from '../src/server.js';
 import { admissionReview, anImage } from '../test/fixtures/index.js';
 import { startChildServer } from '../test/support/child-server.js';
-import { checkServerIdentity, send, SERVICE_DNS } from '../test/support/tls.js';
+import { checkServerIdentity, keepAliveAgent, send, SERVICE_DNS } from '../test/support/tls.js';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '180' }, rate: { type: 'string', default: '100' }, drain: { type: 'string', default: '3' } },
@@ -76,7 +76,7 @@ async function launch(name: string): Promise<Instance> {
   const server = await startChildServer(['dist/cli/main.js'], flags).catch((error: Error) => {
     throw new Error(`${name}: ${error.message}`);
   });
-  return { name, child: server.process, port: server.port, agent: new Agent({ keepAlive: true, maxSockets: 8 }), routed: true, exited: server.exited };
+  return { name, child: server.process, port: server.port, agent: keepAliveAgent(8), routed: true, exited: server.exited };
 }
 
 const metricValue = async (instance: Instance, series: string): Promise<number> => {

@@ -15,7 +15,19 @@
  * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
-import { type FieldError, type FieldPath, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import {
+  bounded,
+  type FieldError,
+  type FieldPath,
+  formatError,
+  type ReviewPhase,
+  type Verdict,
+  judgeCreate,
+  judgeUpdate,
+  withDefaults,
+  withPathPrefix,
+} from '../image/index.js';
+import { auditAnnotations } from './audit-annotations.js';
 import type { Policy, DecisionKind } from './policy.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
@@ -61,7 +73,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
-    const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
+    const what = bounded(`${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`);
     return {
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,
@@ -93,7 +105,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const base = { violations, inherited, advisories, reviewed: true };
   if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
     return {
-      response: denied(violations, subject, warningFields(adviceTexts)),
+      response: denied(violations, subject, warningFields(adviceTexts), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
@@ -138,23 +150,4 @@ function objectName(request: AdmissionRequest): string {
   const metadata = (request.object as { metadata?: { name?: unknown } }).metadata;
   if (typeof metadata?.name === 'string') return metadata.name;
   return request.name ?? '';
-}
-
-/**
- * The annotations the API server adds to the audit event as `<webhook name>/<key>`. Keys are at most
- * 63 characters and hold no `/` (the API server drops others).
- */
-function auditAnnotations(uid: string, decision: Decision, policy: Policy): Record<string, string> {
-  const annotations: Record<string, string> = { decision: decision.decision, 'decision-id': uid, mode: policy.mode };
-  const violated = ruleList(decision.violations);
-  const inherited = ruleList(decision.inherited);
-  const advised = ruleList(decision.advisories);
-  if (violated) annotations.violations = violated;
-  if (inherited) annotations['pre-existing-violations'] = inherited;
-  if (advised) annotations.advisories = advised;
-  return annotations;
-}
-
-function ruleList(errors: readonly FieldError[]): string {
-  return [...new Set(errors.map((e) => e.rule))].join(',');
 }

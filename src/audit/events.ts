@@ -3,7 +3,7 @@
  * outcome each Image write gets. Audit logs are untrusted input: every field is read through a type
  * check here, so a number where a string belongs (or any other surprise) never reaches the rest.
  */
-
+import { AUDIT_KEYS, auditAnnotationKey } from '../admission/audit-annotations.js';
 import { IMAGE_GROUP, reviewedTarget, TARGET_RESOURCES } from '../admission/targets.js';
 
 /** The webhook names of the manifests: the mutating one and the validating one. */
@@ -31,12 +31,6 @@ export const FAILED_OPEN_PREFIX = 'failed-open.';
 export const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
 /** `mutation.webhook.admission.k8s.io/round_N_index_M`: JSON `{"configuration","webhook","mutated"}`, written for every mutating call. */
 export const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
-
-/** The keys our webhook adds as `<webhook name>/<key>` (src/admission/handle.ts auditAnnotations). */
-export const DECISION_KEY = 'decision';
-export const DECISION_ID_KEY = 'decision-id';
-export const VIOLATIONS_KEY = 'violations';
-export const PRE_EXISTING_KEY = 'pre-existing-violations';
 
 /** Our webhook's decisions (rules.md §6, §8). */
 export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as const;
@@ -249,7 +243,7 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
     } else {
       // This webhook deployed under another name: its decision and decision-id keys.
       const slash = key.lastIndexOf('/');
-      if (slash > 0 && key.slice(slash + 1) === DECISION_ID_KEY && !ours.has(key.slice(0, slash))) other.add(key.slice(0, Math.min(slash, 253)));
+      if (slash > 0 && key.slice(slash + 1) === AUDIT_KEYS.decisionId && !ours.has(key.slice(0, slash))) other.add(key.slice(0, Math.min(slash, 253)));
     }
   }
   if (event.message !== '') for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
@@ -257,12 +251,12 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
   const decided: WebhookDecision[] = [];
   let inferred = false;
   for (const name of names) {
-    const decision = annotation(event, `${name}/${DECISION_KEY}`);
-    const id = annotation(event, `${name}/${DECISION_ID_KEY}`);
+    const decision = annotation(event, auditAnnotationKey(name, 'decision'));
+    const id = annotation(event, auditAnnotationKey(name, 'decisionId'));
     if (id) decisionIds.push(id);
-    const violated = annotation(event, `${name}/${VIOLATIONS_KEY}`);
+    const violated = annotation(event, auditAnnotationKey(name, 'violations'));
     if (violated) for (const rule of violated.split(',')) if (rule !== '') annotatedRules.add(rule);
-    const preExisting = annotation(event, `${name}/${PRE_EXISTING_KEY}`);
+    const preExisting = annotation(event, auditAnnotationKey(name, 'preExisting'));
     if (preExisting) for (const rule of preExisting.split(',')) if (rule !== '') inheritedRules.add(rule);
     let verdict: WebhookVerdict;
     if (event.message !== '' && event.message.includes(deniedBy(name))) verdict = 'denied';

@@ -6,8 +6,8 @@
  * are kept.
  */
 import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
+import type { ReadDecisionLine } from '../review/record.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
-import { type DecisionRecord, type LoggedViolation } from './decision-log.js';
 import {
   ATTENTION,
   classify,
@@ -30,7 +30,11 @@ export const MALFORMED_EXAMPLES = 5;
 export const DEFAULT_MAX_ENTRIES = 10_000;
 
 /** A violation as the report shows it. */
-export type Violation = LoggedViolation;
+export interface Violation {
+  rule: string;
+  path: string;
+  detail: string;
+}
 
 /** One write, as listed: everything an auditor needs to follow it up. */
 export interface WriteEntry {
@@ -143,7 +147,7 @@ export interface ReviewOptions extends JudgeOptions {
   inputs: LineInput[];
   webhookNames: readonly string[];
   /** The decision log, loaded beforehand, by decision id. */
-  decisions?: ReadonlyMap<string, DecisionRecord>;
+  decisions?: ReadonlyMap<string, ReadDecisionLine>;
   onProgress?: (path: string) => ProgressListener | undefined;
   /** Entries kept in the report; 0 keeps every one. */
   maxEntries?: number;
@@ -251,7 +255,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
 
     // The violations: the decision log's when joined, else the re-checked object's, else the rule
     // names our webhooks annotated.
-    let logged: DecisionRecord | undefined;
+    let logged: ReadDecisionLine | undefined;
     if (options.decisions && c.decisionIds.length > 0) {
       for (const id of c.decisionIds) logged ??= options.decisions.get(id);
       if (logged) report.join!.matched++;
@@ -274,7 +278,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     let violations: Violation[] = [];
     let violationsFrom: WriteEntry['violationsFrom'] = 'none';
     if (logged && logged.violations.length > 0) {
-      violations = logged.violations;
+      violations = logged.violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail ?? v.type }));
       violationsFrom = 'decision-log';
     } else if (rechecked && rechecked.violations.length > 0) {
       violations = rechecked.violations;

@@ -15,14 +15,21 @@ import {
   renderCaBundlePatch,
   renderWebhookConfigurations,
 } from '../deploy/render.js';
+import { IMAGE_ENV_FILE, renderImageEnv } from '../deploy/image.js';
 import type { CommandIo } from './io.js';
 
-const USAGE = `usage: image-admission manifests --ca FILE [flags]
+const USAGE = `usage: image-admission manifests --image REF [--out FILE]
+       image-admission manifests --ca FILE [flags]
 
-Writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
+--image: sets the container image every overlay deploys, in ${IMAGE_ENV_FILE} (relative to the
+current directory, unless --out is given), after checking that REF is a valid image reference.
+Until that file exists, rendering or applying an overlay fails and nothing is applied.
+
+--ca: writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
 clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.
 
 flags:
+  --image REF          the webhook's container image, e.g. quay.io/ORG/image-admission-webhook:0.1.0
   --ca FILE            PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required
   --overlay self-signed
                        write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},
@@ -52,6 +59,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       strict: true,
       allowPositionals: false,
       options: {
+        image: { type: 'string' },
         ca: { type: 'string' },
         overlay: { type: 'string' },
         out: { type: 'string' },
@@ -68,8 +76,10 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
 
+  if (values.image !== undefined) return writeImage(values, io);
+
   const problems: string[] = [];
-  if (values.ca === undefined || values.ca === '') problems.push('--ca FILE is required (the CA certificate, e.g. certs/ca.crt)');
+  if (values.ca === undefined || values.ca === '') problems.push('--image REF or --ca FILE is required (the image to deploy, or the CA certificate, e.g. certs/ca.crt)');
   if (values.overlay !== undefined && values.overlay !== 'self-signed') {
     const injected = INJECTED[values.overlay];
     problems.push(
@@ -120,7 +130,26 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     return 1;
   }
 
-  const out = values.out ?? (values.overlay === 'self-signed' ? SELF_SIGNED_CA_BUNDLE_PATCH : '-');
+  return writeOut(io, text, values.out ?? (values.overlay === 'self-signed' ? SELF_SIGNED_CA_BUNDLE_PATCH : '-'), values.out === undefined);
+}
+
+/** `--image REF`: the image file, alone (it is a different file from the CA bundle's). */
+async function writeImage(values: { image?: string; ca?: string; overlay?: string; url?: string; namespace?: string; out?: string }, io: CommandIo): Promise<number> {
+  const others = (['ca', 'overlay', 'url', 'namespace'] as const).filter((flag) => values[flag] !== undefined);
+  if (others.length > 0) {
+    return usageError(io, `--image writes only ${IMAGE_ENV_FILE}: run it on its own, and --${others[0]} in a second command`);
+  }
+  let text: string;
+  try {
+    text = renderImageEnv(values.image!);
+  } catch (error) {
+    return usageError(io, (error as Error).message);
+  }
+  return writeOut(io, text, values.out ?? IMAGE_ENV_FILE, values.out === undefined);
+}
+
+/** Writes `text` to `out` ("-": standard output); a default path is relative to the repository root. */
+async function writeOut(io: CommandIo, text: string, out: string, defaultPath: boolean): Promise<number> {
   if (out === '-') {
     io.stdout.write(text);
     return 0;
@@ -130,7 +159,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     await writeFile(out, text, { mode: 0o644 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    const hint = values.out === undefined ? ' (run from the repository root, or pass --out)' : '';
+    const hint = defaultPath ? ' (run from the repository root, or pass --out)' : '';
     io.stderr.write(`image-admission manifests: cannot write ${out}: ${code}${hint}\n`);
     return 1;
   }

@@ -1,21 +1,28 @@
 /**
  * Puts the rules together for one write: which violations deny it and which only warn.
  * Modes and exemptions are not decided here (they belong to the admission layer).
+ *
+ * Every error is sorted as it is found (disabled, inherited, advisory or violation) into capped lists
+ * (findings.ts), so a hostile Image costs the cap, not its million errors, and the cap never hides a
+ * violation behind inherited ones or a disabled rule's.
  */
 import type { FieldError } from './field-error.js';
-import { ratchet } from './ratchet.js';
+import { type FindingKind, Findings } from './findings.js';
+import { ratchetOf } from './ratchet.js';
 import { ruleById } from './rules.js';
-import { validateImage } from './validate.js';
+import { collectImageErrors } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
 /** The rules' verdict on one write. */
 export interface Verdict {
-  /** Violations that deny the write in enforce mode. */
+  /** Violations that deny the write in enforce mode (at most FINDINGS_LIMIT). */
   readonly violations: FieldError[];
   /** Violations the old object already had (ratcheting): they warn, they do not deny. */
   readonly inherited: FieldError[];
   /** Violations of warn-only rules: they never deny. */
   readonly advisories: FieldError[];
+  /** Whether the rules stopped looking or left errors out because a list was full. */
+  readonly truncated: boolean;
 }
 
 /** How the rules are applied, from the configuration. */
@@ -24,25 +31,44 @@ export interface JudgeOptions {
   readonly disabledRules?: ReadonlySet<string>;
 }
 
-function split(errors: readonly FieldError[], inherited: FieldError[] = []): Verdict {
-  const violations: FieldError[] = [];
-  const advisories: FieldError[] = [];
-  for (const error of errors) (ruleById(error.rule)?.enforcement === 'warn' ? advisories : violations).push(error);
-  return { violations, inherited, advisories };
+/** Disabled rules' errors are dropped; warn-only rules advise; everything else is a violation. */
+function kindOf(error: FieldError, options: JudgeOptions): FindingKind {
+  if (options.disabledRules?.has(error.rule)) return 'dropped';
+  return ruleById(error.rule)?.enforcement === 'warn' ? 'advisory' : 'violation';
 }
 
-function enabledOnly(errors: FieldError[], options: JudgeOptions): FieldError[] {
-  const disabled = options.disabledRules;
-  return disabled === undefined || disabled.size === 0 ? errors : errors.filter((error) => !disabled.has(error.rule));
+function verdictOf(findings: Findings): Verdict {
+  const { violations, inherited, advisories, truncated } = findings;
+  return { violations, inherited, advisories, truncated };
 }
 
 /** The verdict on creating `image`. */
 export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
-  return split(enabledOnly(validateImage(image, options), options));
+  const findings = new Findings({ classify: (error) => kindOf(error, options) });
+  collectImageErrors(image, findings, options);
+  return verdictOf(findings);
 }
 
-/** The verdict on replacing `prev` with `next`: create rules with ratcheting, then immutability. */
+/** The verdict on replacing `prev` with `next`: immutability, then create rules with ratcheting. */
 export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
-  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, options), options), next, prev);
-  return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), options)], inherited);
+  // Immutability first: when it already denies the write, the create rules may stop early (findings.ts).
+  const immutability = new Findings({ classify: (error) => kindOf(error, options) });
+  immutability.addAll(validateImageUpdate(next, prev, phase));
+
+  const ratchet = ratchetOf(next, prev);
+  const findings = new Findings({
+    classify: (error) => {
+      const kind = kindOf(error, options);
+      return kind !== 'dropped' && ratchet.isInherited(error) ? 'inherited' : kind;
+    },
+    unchanged: ratchet.isUnchanged,
+    certainViolations: immutability.violations.length,
+  });
+  collectImageErrors(next, findings, options);
+  return {
+    violations: [...findings.violations, ...immutability.violations],
+    inherited: findings.inherited,
+    advisories: [...findings.advisories, ...immutability.advisories],
+    truncated: findings.truncated || immutability.truncated,
+  };
 }

@@ -4,58 +4,11 @@
  * record), because it runs either inline or on the review thread (thread.ts) for large bodies,
  * and whatever it returns crosses back by structured clone; it never throws.
  */
-import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
+import { type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
-import { imageNameIn, targetOf } from '../admission/targets.js';
-import type { DecisionKind, Policy } from '../admission/policy.js';
-import type { AdmissionRequest } from '../admission/types.js';
-import { type FieldError, formatPath } from '../image/index.js';
+import type { Policy } from '../admission/policy.js';
 import { BodyError, parseJsonBody } from './json-body.js';
-
-/**
- * Violations kept per list in the decision log: a hostile review can carry 100,000 of them and one log
- * line must stay readable (the metrics count them all).
- */
-export const LOGGED_VIOLATIONS = 20;
-
-/** A violation as the decision log shows it: never the offending value (it may be signature content). */
-export interface LoggedViolation {
-  rule: string;
-  path: string;
-  type: string;
-  detail?: string;
-}
-
-/** How many violations of one rule, of one kind, a review found: what the metrics count. */
-export interface RuleCount {
-  rule: string;
-  kind: 'violation' | 'pre-existing' | 'advisory';
-  count: number;
-}
-
-/** What the metrics and the decision log need to know about one answered review. */
-export interface ReviewRecord {
-  uid: string;
-  endpoint: Endpoint;
-  operation: string;
-  group: string;
-  resource: string;
-  name?: string;
-  imageName?: string;
-  namespace?: string;
-  user?: string;
-  groups?: string[];
-  dryRun?: boolean;
-  decision: DecisionKind;
-  mode: Policy['mode'];
-  patched: boolean;
-  violations: LoggedViolation[];
-  preExisting: LoggedViolation[];
-  advisories: LoggedViolation[];
-  counts: RuleCount[];
-  /** From the parsed body to the serialized answer. */
-  seconds: number;
-}
+import { recordOf, type ReviewRecord } from './record.js';
 
 /** Why a body is not a review that can be answered: the body's own fault, a closed set for metrics. */
 export type RefusalReason = BodyError['reasonClass'] | 'not-a-review';
@@ -87,49 +40,4 @@ export function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy): Bo
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
     return { kind: 'failed', ...(uid === undefined ? {} : { uid }), error: { type: name, message, ...(stack === undefined ? {} : { stack }) } };
   }
-}
-
-function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, decision: Decision, seconds: number): ReviewRecord {
-  const { group, resource } = request.resource;
-  const object = request.object as { metadata?: { name?: unknown } } | null | undefined;
-  const objectName = typeof object?.metadata?.name === 'string' ? object.metadata.name : undefined;
-  const name = request.name ?? objectName;
-  const imageName = imageNameOf(request);
-  return {
-    uid: request.uid,
-    endpoint,
-    operation: request.operation,
-    group,
-    resource,
-    ...(name === undefined ? {} : { name }),
-    ...(imageName === undefined ? {} : { imageName }),
-    ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
-    ...(request.userInfo.username === undefined ? {} : { user: request.userInfo.username }),
-    ...(request.userInfo.groups === undefined ? {} : { groups: request.userInfo.groups }),
-    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
-    decision: decision.decision,
-    mode: policy.mode,
-    patched: decision.patched,
-    violations: logged(decision.violations),
-    preExisting: logged(decision.inherited),
-    advisories: logged(decision.advisories),
-    counts: [...count(decision.violations, 'violation'), ...count(decision.inherited, 'pre-existing'), ...count(decision.advisories, 'advisory')],
-    seconds,
-  };
-}
-
-function logged(errors: readonly FieldError[]): LoggedViolation[] {
-  return errors.slice(0, LOGGED_VIOLATIONS).map((e) => ({ rule: e.rule, path: formatPath(e.path), type: e.type, ...(e.detail === undefined ? {} : { detail: e.detail }) }));
-}
-
-function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCount[] {
-  const byRule = new Map<string, number>();
-  for (const error of errors) byRule.set(error.rule, (byRule.get(error.rule) ?? 0) + 1);
-  return [...byRule].map(([rule, n]) => ({ rule, kind, count: n }));
-}
-
-/** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
-function imageNameOf(request: AdmissionRequest): string | undefined {
-  const target = targetOf(request.resource.resource);
-  return target === undefined ? undefined : imageNameIn(target, request.object);
 }

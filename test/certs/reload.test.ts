@@ -96,7 +96,9 @@ function checkServerIdentity(host: string, cert: PeerCertificate): Error | undef
 function request(port: number, agent: https.Agent | false): Promise<{ serial: string; reused: boolean; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, path: '/', servername: SVC_HOST, ca: ca.cert, checkServerIdentity, agent },
+      // A pooled connection is verified by its agent: from Node 24 on, a per-request check gets a pool
+      // of its own, so the kept-alive connection would never be reused.
+      { host: '127.0.0.1', port, path: '/', servername: SVC_HOST, ca: ca.cert, agent, ...(agent ? {} : { checkServerIdentity }) },
       (res) => {
         // Read now: a kept-alive socket goes back to the agent, and off the response, at 'end'.
         const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
@@ -130,7 +132,7 @@ describe('watchKeyPair with an HTTPS server', () => {
     const rec = recorder();
     watch({ certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), initial: first, ...reloadOnChange(server, rec) });
 
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1, checkServerIdentity });
     cleanups.push(() => agent.destroy());
     expect(await request(port, agent)).toMatchObject({ serial: serialOf(first), reused: false, body: 'ok' });
 

@@ -3,14 +3,14 @@
  * files under load, no failed review, and new handshakes present the new certificate without a restart.
  */
 import { X509Certificate } from 'node:crypto';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeCertificates } from '../../src/certs/files.js';
 import { issueServingCertificate } from '../../src/certs/generate.js';
 import { SERVICE_NAME, SERVICE_NAMESPACE } from '../../src/server.js';
 import { admissionReview, anImage } from '../fixtures/index.js';
-import { checkServerIdentity, send, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
+import { checkServerIdentity, keepAliveAgent, send, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
 
 let server: TestServer;
 
@@ -40,7 +40,7 @@ describe('rotating the serving certificate under load', () => {
     const nextSerial = new X509Certificate(next.cert).serialNumber;
     expect(nextSerial).not.toBe(before);
 
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: 4 });
+    const keepAlive = keepAliveAgent(4);
     const body = JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() }));
     const failures: string[] = [];
     let answered = 0;

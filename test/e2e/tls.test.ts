@@ -7,7 +7,7 @@ import { Agent, request } from 'node:https';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionReview, anImage, largeSignedImage, type AdmissionReview } from '../fixtures/index.js';
-import { checkServerIdentity, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
+import { checkServerIdentity, keepAliveAgent, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
 
 /** The parts of a reply these tests read. */
 type Reply = { response: { allowed: boolean; patch?: string; status: { details: { causes: { field: string }[] } } } };
@@ -28,7 +28,7 @@ function call(path: string, body: unknown, options: { servername?: string } = {}
         agent,
         ca,
         servername: options.servername ?? SERVICE_DNS,
-        checkServerIdentity,
+        // The agent verifies the name (keepAliveAgent); a check per request would defeat keep-alive.
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
       },
       (res) => {
@@ -59,7 +59,7 @@ async function admit(review: AdmissionReview) {
 beforeAll(async () => {
   server = await startTestServer();
   ca = server.pems.caCert;
-  agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  agent = keepAliveAgent(1);
 });
 
 afterAll(async () => {
@@ -97,7 +97,7 @@ describe('over TLS, as the API server calls it', () => {
   });
 
   it('presents a certificate that is not valid for a name outside its SANs', async () => {
-    const fresh = new Agent({ keepAlive: false });
+    const fresh = new Agent({ keepAlive: false, checkServerIdentity });
     const previous = agent;
     agent = fresh;
     try {

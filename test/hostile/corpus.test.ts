@@ -2,9 +2,9 @@
  * Sends every hostile request of the corpus over verified TLS to a running server and checks its
  * answer; after each one, a valid review must still get the right answer on a kept-alive connection.
  */
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, send, startTestServer, type TestServer } from '../support/tls.js';
+import { type Answer, keepAliveAgent, send, startTestServer, type TestServer } from '../support/tls.js';
 import { HOSTILE_CASES, type Want, validCreate } from './corpus.js';
 
 let server: TestServer;
@@ -13,7 +13,7 @@ const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
 beforeAll(async () => {
   server = await startTestServer();
-  agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  agent = keepAliveAgent(1);
 });
 
 afterAll(async () => {

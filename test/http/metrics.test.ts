@@ -1,4 +1,5 @@
 /** /metrics: the Prometheus text the webhook exposes, one registry per app. */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { createMetrics } from '../../src/http/metrics.js';
@@ -60,6 +61,12 @@ describe('GET /metrics', () => {
     const text = await scrape();
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
+  });
+
+  it('says which version runs, on which Node.js: build_info, 1, with the package version', async () => {
+    const text = await scrape();
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(value(text, `image_admission_build_info{version="${version}",node_version="${process.version}"}`)).toBe(1);
   });
 
   it('keeps one registry per app: another app counts only its own reviews', async () => {

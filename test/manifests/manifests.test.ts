@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,14 +9,15 @@ import { MODES } from '../../src/admission/policy.js';
 import { run as runCerts } from '../../src/cli/certs.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
-import { BODY_LIMIT } from '../../src/http/app.js';
-import { anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
+import { BODY_LIMIT, buildApp } from '../../src/http/app.js';
+import { admissionReview, anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
 import {
   MANIFESTS,
   type K8sObject,
   find,
   isKustomization,
   kustomize,
+  kustomizeError,
   kubectl,
   memoryIo,
   parseYaml,
@@ -30,20 +31,28 @@ const NAMESPACE = 'image-admission';
 const SERVICE = 'image-admission-webhook';
 const TLS_SECRET = 'image-admission-webhook-tls';
 const OVERLAYS = ['openshift', 'cert-manager', 'self-signed'] as const;
+/** The image the rendered manifests are given, as an administrator would with `manifests --image`. */
+const IMAGE = 'quay.io/example/image-admission-webhook:0.1.0';
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 // The self-signed overlay needs two generated, git-ignored inputs: render it in a copy of manifests/.
 let scratch: string;
 let selfSignedCa: string;
 let selfSignedCert: string;
+/** What `kubectl kustomize` said for an overlay before the image was set. */
+let unsetImage: string;
 const rendered = new Map<string, K8sObject[]>();
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'manifests-'));
   await cp(MANIFESTS, join(scratch, 'manifests'), {
     recursive: true,
-    filter: (src) => !/self-signed\/(certs|webhook-ca-bundle\.yaml)/.test(src),
+    // What a fresh clone has: none of the per-cluster, git-ignored inputs.
+    filter: (src) => !/self-signed\/(certs|webhook-ca-bundle\.yaml)|base\/image\.env$/.test(src),
   });
+  unsetImage = kustomizeError(join(scratch, 'manifests/overlays/openshift'));
+  const io0 = memoryIo();
+  expect(await runManifests(['--image', IMAGE, '--out', join(scratch, 'manifests/base/image.env')], io0), io0.err()).toBe(0);
   const overlay = join(scratch, 'manifests/overlays/self-signed');
   const io = memoryIo();
   expect(await runCerts(['--out', join(overlay, 'certs')], io), io.err()).toBe(0);
@@ -53,11 +62,22 @@ beforeAll(async () => {
   selfSignedCa = await readFile(ca, 'utf8');
   selfSignedCert = await readFile(join(overlay, 'certs/tls.crt'), 'utf8');
 
-  rendered.set('base', kustomize(join(MANIFESTS, 'base')));
-  rendered.set('crd', kustomize(join(MANIFESTS, 'crd')));
-  rendered.set('openshift', kustomize(join(MANIFESTS, 'overlays/openshift')));
-  rendered.set('cert-manager', kustomize(join(MANIFESTS, 'overlays/cert-manager')));
+  const copy = join(scratch, 'manifests');
+  rendered.set('base', kustomize(join(copy, 'base')));
+  rendered.set('crd', kustomize(join(copy, 'crd')));
+  rendered.set('openshift', kustomize(join(copy, 'overlays/openshift')));
+  rendered.set('cert-manager', kustomize(join(copy, 'overlays/cert-manager')));
   rendered.set('self-signed', kustomize(overlay));
+  rendered.set('quickstart/openshift', kustomize(join(copy, 'quickstart/openshift')));
+  rendered.set('quickstart/kind', kustomize(join(copy, 'quickstart/kind')));
+  // Monitoring elsewhere than OpenShift, as docs/deploy.md says to add it: an overlay of one's own.
+  const own = join(scratch, 'cert-manager-with-monitoring');
+  await mkdir(own);
+  await writeFile(
+    join(own, 'kustomization.yaml'),
+    'resources: [../manifests/overlays/cert-manager]\ncomponents: [../manifests/components/monitoring]\n',
+  );
+  rendered.set('cert-manager+monitoring', kustomize(own));
 });
 
 afterAll(async () => {
@@ -86,7 +106,7 @@ describe('YAML files', () => {
     expect(docs.length).toBeGreaterThan(0);
     if (isKustomization(file)) {
       expect(docs).toHaveLength(1);
-      expect(docs[0]!.kind).toBe('Kustomization');
+      expect(docs[0]!.kind).toBe(file.includes('/components/') ? 'Component' : 'Kustomization');
       // Every file it names exists (the self-signed overlay's generated ones are made by the commands).
       const kustomization = docs[0]!;
       const named = [
@@ -123,6 +143,112 @@ describe('kustomize rendering', () => {
       const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind);
       expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(clusterScoped ? undefined : NAMESPACE);
     }
+  });
+});
+
+describe('the container image', () => {
+  it('unset, stops the render with a message naming the file to write, so nothing is applied', () => {
+    expect(unsetImage).toMatch(/manifests\/base\/image\.env: no such file or directory/);
+  });
+
+  it.each(['base', ...OVERLAYS])('%s: every container of every Deployment runs the image set with --image', (name) => {
+    const deployments = objects(name).filter((o) => o.kind === 'Deployment');
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const d of deployments) {
+      for (const c of d.spec.template.spec.containers as { name: string; image: string }[]) expect(c.image, `${d.metadata.name}/${c.name}`).toBe(IMAGE);
+    }
+  });
+
+  it('is read from a file that never reaches the cluster', () => {
+    for (const name of ['base', ...OVERLAYS]) expect(objects(name).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'image-admission-image')).toEqual([]);
+  });
+});
+
+describe('quick starts', () => {
+  const modeOf = (name: string) =>
+    (find(objects(name), 'Deployment', SERVICE).spec.template.spec.containers[0].env as { name: string; value: string }[]).find((e) => e.name === 'MODE')!.value;
+
+  it.each([
+    ['quickstart/openshift', 'openshift'],
+    ['quickstart/kind', 'self-signed'],
+  ])('%s is %s with MODE=warn, and the overlay alone enforces', (quick, overlay) => {
+    expect(modeOf(quick)).toBe('warn');
+    expect(modeOf(overlay)).toBe('enforce');
+    // Apart from MODE, the same objects: applying the overlay afterwards switches to enforce and nothing else.
+    const withoutMode = (name: string) =>
+      objects(name).map((o) => {
+        if (o.kind !== 'Deployment') return o;
+        const copy = structuredClone(o);
+        const container = copy.spec.template.spec.containers[0];
+        container.env = (container.env as { name: string }[]).filter((e) => e.name !== 'MODE');
+        return copy;
+      });
+    expect(withoutMode(quick)).toEqual(expect.arrayContaining(withoutMode(overlay)));
+  });
+
+  it('the kind quick start brings the test CRD for images.image.openshift.io', () => {
+    expect(find(objects('quickstart/kind'), 'CustomResourceDefinition').metadata.name).toBe('images.image.openshift.io');
+  });
+});
+
+describe('monitoring', () => {
+  const WITH_MONITORING = ['openshift', 'cert-manager+monitoring'];
+
+  it.each(WITH_MONITORING)('%s: the ServiceMonitor scrapes the webhook Service by a port it has, over verified TLS', (name) => {
+    const monitor = find(objects(name), 'ServiceMonitor');
+    const service = find(objects(name), 'Service', SERVICE);
+    expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.metadata.namespace).toBe(service.metadata.namespace);
+    const [endpoint] = monitor.spec.endpoints;
+    expect(service.spec.ports.map((p: { name: string }) => p.name)).toContain(endpoint.port);
+    expect(endpoint).toMatchObject({ scheme: 'https', path: '/metrics' });
+    expect(endpoint.tlsConfig.serverName).toBe(`${SERVICE}.${NAMESPACE}.svc`);
+    expect(endpoint.tlsConfig.insecureSkipVerify).toBeUndefined();
+  });
+
+  it('trusts the CA that signs the serving certificate: the service CA on OpenShift, the Secret ca.crt elsewhere', () => {
+    const ca = (name: string) => find(objects(name), 'ServiceMonitor').spec.endpoints[0].tlsConfig.ca;
+    expect(ca('openshift')).toEqual({ configMap: { name: 'openshift-service-ca.crt', key: 'service-ca.crt' } });
+    expect(ca('cert-manager+monitoring')).toEqual({ secret: { name: TLS_SECRET, key: 'ca.crt' } });
+    // cert-manager writes ca.crt into the Secret itself; the self-signed overlay puts the CA there too.
+    expect(Buffer.from(find(objects('self-signed'), 'Secret', TLS_SECRET).data['ca.crt'], 'base64').toString('utf8')).toBe(selfSignedCa);
+  });
+
+  it('openshift: the namespace is in user-workload monitoring and the alerts are evaluated there', () => {
+    expect(find(objects('openshift'), 'Namespace').metadata.labels?.['openshift.io/user-monitoring']).toBe('true');
+    expect(find(objects('openshift'), 'PrometheusRule').metadata.labels?.['openshift.io/prometheus-rule-evaluation-scope']).toBe('leaf-prometheus');
+  });
+
+  const alerts = () =>
+    (find(objects('openshift'), 'PrometheusRule').spec.groups as { rules: { alert: string; expr: string; labels: { severity: string } }[] }[]).flatMap((g) => g.rules);
+  const dashboard = () => JSON.parse(find(objects('openshift'), 'ConfigMap', 'image-admission-webhook-dashboard').data['image-admission-webhook.json']);
+
+  it('the PrometheusRule holds exactly the alerts docs/operations.md describes, each with a severity', () => {
+    const documented = [...readText(join(MANIFESTS, '../docs/operations.md')).matchAll(/^\| `(ImageAdmission\w+)` \|/gm)].map((m) => m[1]);
+    expect(alerts().map((a) => a.alert).sort()).toEqual([...documented].sort());
+    for (const a of alerts()) expect(['warning', 'critical']).toContain(a.labels.severity);
+  });
+
+  it('ships a Grafana dashboard for the sidecar, every panel with a query', () => {
+    const map = find(objects('openshift'), 'ConfigMap', 'image-admission-webhook-dashboard');
+    expect(map.metadata.labels?.grafana_dashboard).toBe('1');
+    const panels = dashboard().panels as { title: string; targets: { expr: string }[] }[];
+    expect(panels.length).toBeGreaterThan(5);
+    for (const panel of panels) expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+  });
+
+  it('names only metrics the webhook exposes (or Prometheus\' own up)', async () => {
+    const app = buildApp({ policy: { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set() } });
+    await app.ready();
+    await app.inject({ method: 'POST', url: '/validate', payload: admissionReview({ operation: 'CREATE', object: anImage({ dockerImageReference: 'Quay.io/Bad' }) }) });
+    const scraped = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    await app.close();
+    const exposed = new Set([...scraped.matchAll(/^([a-zA-Z0-9_:]+?)(?:_bucket|_sum|_count)?[{ ]/gm)].map((m) => m[1]));
+    exposed.add('up');
+    const queries = [...alerts().map((a) => a.expr), ...(dashboard().panels as { targets: { expr: string }[] }[]).flatMap((p) => p.targets.map((t) => t.expr))];
+    const named = new Set(queries.flatMap((q) => [...q.matchAll(/\b(image_admission_\w+|nodejs_\w+|process_\w+|up)\b(?=[{[ )]|$)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''))));
+    expect(named.size).toBeGreaterThan(8);
+    for (const metric of named) expect(exposed, metric).toContain(metric);
   });
 });
 
@@ -218,7 +344,7 @@ describe('webhook configurations', () => {
   it('self-signed: the TLS Secret holds the generated pair and caBundle is base64 of the CA that signed it', () => {
     const secret = find(objects('self-signed'), 'Secret', TLS_SECRET);
     expect(secret.type).toBe('kubernetes.io/tls');
-    expect(Object.keys(secret.data).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     expect(Buffer.from(secret.data['tls.crt'], 'base64').toString('utf8')).toBe(selfSignedCert);
     const expected = Buffer.from(selfSignedCa, 'utf8').toString('base64');
     const { mutating, validating } = configurations('self-signed');
@@ -263,17 +389,28 @@ describe('Deployment', () => {
     expect(deployment().spec.selector.matchLabels).toEqual(byHost.labelSelector.matchLabels);
   });
 
-  it('probes /readyz and /healthz over HTTPS on 8443', () => {
-    const ports = Object.fromEntries(container().ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+  it.each(['base', ...OVERLAYS])('%s: probes /readyz and /healthz over plain HTTP on the health port the server binds by default', (name) => {
+    const probed = find(objects(name), 'Deployment', SERVICE).spec.template.spec.containers[0];
+    const ports = Object.fromEntries(probed.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    const values = Object.fromEntries(probed.env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+    const loaded = loadConfig([], values);
+    if (loaded.ok !== true) throw new Error(JSON.stringify(loaded));
+    expect(loaded.config.healthProbe).toEqual({ host: '0.0.0.0', port: 8081 });
     for (const [probe, path] of [
       ['readinessProbe', '/readyz'],
       ['livenessProbe', '/healthz'],
     ]) {
-      const get = container()[probe!].httpGet;
-      expect(get.scheme).toBe('HTTPS');
+      const get = probed[probe!].httpGet;
+      expect(get.scheme).toBe('HTTP');
       expect(get.path).toBe(path);
-      expect(typeof get.port === 'number' ? get.port : ports[get.port]).toBe(8443);
+      expect(typeof get.port === 'number' ? get.port : ports[get.port]).toBe(loaded.config.healthProbe!.port);
     }
+  });
+
+  it('gives the server its memory limit, in bytes, from the container limit', () => {
+    const entry = container().env.find((e: { name: string }) => e.name === 'MEMORY_LIMIT');
+    expect(entry.valueFrom.resourceFieldRef).toEqual({ containerName: container().name, resource: 'limits.memory' });
+    expect(container().resources.limits.memory).toBeDefined();
   });
 
   it('has requests and a memory limit that holds several reviews at the body limit', () => {
@@ -362,6 +499,25 @@ describe('availability and network objects', () => {
     expect(ports).toEqual([{ protocol: 'TCP', port: 8443 }]);
   });
 
+  it('openshift: the NetworkPolicy admits only the host network (API server, kubelet), openshift-apiserver and the monitoring stack', () => {
+    const policy = find(objects('openshift'), 'NetworkPolicy', SERVICE);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
+      // Every rule names its sources: none admits everyone.
+      expect(rule.from?.length).toBeGreaterThan(0);
+      return rule.from!.map((source) => {
+        expect(Object.keys(source)).toEqual(['namespaceSelector']);
+        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
+      });
+    });
+    expect(admitted).toEqual([
+      '{"policy-group.network.openshift.io/host-network":""} -> 8443,8081',
+      '{"kubernetes.io/metadata.name":"openshift-apiserver"} -> 8443',
+      '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8443',
+      '{"kubernetes.io/metadata.name":"openshift-user-workload-monitoring"} -> 8443',
+    ]);
+  });
+
   it('the Namespace enforces the restricted pod security profile', () => {
     expect(find(base(), 'Namespace', NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
@@ -426,9 +582,16 @@ describe('Dockerfile', () => {
   it('builds in stages and installs only production dependencies into the final one', () => {
     const froms = instructions().filter((i) => i.startsWith('FROM '));
     expect(froms.length).toBeGreaterThanOrEqual(3);
-    expect(dockerfile()).toMatch(/ARG NODE_IMAGE=node:(22|24)-/);
     expect(dockerfile()).toMatch(/RUN npm ci --omit=dev/);
     expect(dockerfile()).toMatch(/RUN npm run build/);
+  });
+
+  it('is based on the Node 24 that CI tests, pinned by digest', () => {
+    // scripts/ci-node.sh installs the Node that CI runs; the Dockerfile names the version its digest carries.
+    const ciNode = /^NODE_VERSION=(\d+\.\d+\.\d+)$/m.exec(readText(join(MANIFESTS, '../scripts/ci-node.sh')))?.[1];
+    expect(ciNode).toMatch(/^24\./);
+    expect(dockerfile()).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    expect(dockerfile()).toContain(`(Node ${ciNode})`);
   });
 
   it('runs node directly as a non-root user, with no HEALTHCHECK', () => {

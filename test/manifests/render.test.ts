@@ -199,6 +199,32 @@ describe('image-admission manifests', () => {
     expect(io.err()).toMatch(/cannot write .*ENOENT/);
   });
 
+  it('--image writes the one-line image file the base kustomization reads', async () => {
+    const out = join(dir, 'image.env');
+    const io = memoryIo();
+    expect(await run(['--image', 'quay.io/example/webhook@sha256:' + 'a'.repeat(64), '--out', out], io), io.err()).toBe(0);
+    expect(await readFile(out, 'utf8')).toMatch(/^IMAGE=quay\.io\/example\/webhook@sha256:a{64}$/m);
+  });
+
+  it.each([
+    ['Quay.io/Example/Webhook:1', /not an image reference: repository name must be lowercase/],
+    ['quay.io/example/webhook:', /not an image reference: invalid reference format/],
+    ['', /not an image reference/],
+    ['image-admission-webhook', /placeholder/],
+  ])('--image %j is refused with exit 2, writing nothing', async (ref, message) => {
+    const out = join(dir, 'refused.env');
+    const io = memoryIo();
+    expect(await run(['--image', ref, '--out', out], io)).toBe(2);
+    expect(io.err()).toMatch(message);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it('--image goes alone: with --ca it says to run two commands', async () => {
+    const io = memoryIo();
+    expect(await run(['--image', 'quay.io/example/webhook:1', '--ca', caFile], io)).toBe(2);
+    expect(io.err()).toMatch(/--image writes only manifests\/base\/image.env: run it on its own, and --ca in a second command/);
+  });
+
   it('prints its usage with --help', async () => {
     const io = memoryIo();
     expect(await run(['--help'], io)).toBe(0);

@@ -14,14 +14,24 @@ export interface ChildServer {
 }
 
 /**
- * Runs `node <entry> serve --host 127.0.0.1 --port 0 ...flags`: `entry` is `dist/cli/main.js` (built)
+ * Runs `node <entry> serve --host 127.0.0.1 --port 0 --health-probe-bind-address 127.0.0.1:0 ...flags`
+ * (two children at once must not both want the default :8081): `entry` is `dist/cli/main.js` (built)
  * or `--import tsx src/cli/main.ts` style arguments (from source).
  */
-export async function startChildServer(entry: readonly string[], flags: readonly string[]): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...flags], {
+export function startChildServer(entry: readonly string[], flags: readonly string[]): Promise<ChildServer> {
+  return startServingCommand(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', '--health-probe-bind-address', '127.0.0.1:0', ...flags]);
+}
+
+/**
+ * Runs any command that ends in `image-admission serve` (e.g. `npm start`) and waits for its "serving"
+ * line. `detached` puts it in a process group of its own, which a terminal's Ctrl-C signals as a whole.
+ */
+export async function startServingCommand(command: string, args: readonly string[], options: { detached?: boolean } = {}): Promise<ChildServer> {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Only what the command needs: the parent's own variables (MODE=test, ...) would be read as settings.
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    detached: options.detached ?? false,
   });
   const log: string[] = [];
   // A long soak logs a decision per review: keep only the tail.

@@ -4,8 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Agent} from 'node:https';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
@@ -20,6 +19,15 @@ export const SERVICE_DNS = `${SERVICE_NAME}.${SERVICE_NAMESPACE}.svc`;
 export function checkServerIdentity(host: string, cert: PeerCertificate): Error | undefined {
   const x509 = new X509Certificate(cert.raw);
   return x509.checkHost(host, { subject: 'never' }) === undefined ? new Error(`certificate is not valid for ${host}`) : undefined;
+}
+
+/**
+ * A keep-alive agent that verifies as Go does. The check is the agent's, not each request's: from
+ * Node 24 on, a request that brings its own checkServerIdentity gets a pool of its own (the callback
+ * is part of the connection's key), so its connection would never be reused.
+ */
+export function keepAliveAgent(maxSockets: number): Agent {
+  return new Agent({ keepAlive: true, maxSockets, checkServerIdentity });
 }
 
 /** A running test server and what a client needs to reach it. */
@@ -75,6 +83,8 @@ export interface SendOptions {
   /** A client certificate and key (mTLS). */
   cert?: string;
   key?: string;
+  /** The source address to connect from (any of 127.0.0.0/8 on loopback). */
+  localAddress?: string;
 }
 
 /**
@@ -94,8 +104,10 @@ export function send(port: number, ca: string, path: string, body: string | Buff
         agent: options.agent ?? false,
         ca,
         servername: SERVICE_DNS,
-        checkServerIdentity,
+        // A pooled connection was verified by its agent (keepAliveAgent); see there.
+        ...(options.agent ? {} : { checkServerIdentity }),
         ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key }),
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
           ...options.headers,

@@ -1,0 +1,42 @@
+/**
+ * The audit annotations a review's answer carries: their keys, defined once, and the function that
+ * writes them. The API server stores each in the audit event as `<webhook name>/<key>`, where
+ * `audit review` reads them back with `auditAnnotationKey`.
+ */
+import type { FieldError } from '../image/index.js';
+import type { DecisionKind, Policy } from './policy.js';
+
+/** The keys, at most 63 characters and without `/` (the API server drops others). */
+export const AUDIT_KEYS = {
+  decision: 'decision',
+  decisionId: 'decision-id',
+  mode: 'mode',
+  violations: 'violations',
+  preExisting: 'pre-existing-violations',
+  advisories: 'advisories',
+} as const;
+
+/** The annotation key the API server stores `key` under, for the webhook named `webhookName`. */
+export function auditAnnotationKey(webhookName: string, key: keyof typeof AUDIT_KEYS): string {
+  return `${webhookName}/${AUDIT_KEYS[key]}`;
+}
+
+/** The annotations of one answer: the decision, its id (the review's uid), the mode, and the rules found. */
+export function auditAnnotations(
+  uid: string,
+  decision: { decision: DecisionKind; violations: readonly FieldError[]; inherited: readonly FieldError[]; advisories: readonly FieldError[] },
+  policy: Policy,
+): Record<string, string> {
+  const annotations: Record<string, string> = { [AUDIT_KEYS.decision]: decision.decision, [AUDIT_KEYS.decisionId]: uid, [AUDIT_KEYS.mode]: policy.mode };
+  const violated = ruleList(decision.violations);
+  const inherited = ruleList(decision.inherited);
+  const advised = ruleList(decision.advisories);
+  if (violated) annotations[AUDIT_KEYS.violations] = violated;
+  if (inherited) annotations[AUDIT_KEYS.preExisting] = inherited;
+  if (advised) annotations[AUDIT_KEYS.advisories] = advised;
+  return annotations;
+}
+
+function ruleList(errors: readonly FieldError[]): string {
+  return [...new Set(errors.map((e) => e.rule))].join(',');
+}

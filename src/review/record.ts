@@ -1,0 +1,195 @@
+/**
+ * The trail's one owner: what one answered review leaves behind. `ReviewRecord` is what the pipeline
+ * knows about a review (the metrics count it, the decision log prints it); `DecisionLine` is the
+ * decision log's line, written by the server (`toDecisionLine`) and read back by `audit review
+ * --decisions` (`parseDecisionLine`). Writer and reader share these definitions, so the format
+ * cannot drift between them.
+ */
+import type { Decision, Endpoint } from '../admission/handle.js';
+import type { DecisionKind, Policy } from '../admission/policy.js';
+import { imageNameIn, targetOf } from '../admission/targets.js';
+import type { AdmissionRequest } from '../admission/types.js';
+import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS } from '../image/index.js';
+
+/** The `msg` of every decision line. */
+export const DECISION_MESSAGE = 'decision';
+
+/**
+ * Violations kept per list in the decision log: a hostile review can carry 100,000 of them and one log
+ * line must stay readable (the metrics count them all).
+ */
+export const LOGGED_VIOLATIONS = 20;
+
+/** A violation as the trail records it: never the offending value (it may be signature content). */
+export interface LoggedViolation {
+  rule: string;
+  /** The field, as `dockerImageLayers[2].size`. */
+  path: string;
+  type: FieldErrorType;
+  detail?: string;
+}
+
+/** How many violations of one rule, of one kind, a review found: what the metrics count. */
+export interface RuleCount {
+  rule: string;
+  kind: 'violation' | 'pre-existing' | 'advisory';
+  count: number;
+}
+
+/** What the metrics and the decision log need to know about one answered review. */
+export interface ReviewRecord {
+  uid: string;
+  endpoint: Endpoint;
+  operation: string;
+  group: string;
+  resource: string;
+  name?: string;
+  imageName?: string;
+  namespace?: string;
+  user?: string;
+  groups?: string[];
+  dryRun?: boolean;
+  decision: DecisionKind;
+  mode: Policy['mode'];
+  patched: boolean;
+  violations: LoggedViolation[];
+  preExisting: LoggedViolation[];
+  advisories: LoggedViolation[];
+  counts: RuleCount[];
+  /** From the parsed body to the serialized answer. */
+  seconds: number;
+}
+
+/**
+ * One decision log line's own fields (the logger adds `level`, `time`, `msg` and its context). Field
+ * names are the log's public format: dashboards and `audit review --decisions` read them.
+ */
+export interface DecisionLine {
+  /** The review's uid, also written to the audit annotation `decision-id`. */
+  decisionId: string;
+  endpoint: Endpoint;
+  operation: string;
+  /** `resource.group`, as kubectl names it. */
+  resource: string;
+  name?: string;
+  imageName?: string;
+  namespace?: string;
+  user?: string;
+  groups?: string[];
+  dryRun?: boolean;
+  decision: DecisionKind;
+  mode: Policy['mode'];
+  violations: LoggedViolation[];
+  preExisting: LoggedViolation[];
+  advisories: LoggedViolation[];
+  patched: boolean;
+  /** From the request's arrival at the handler to the answer. */
+  latencyMs: number;
+}
+
+/** The decision line of `record`. */
+export function toDecisionLine(record: ReviewRecord, latencyMs: number): DecisionLine {
+  return {
+    decisionId: record.uid,
+    endpoint: record.endpoint,
+    operation: record.operation,
+    resource: record.group ? `${record.resource}.${record.group}` : record.resource,
+    name: record.name,
+    imageName: record.imageName,
+    namespace: record.namespace,
+    user: record.user,
+    groups: record.groups,
+    dryRun: record.dryRun,
+    decision: record.decision,
+    mode: record.mode,
+    violations: record.violations,
+    preExisting: record.preExisting,
+    advisories: record.advisories,
+    patched: record.patched,
+    latencyMs,
+  };
+}
+
+/** What `audit review` reads of a decision line: enough to join an audit event to its reasons. */
+export type ReadDecisionLine = Pick<DecisionLine, 'decisionId' | 'violations'> & { decision: string };
+
+/**
+ * Reads one log line as a decision line, or undefined for any other line (startup messages, other
+ * JSON, garbage). Lenient about the fields it does not need, so lines of other versions still join.
+ */
+export function parseDecisionLine(text: string): ReadDecisionLine | undefined {
+  let entry: { msg?: unknown; decisionId?: unknown; decision?: unknown; violations?: unknown };
+  try {
+    entry = JSON.parse(text) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  if (entry?.msg !== DECISION_MESSAGE || typeof entry.decisionId !== 'string') return undefined;
+  const violations = Array.isArray(entry.violations)
+    ? entry.violations.map((v: { rule?: unknown; path?: unknown; type?: unknown; detail?: unknown }): LoggedViolation => ({
+        rule: String(v?.rule ?? ''),
+        path: String(v?.path ?? ''),
+        type: String(v?.type ?? '') as FieldErrorType,
+        ...(v?.detail == null ? {} : { detail: String(v.detail) }),
+      }))
+    : [];
+  return { decisionId: entry.decisionId, decision: String(entry.decision ?? ''), violations };
+}
+
+/** The record of one answered review. */
+export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, decision: Decision, seconds: number): ReviewRecord {
+  const { group, resource } = request.resource;
+  const object = request.object as { metadata?: { name?: unknown } } | null | undefined;
+  const objectName = typeof object?.metadata?.name === 'string' ? object.metadata.name : undefined;
+  const name = request.name ?? objectName;
+  const imageName = imageNameOf(request);
+  return {
+    // Every string a client sent is cut to bounded()'s length and the group list to LOGGED_GROUPS: one
+    // log line per review, never megabytes (the uid is bounded by parseReview).
+    uid: request.uid,
+    endpoint,
+    operation: request.operation,
+    group: bounded(group),
+    resource: bounded(resource),
+    ...(name === undefined ? {} : { name: bounded(name) }),
+    ...(imageName === undefined ? {} : { imageName: bounded(imageName) }),
+    ...(request.namespace === undefined ? {} : { namespace: bounded(request.namespace) }),
+    ...(request.userInfo.username === undefined ? {} : { user: bounded(request.userInfo.username) }),
+    ...(request.userInfo.groups == null ? {} : { groups: loggedGroups(request.userInfo.groups) }),
+    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+    decision: decision.decision,
+    mode: policy.mode,
+    patched: decision.patched,
+    violations: logged(decision.violations),
+    preExisting: logged(decision.inherited),
+    advisories: logged(decision.advisories),
+    counts: [...count(decision.violations, 'violation'), ...count(decision.inherited, 'pre-existing'), ...count(decision.advisories, 'advisory')],
+    seconds,
+  };
+}
+
+function logged(errors: readonly FieldError[]): LoggedViolation[] {
+  return errors
+    .slice(0, LOGGED_VIOLATIONS)
+    .map((e) => ({ rule: e.rule, path: bounded(formatPath(e.path)), type: e.type, ...(e.detail === undefined ? {} : { detail: bounded(e.detail, MAX_DETAIL_CHARS) }) }));
+}
+
+/** Groups kept in the decision log; the rest are counted. */
+export const LOGGED_GROUPS = 20;
+
+function loggedGroups(groups: readonly string[]): string[] {
+  const shown = groups.slice(0, LOGGED_GROUPS).map((group) => bounded(group));
+  return groups.length > LOGGED_GROUPS ? [...shown, `and ${groups.length - LOGGED_GROUPS} more`] : shown;
+}
+
+function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCount[] {
+  const byRule = new Map<string, number>();
+  for (const error of errors) byRule.set(error.rule, (byRule.get(error.rule) ?? 0) + 1);
+  return [...byRule].map(([rule, n]) => ({ rule, kind, count: n }));
+}
+
+/** The Image's name: the object's for images, the embedded `image`'s for imagestreammappings. */
+function imageNameOf(request: AdmissionRequest): string | undefined {
+  const target = targetOf(request.resource.resource);
+  return target === undefined ? undefined : imageNameIn(target, request.object);
+}

@@ -1,0 +1,46 @@
+/**
+ * Which signatures of an Image are verified, and the judgement of each once they are. Verification is
+ * the costliest work a write can ask for and the writer picks how much, so at most
+ * MAX_VERIFIED_PER_REVIEW distinct contents are verified per Image; later ones are judged
+ * `TooManySignatures` (Trusted=False). The choice depends only on the Image, in order, so /mutate and
+ * /validate of one write pick the same signatures. Pure.
+ */
+import { arrayOrEmpty, isObject, isStandardBase64 } from '../image/json.js';
+import type { JudgementOf } from './derive.js';
+import { type ImageIdentity, judgeSignature, judgeUnverified, VERIFIED_TYPES } from './judge.js';
+import type { SignatureVerdict } from './verdict.js';
+
+/** Distinct signature contents verified per Image in one review. Real Images carry one to three. */
+export const MAX_VERIFIED_PER_REVIEW = 16;
+
+/** The distinct contents of `image`'s verifiable signatures, in order, at most MAX_VERIFIED_PER_REVIEW. */
+export function contentsToVerify(image: Record<string, unknown>): string[] {
+  const contents = new Set<string>();
+  for (const signature of arrayOrEmpty(image.signatures)) {
+    if (contents.size === MAX_VERIFIED_PER_REVIEW) break;
+    const content = verifiableContent(signature);
+    if (content !== undefined) contents.add(content);
+  }
+  return [...contents];
+}
+
+function verifiableContent(signature: unknown): string | undefined {
+  if (!isObject(signature) || typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return undefined;
+  const content = signature.content;
+  return typeof content === 'string' && content !== '' && isStandardBase64(content) ? content : undefined;
+}
+
+/** The judgement of each signature of `image`, from the verdicts on its contents. */
+export function judgementsOf(image: Record<string, unknown>, verdicts: ReadonlyMap<string, SignatureVerdict>): JudgementOf {
+  const signatures = arrayOrEmpty(image.signatures);
+  const identity: ImageIdentity = { name: isObject(image.metadata) ? image.metadata.name : undefined, dockerImageReference: image.dockerImageReference };
+  return (index) => {
+    const signature = signatures[index];
+    if (!isObject(signature)) return undefined;
+    if (typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return judgeUnverified('UnsupportedType', signature.type);
+    const content = verifiableContent(signature);
+    if (content === undefined) return judgeUnverified('InvalidContent', signature.type);
+    const verdict = verdicts.get(content);
+    return verdict === undefined ? judgeUnverified('TooManySignatures', signature.type) : judgeSignature(identity, verdict);
+  };
+}
