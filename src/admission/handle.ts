@@ -15,7 +15,18 @@
  * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
  */
-import { type FieldError, type FieldPath, formatError, type ReviewPhase, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import {
+  bounded,
+  type FieldError,
+  type FieldPath,
+  formatError,
+  type ReviewPhase,
+  type Verdict,
+  judgeCreate,
+  judgeUpdate,
+  withDefaults,
+  withPathPrefix,
+} from '../image/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { Policy, DecisionKind } from './policy.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
@@ -62,7 +73,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
-    const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
+    const what = bounded(`${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`);
     return {
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,
