@@ -2,51 +2,43 @@
  * `image-admission check FILE... [--old FILE]`: prints each invalid Image's denial exactly as kubectl
  * would show it, and exits 1 when any is invalid (2 on usage errors).
  */
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { checkImage, type CheckResult, imagesOf } from '../audit/check.js';
+import type { Policy } from '../admission/policy.js';
+import { checkImage, type CheckResult } from '../review/check.js';
+import { isImage, objectsFromFile } from '../review/objects.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
 
-const USAGE = `usage: image-admission check FILE... [--old FILE] [--disable-rules IDS]
-
-Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
+const SPEC = {
+  name: 'check',
+  synopsis: 'FILE... [flags]',
+  description: `Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
 webhook's CREATE rules, or its UPDATE rules against the Image in --old (matched by name, or the only
 one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") and its warnings as
-"Warning: ...". Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.
-
-  ${DISABLE_RULES_USAGE}
-`;
+"Warning: ...".`,
+  flags: {
+    old: { type: 'string', value: 'FILE', help: 'the Images before the write: check an update of them' },
+    'disable-rules': DISABLE_RULES_FLAG,
+  },
+  positionals: { min: 1, missing: 'needs at least one FILE (or - for stdin)' },
+  footer: 'Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.',
+} as const satisfies CommandSpec;
 
 /** Runs `check`. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { old: { type: 'string' }, 'disable-rules': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr.write(`image-admission check: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length === 0) {
-    io.stderr.write(`image-admission check: needs at least one FILE\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = readCommand(SPEC, argv, io);
+  if ('exit' in parsed) return parsed.exit;
   const rules = readDisableRules(parsed.values['disable-rules']);
-  if (typeof rules === 'string') {
-    io.stderr.write(`image-admission check: ${rules}\n\n${USAGE}`);
-    return 2;
-  }
-  const read = async (path: string) => (path === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(path, 'utf8'));
+  if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
+  // The server's policy with nothing exempt: what an enforcing webhook answers.
+  const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...rules };
+  const imagesIn = async (path: string) => (await objectsFromFile(path, io.stdin)).filter(isImage);
   const results: CheckResult[] = [];
   try {
     let olds: Record<string, unknown>[] | undefined;
-    if (parsed.values.old !== undefined) olds = imagesOf(await read(parsed.values.old));
+    if (parsed.values.old !== undefined) olds = await imagesIn(parsed.values.old);
     for (const file of parsed.positionals) {
-      const images = imagesOf(await read(file));
+      const images = await imagesIn(file);
       if (images.length === 0) io.stderr.write(`image-admission check: ${file}: no Image found\n`);
       for (const image of images) {
         const name = (image.metadata as { name?: unknown } | undefined)?.name;
@@ -55,7 +47,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           io.stderr.write(`image-admission check: --old holds no Image named ${JSON.stringify(name)}\n`);
           return 2;
         }
-        results.push(checkImage(file, image, old, rules));
+        results.push(checkImage(file, image, old, policy));
       }
     }
   } catch (error) {
@@ -69,10 +61,4 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     else io.stdout.write(result.message!);
   }
   return results.some((r) => !r.valid) ? 1 : 0;
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }
