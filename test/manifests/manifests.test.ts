@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODES } from '../../src/admission/policy.js';
 import { run as runCerts } from '../../src/cli/certs.js';
 import { readControllerFlags } from '../../src/cli/controller.js';
+import { createControllerMetrics } from '../../src/controller/metrics.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
 import { BODY_LIMIT, buildApp } from '../../src/http/app.js';
@@ -245,6 +246,9 @@ describe('monitoring', () => {
     const scraped = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     await app.close();
     const exposed = new Set([...scraped.matchAll(/^([a-zA-Z0-9_:]+?)(?:_bucket|_sum|_count)?[{ ]/gm)].map((m) => m[1]));
+    // The controller's metrics too (its alerts live in the same PrometheusRule).
+    const controller = createControllerMetrics({ defaultMetrics: false });
+    for (const m of (await controller.registry.getMetricsAsJSON()) as { name: string }[]) exposed.add(m.name);
     exposed.add('up');
     const queries = [...alerts().map((a) => a.expr), ...(dashboard().panels as { targets: { expr: string }[] }[]).flatMap((p) => p.targets.map((t) => t.expr))];
     const named = new Set(queries.flatMap((q) => [...q.matchAll(/\b(image_admission_\w+|nodejs_\w+|process_\w+|up)\b(?=[{[ )]|$)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''))));
@@ -659,6 +663,15 @@ describe('the controller (image-admission controller)', () => {
     for (const r of [...role.rules, ...lease.rules]) expect(JSON.stringify(r)).not.toContain('*');
     const bound = objects(name).filter((o) => o.kind.endsWith('Binding')).flatMap((o) => o.subjects.map((s: { name: string }) => s.name));
     expect(bound).not.toContain(SERVICE);
+  });
+
+  it.each(['openshift', 'cert-manager+monitoring'])('%s with monitoring: a PodMonitor scrapes the controller pods on their metrics port', (name) => {
+    const monitor = find(objects(name), 'PodMonitor', CONTROLLER);
+    const controller = find(objects(name), 'Deployment', CONTROLLER);
+    expect(monitor.metadata.namespace).toBe(NAMESPACE);
+    expect(controller.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    const port = controller.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === monitor.spec.podMetricsEndpoints[0].port);
+    expect(port.containerPort).toBe(find(objects(name), 'NetworkPolicy', CONTROLLER).spec.ingress[0].ports[0].port);
   });
 
   it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods', (name) => {
