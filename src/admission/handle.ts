@@ -27,8 +27,10 @@ import {
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
+import { checkDerivedSignatures, judgementsOf, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { Policy, DecisionKind } from './policy.js';
+import { type SignatureVerdicts, verifiesSignatures } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -56,8 +58,9 @@ export function handleReview(
   request: AdmissionRequest,
   endpoint: Endpoint,
   policy: Policy,
+  signatures?: SignatureVerdicts,
 ): { reply: AdmissionReviewReply; decision: Decision } {
-  const { response, decision } = decide(request, endpoint, policy);
+  const { response, decision } = decide(request, endpoint, policy, signatures);
   const annotations = auditAnnotations(request.uid, decision, policy);
   return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
 }
@@ -69,7 +72,7 @@ const untouched = (): Outcome => ({
   decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
 });
 
-function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): Outcome {
+function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
@@ -82,25 +85,31 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
-  return judgeImage(request, endpoint, policy, target);
+  return judgeImage(request, endpoint, policy, target, signatures);
 }
 
 /** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget): Outcome {
+function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
   const object = request.object as Record<string, unknown>;
   // A judged resource carries exactly one Image, in the object written.
-  const { image, at } = imagesIn(target, object)![0]!;
+  const { image: written, at } = imagesIn(target, object)![0]!;
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
+  // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
+  // malformed condition is still denied); /validate denies a write whose signatures disagree with
+  // verification (one that skipped /mutate, or changed after it).
+  const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const options = { disabledRules: policy.disabledRules, additional };
   const verdict: Verdict =
-    request.operation === 'UPDATE'
-      ? judgeUpdate(image, request.oldObject, endpoint, { disabledRules: policy.disabledRules })
-      : judgeCreate(image, { disabledRules: policy.disabledRules });
+    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);
   const advisories = prefixed(verdict.advisories);
   const exempt = isExempt(request, policy);
-  const adviceTexts = [...inherited.map((e) => `pre-existing: ${formatError(e)}`), ...advisories.map(formatError)];
+  const adviceTexts = [...inherited.map((e) => `pre-existing: ${formatError(e)}`), ...advisories.map(formatError), ...replacedClaims(corrected, written, at)];
 
   const base = { violations, inherited, advisories, reviewed: true };
   if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
@@ -122,18 +131,33 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
     texts = [];
   }
 
-  const patch = endpoint === 'mutate' && typeof image === 'object' && image !== null ? defaultingPatch(image as Record<string, unknown>, at) : {};
+  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
   };
 }
 
-/** The defaulting patch of the Image at `at`, with paths from the object's root. */
-function defaultingPatch(image: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
+/** The patch from the Image as written to `next` defaulted, with paths from the object's root. */
+function defaultingPatch(written: Record<string, unknown>, next: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
   const prefix = at.map((step) => `/${escapePointer(String(step))}`).join('');
-  const operations = patchOperations(image, withDefaults(image));
+  const operations = patchOperations(written, withDefaults(next));
   return patchFields(prefix === '' ? operations : operations.map((op) => ({ ...op, path: `${prefix}${op.path}` })));
+}
+
+/**
+ * One warning per signature whose writer claimed conditions that /mutate replaced: the writer should
+ * know its claim was not stored. Signatures written without conditions are not mentioned.
+ */
+function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): string[] {
+  const signatures = isRecord(written) && Array.isArray(written.signatures) ? written.signatures : [];
+  return corrected
+    .filter((e) => e.path.at(-1) === 'conditions' && Array.isArray((signatures[e.path[1] as number] as { conditions?: unknown } | undefined)?.conditions))
+    .map((e) => `${formatError(withPathPrefix(e, at)).replace('Invalid value', 'replaced')}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function warningFields(texts: string[]): { warnings?: string[] } {

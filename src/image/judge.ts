@@ -29,6 +29,11 @@ export interface Verdict {
 export interface JudgeOptions {
   /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
   readonly disabledRules?: ReadonlySet<string>;
+  /**
+   * Violations found outside these rules (signature verification, src/signature) that are judged like
+   * create-rule violations: dropped when their rule is disabled, ratcheted on UPDATE.
+   */
+  readonly additional?: readonly FieldError[];
 }
 
 /** Disabled rules' errors are dropped; warn-only rules advise; everything else is a violation. */
@@ -46,6 +51,7 @@ function verdictOf(findings: Findings): Verdict {
 export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectImageErrors(image, findings, options);
+  findings.addAll(options.additional ?? []);
   return verdictOf(findings);
 }
 
@@ -65,6 +71,7 @@ export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, op
     certainViolations: immutability.violations.length,
   });
   collectImageErrors(next, findings, options);
+  findings.addAll(options.additional ?? []);
   return {
     violations: [...findings.violations, ...immutability.violations],
     inherited: findings.inherited,

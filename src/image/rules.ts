@@ -30,6 +30,11 @@ const catalogue = [
   { id: 'signature-condition-type', section: '2', summary: 'each signature condition has a non-empty type' },
   { id: 'signature-condition-status', section: '2', summary: 'each signature condition status is True, False or Unknown' },
   { id: 'signature-public-key-id', section: '2', summary: 'issuedTo.publicKeyID is set when issuedTo is' },
+  {
+    id: 'signature-verified',
+    section: 'signatures',
+    summary: "a signature's conditions and claims are what verification under the trusted keys derives (/mutate sets them)",
+  },
   { id: 'docker-signatures-base64', section: '2', summary: 'dockerImageSignatures holds standard base64 strings' },
   { id: 'metadata-version', section: '2', summary: 'dockerImageMetadataVersion is "", "1.0" or "pre012"' },
   // §3 OpenShift's create rules

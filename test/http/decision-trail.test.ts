@@ -2,11 +2,12 @@
  * The trail a review leaves: audit annotations the API server can store, and one decision log line
  * that says who did what and why, without ever copying signature contents, manifests or configs.
  */
+import type { ImageSignature } from '../../src/image/index.js';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Image } from '../../src/image/types.js';
-import { admissionReview, buildSingleArchImage, imageStreamMappingReview, REGISTRY_USER, trustedSignature } from '../fixtures/index.js';
+import { admissionReview, buildSingleArchImage, imageStreamMappingReview, REGISTRY_USER, notOpenPGPConditions } from '../fixtures/index.js';
 
 const SIGNATURE_MARKER = Buffer.from('SIGNATURE-CONTENT-MARKER-7f3a9c').toString('base64');
 const MANIFEST_MARKER = 'MANIFEST-CONTENT-MARKER-51c2e8';
@@ -32,8 +33,8 @@ function markedImage(valid: boolean): Image {
     steps: [{ createdBy: 'COPY app /app # buildkit', size: 7_361 }],
     manifestAnnotations: { note: MANIFEST_MARKER },
   });
-  const signature = trustedSignature({ imageName: built.digest, seed: 'trail/signature', identity: 'quay.io/example/trail:latest' });
-  signature.content = SIGNATURE_MARKER;
+  // The marker is not an OpenPGP message: stored with the conditions verification derives for it.
+  const signature: ImageSignature = { metadata: { name: `${built.digest}@${'7'.repeat(32)}` }, type: 'atomic', content: SIGNATURE_MARKER, conditions: notOpenPGPConditions() };
   const image = { ...built.image, signatures: [signature] };
   if (!image.dockerImageManifest!.includes(MANIFEST_MARKER) || !image.dockerImageConfig!.includes(CONFIG_MARKER)) throw new Error('markers missing');
   if (!valid) {
@@ -103,7 +104,8 @@ describe('audit annotations', () => {
       decision: 'denied',
       'decision-id': body.request.uid,
       mode: 'enforce',
-      violations: 'signature-type,signature-condition-status',
+      // Without a type, verification derives Trusted=False (UnsupportedType): the written conditions disagree.
+      violations: 'signature-type,signature-condition-status,signature-verified',
     });
   });
 });
@@ -129,6 +131,12 @@ describe('the decision log line', () => {
     expect(line.violations).toEqual([
       { rule: 'signature-type', path: 'signatures[0].type', type: 'Required' },
       { rule: 'signature-condition-status', path: 'signatures[0].conditions[1].status', type: 'NotSupported' },
+      {
+        rule: 'signature-verified',
+        path: 'signatures[0].conditions',
+        type: 'Invalid',
+        detail: 'must be what verification derives: Trusted=False (UnsupportedType), ForImage=Unknown (NotVerified)',
+      },
     ]);
     expect(typeof line.latencyMs).toBe('number');
     expect(line.latencyMs as number).toBeGreaterThanOrEqual(0);
