@@ -4,7 +4,7 @@
  */
 import type { FieldError } from './field-error.js';
 import { ratchet } from './ratchet.js';
-import { ruleById } from './rules.js';
+import { type Enforcement, ruleById, type RuleAction, type RuleId } from './rules.js';
 import { validateImage } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
@@ -21,28 +21,43 @@ export interface Verdict {
 /** How the rules are applied, from the configuration. */
 export interface JudgeOptions {
   /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
-  readonly disabledRules?: ReadonlySet<string>;
+  readonly disabledRules?: ReadonlySet<RuleId>;
+  /** Per-rule actions over the catalogue's: `deny` and `warn` decide which list a violation joins, `off` disables. */
+  readonly ruleActions?: ReadonlyMap<RuleId, RuleAction>;
 }
 
-function split(errors: readonly FieldError[], inherited: FieldError[] = []): Verdict {
+/** Whether a violation of `rule` denies or only warns, before modes and exemptions. */
+export function enforcementOf(rule: string, options: JudgeOptions = {}): Enforcement {
+  const action = options.ruleActions?.get(rule as RuleId);
+  return action === 'deny' || action === 'warn' ? action : (ruleById(rule)?.enforcement ?? 'deny');
+}
+
+function split(errors: readonly FieldError[], options: JudgeOptions, inherited: FieldError[] = []): Verdict {
   const violations: FieldError[] = [];
   const advisories: FieldError[] = [];
-  for (const error of errors) (ruleById(error.rule)?.enforcement === 'warn' ? advisories : violations).push(error);
+  for (const error of errors) (enforcementOf(error.rule, options) === 'warn' ? advisories : violations).push(error);
   return { violations, inherited, advisories };
 }
 
-function enabledOnly(errors: FieldError[], options: JudgeOptions): FieldError[] {
-  const disabled = options.disabledRules;
-  return disabled === undefined || disabled.size === 0 ? errors : errors.filter((error) => !disabled.has(error.rule));
+/** --disable-rules and the rules whose action is `off`: one set. */
+function disabledOf(options: JudgeOptions): ReadonlySet<string> {
+  const off = [...(options.ruleActions ?? [])].filter(([, action]) => action === 'off').map(([id]) => id);
+  return off.length === 0 ? (options.disabledRules ?? new Set()) : new Set([...(options.disabledRules ?? []), ...off]);
+}
+
+function enabledOnly(errors: FieldError[], disabled: ReadonlySet<string>): FieldError[] {
+  return disabled.size === 0 ? errors : errors.filter((error) => !disabled.has(error.rule));
 }
 
 /** The verdict on creating `image`. */
 export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
-  return split(enabledOnly(validateImage(image, options), options));
+  const disabled = disabledOf(options);
+  return split(enabledOnly(validateImage(image, { disabledRules: disabled }), disabled), options);
 }
 
 /** The verdict on replacing `prev` with `next`: create rules with ratcheting, then immutability. */
 export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
-  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, options), options), next, prev);
-  return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), options)], inherited);
+  const disabled = disabledOf(options);
+  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, { disabledRules: disabled }), disabled), next, prev);
+  return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), disabled)], options, inherited);
 }
