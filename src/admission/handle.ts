@@ -110,7 +110,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const base = { violations, inherited, advisories, reviewed: true, actions };
   if (denying.length > 0) {
     return {
-      response: denied(denying, subject, warningFields(warnTexts)),
+      response: denied(denying, subject, warningFields(warnTexts), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }

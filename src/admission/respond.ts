@@ -23,7 +23,8 @@ export function allowed(fields: Fields = {}): Omit<AdmissionResponse, 'uid'> {
 /**
  * The most causes a denial lists. Enough for any Image a person wrote; a hostile 100,000-layer Image
  * with a bad field in each would otherwise get a 50 MB answer that takes seconds to build. The message
- * then ends with "and N more errors"; the rule identifiers in the audit annotations stay complete.
+ * then ends with "and N more errors", or "and more errors" when the rules stopped looking (they keep
+ * at most FINDINGS_LIMIT of each kind, src/image/findings.ts).
  */
 export const MAX_CAUSES = 100;
 
@@ -44,10 +45,17 @@ export function toWarnings(texts: readonly string[]): string[] {
  * `Kind.group "name" is invalid: [path: body, ...]` and one cause per error. kubectl then prints
  * `The Kind "name" is invalid: ...` exactly as for built-in validation.
  */
-export function denied(errors: readonly FieldError[], target: Target, fields: Omit<Fields, 'patch' | 'patchType'> = {}): Omit<AdmissionResponse, 'uid'> {
+export function denied(
+  errors: readonly FieldError[],
+  target: Target,
+  fields: Omit<Fields, 'patch' | 'patchType'> = {},
+  truncated = false,
+): Omit<AdmissionResponse, 'uid'> {
   const shown = errors.slice(0, MAX_CAUSES);
   const lines = shown.map(formatError);
-  if (errors.length > shown.length) lines.push(`and ${errors.length - shown.length} more errors`);
+  const hidden = errors.length - shown.length;
+  if (truncated) lines.push(hidden > 0 ? `and at least ${hidden} more errors` : 'and more errors');
+  else if (hidden > 0) lines.push(`and ${hidden} more errors`);
   const list = lines.length === 1 ? lines[0]! : `[${lines.join(', ')}]`;
   const status: Status = {
     metadata: {},

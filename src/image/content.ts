@@ -15,7 +15,8 @@
  * disabled). No value is re-serialised.
  */
 import { type DigestAlgorithm, digestAlgorithm, digestOf } from './digest.js';
-import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';
+import { type FieldError, invalid, invalidHidden } from './field-error.js';
+import { Findings } from './findings.js';
 import { arrayOrEmpty, isObject, valueAt } from './json.js';
 import { parseReference } from './reference.js';
 import { ANNOTATION_LAYERS_ORDER } from './types.js';
@@ -43,33 +44,41 @@ interface Manifest {
   readonly kind: ManifestKind;
 }
 
-/** Returns every content-addressing violation of `image`, each at the field that carries it. */
+/** Returns the content-addressing violations of `image`, each at the field that carries it (at most FINDINGS_LIMIT). */
 export function validateContent(image: Record<string, unknown>, options: ContentOptions = {}): FieldError[] {
+  const findings = new Findings();
+  collectContentErrors(image, findings, options);
+  return findings.violations;
+}
+
+/** Adds the content-addressing violations of `image` to `findings`, until they are done. */
+export function collectContentErrors(image: Record<string, unknown>, findings: Findings, options: ContentOptions = {}): void {
   const enabled = (rule: string) => !options.disabledRules?.has(rule);
-  const errors: FieldError[] = [];
-  if (enabled('reference-digest')) errors.push(...checkReferenceDigest(image));
+  const add = (errors: readonly FieldError[]) => {
+    for (const error of errors) if (enabled(error.rule)) findings.add(error);
+  };
+  if (enabled('reference-digest')) add(checkReferenceDigest(image));
 
   const config = typeof image.dockerImageConfig === 'string' && image.dockerImageConfig !== '' ? image.dockerImageConfig : undefined;
   if (config !== undefined && enabled('config-json') && !isJson(config)) {
-    errors.push(invalidHidden('config-json', ['dockerImageConfig'], 'must be valid JSON'));
+    add([invalidHidden('config-json', ['dockerImageConfig'], 'must be valid JSON')]);
   }
 
   const text = image.dockerImageManifest;
-  if (typeof text !== 'string' || text === '') return errors;
+  if (typeof text !== 'string' || text === '') return;
   const manifest = readManifest(text, image.dockerImageManifestMediaType);
   if (manifest.json === undefined) {
     // A manifest that is not a JSON object has no digest, media type or layers worth comparing.
-    errors.push(invalidHidden('manifest-json', ['dockerImageManifest'], 'must be a valid JSON object'));
-    return errors;
+    add([invalidHidden('manifest-json', ['dockerImageManifest'], 'must be a valid JSON object')]);
+    return;
   }
-  if (enabled('manifest-digest')) errors.push(...checkManifestDigest(image, manifest));
-  if (enabled('manifest-media-type')) errors.push(...checkMediaType(image, manifest));
+  if (enabled('manifest-digest')) add(checkManifestDigest(image, manifest));
+  if (enabled('manifest-media-type')) add(checkMediaType(image, manifest));
   if (manifest.kind === 'image') {
-    if (config !== undefined && (enabled('config-digest') || enabled('config-size'))) errors.push(...checkConfig(config, manifest.json, enabled));
-    if (enabled('layers-match-manifest')) errors.push(...checkLayers(image, manifest.json));
+    if (config !== undefined && (enabled('config-digest') || enabled('config-size'))) add(checkConfig(config, manifest.json, enabled));
+    if (enabled('layers-match-manifest')) checkLayers(image, manifest.json, findings);
   }
-  if (manifest.kind === 'list' && enabled('manifest-list-match')) errors.push(...checkListEntries(image, manifest.json));
-  return errors.filter((error) => enabled(error.rule));
+  if (manifest.kind === 'list' && enabled('manifest-list-match')) checkListEntries(image, manifest.json, findings);
 }
 
 /** Whether the Image's manifest hashes to its name, with the same digest rules as `manifest-digest`. */
@@ -246,41 +255,53 @@ interface LayerFacts {
   readonly mediaType: unknown;
 }
 
-function checkLayers(image: Record<string, unknown>, manifest: Record<string, unknown>): FieldError[] {
+function checkLayers(image: Record<string, unknown>, manifest: Record<string, unknown>, findings: Findings): void {
   const recorded = image.dockerImageLayers;
   // Absent layers are layers-required's business (or an omitted empty list); a wrong type the schema's.
-  if (!Array.isArray(recorded)) return [];
+  if (!Array.isArray(recorded)) return;
   const expected: LayerFacts[] = arrayOrEmpty(manifest.layers).map((layer) =>
     isObject(layer) ? { name: layer.digest, size: layer.size, mediaType: layer.mediaType } : { name: undefined, size: undefined, mediaType: undefined },
   );
   if (recorded.length !== expected.length) {
-    return [invalidHidden('layers-match-manifest', ['dockerImageLayers'], `the manifest has ${expected.length} layers, dockerImageLayers has ${recorded.length}`)];
+    findings.add(invalidHidden('layers-match-manifest', ['dockerImageLayers'], `the manifest has ${expected.length} layers, dockerImageLayers has ${recorded.length}`));
+    return;
   }
-  const forward = layerMismatches(recorded, expected, '');
-  if (forward.length === 0) return [];
+  // Count first, build errors only for the order that is reported: counting allocates nothing.
+  const forward = layerMismatches(recorded, expected, false);
+  if (forward === 0) return;
   // OpenShift once stored layers newest first; an Image that does not say it is ascending may still be.
   const order = valueAt(image.metadata, ['annotations', ANNOTATION_LAYERS_ORDER]);
-  if (order === undefined || order === 'descending') {
-    const backward = layerMismatches(recorded, [...expected].reverse(), ' (in descending order)');
-    if (backward.length < forward.length) return backward;
-  }
-  return forward;
+  const descending = (order === undefined || order === 'descending') && layerMismatches(recorded, expected, true) < forward;
+  layerMismatches(recorded, expected, descending, findings);
 }
 
-function layerMismatches(recorded: unknown[], expected: LayerFacts[], order: string): FieldError[] {
-  const errors: FieldError[] = [];
-  recorded.forEach((layer, i) => {
-    const want = expected[i]!;
-    if (!isObject(layer)) return; // the schema reports it
-    const path: FieldPath = ['dockerImageLayers', i];
-    if (layer.name !== want.name) errors.push(invalid('layers-match-manifest', [...path, 'name'], layer.name, `the manifest's layer ${i}${order} is ${String(want.name)}`));
-    if (layer.size !== want.size) errors.push(invalid('layers-match-manifest', [...path, 'size'], layer.size, `the manifest's layer ${i}${order} is ${String(want.size)} bytes`));
+/**
+ * Counts the layers' disagreements with the manifest's (read backwards when `descending`); with
+ * `findings`, also reports each, until the findings are done.
+ */
+function layerMismatches(recorded: unknown[], expected: LayerFacts[], descending: boolean, findings?: Findings): number {
+  const order = descending ? ' (in descending order)' : '';
+  let count = 0;
+  for (let i = 0; i < recorded.length; i++) {
+    const layer = recorded[i];
+    if (!isObject(layer)) continue; // the schema reports it
+    const want = expected[descending ? expected.length - 1 - i : i]!;
+    const nameDiffers = layer.name !== want.name;
+    const sizeDiffers = layer.size !== want.size;
     // A manifest layer without a media type (never seen in practice) cannot contradict one.
-    if (want.mediaType !== undefined && layer.mediaType !== want.mediaType) {
-      errors.push(invalid('layers-match-manifest', [...path, 'mediaType'], layer.mediaType, `the manifest's layer ${i}${order} has media type ${String(want.mediaType)}`));
+    const mediaTypeDiffers = want.mediaType !== undefined && layer.mediaType !== want.mediaType;
+    count += Number(nameDiffers) + Number(sizeDiffers) + Number(mediaTypeDiffers);
+    if (findings === undefined || !(nameDiffers || sizeDiffers || mediaTypeDiffers)) continue;
+    if (findings.done) break;
+    const path = ['dockerImageLayers', i];
+    if (!findings.wants(path)) continue;
+    if (nameDiffers) findings.add(invalid('layers-match-manifest', [...path, 'name'], layer.name, `the manifest's layer ${i}${order} is ${String(want.name)}`));
+    if (sizeDiffers) findings.add(invalid('layers-match-manifest', [...path, 'size'], layer.size, `the manifest's layer ${i}${order} is ${String(want.size)} bytes`));
+    if (mediaTypeDiffers) {
+      findings.add(invalid('layers-match-manifest', [...path, 'mediaType'], layer.mediaType, `the manifest's layer ${i}${order} has media type ${String(want.mediaType)}`));
     }
-  });
-  return errors;
+  }
+  return count;
 }
 
 /** The fields of a manifest list entry, each with the Image field that records it. */
@@ -293,28 +314,30 @@ const ENTRY_FIELDS: readonly { field: string; from: (entry: Record<string, unkno
   { field: 'variant', from: (e) => valueAt(e, ['platform', 'variant']) },
 ];
 
-function checkListEntries(image: Record<string, unknown>, manifest: Record<string, unknown>): FieldError[] {
+function checkListEntries(image: Record<string, unknown>, manifest: Record<string, unknown>, findings: Findings): void {
   const recorded = image.dockerImageManifests;
-  if (!Array.isArray(recorded) || recorded.length === 0) return [];
+  if (!Array.isArray(recorded) || recorded.length === 0) return;
   const expected = arrayOrEmpty(manifest.manifests);
   if (recorded.length !== expected.length) {
-    return [invalidHidden('manifest-list-match', ['dockerImageManifests'], `the manifest list has ${expected.length} entries, dockerImageManifests has ${recorded.length}`)];
+    findings.add(invalidHidden('manifest-list-match', ['dockerImageManifests'], `the manifest list has ${expected.length} entries, dockerImageManifests has ${recorded.length}`));
+    return;
   }
-  const errors: FieldError[] = [];
-  recorded.forEach((entry, i) => {
+  for (let i = 0; i < recorded.length; i++) {
+    const entry = recorded[i];
+    if (!isObject(entry)) continue; // the schema reports it
+    if (findings.done) return;
+    if (!findings.wants(['dockerImageManifests', i])) continue;
     const want = expected[i];
-    if (!isObject(entry)) return; // the schema reports it
     const source = isObject(want) ? want : {};
     for (const { field, from } of ENTRY_FIELDS) {
       // Go writes an absent platform field as "": the two are one value.
       const have = emptyAsUndefined(entry[field]);
       const should = emptyAsUndefined(from(source));
       if (have !== should) {
-        errors.push(invalid('manifest-list-match', ['dockerImageManifests', i, field], entry[field] ?? '', `the manifest list's entry ${i} has ${should === undefined ? 'none' : JSON.stringify(should)}`));
+        findings.add(invalid('manifest-list-match', ['dockerImageManifests', i, field], entry[field] ?? '', `the manifest list's entry ${i} has ${should === undefined ? 'none' : JSON.stringify(should)}`));
       }
     }
-  });
-  return errors;
+  }
 }
 
 function checkReferenceDigest(image: Record<string, unknown>): FieldError[] {

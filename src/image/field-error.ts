@@ -2,6 +2,7 @@
  * One error type for every rule: a Kubernetes field error (k8s.io/apimachinery
  * pkg/util/validation/field) with a structured path and the identifier of the rule that raised it.
  */
+import { work } from './work.js';
 
 /** A path of JSON names and array indexes, e.g. `['dockerImageLayers', 2, 'size']`. */
 export type FieldPath = readonly (string | number)[];
@@ -36,6 +37,7 @@ function make(
   value: unknown,
   detail: string | undefined,
 ): FieldError {
+  work.fieldErrors++;
   const error: { -readonly [K in keyof FieldError]: FieldError[K] } = { type, rule, path };
   if (value !== NO_VALUE) error.value = value;
   if (detail !== undefined) error.detail = detail;

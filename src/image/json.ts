@@ -1,4 +1,5 @@
 /** Small helpers over parsed JSON values, shared by the rules. */
+import { work } from './work.js';
 
 /** A plain JSON object (not an array, not null). */
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -7,6 +8,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Deep equality of parsed JSON values; object key order is irrelevant. */
 export function deepEqual(a: unknown, b: unknown): boolean {
+  work.valuesCompared++;
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {
@@ -22,6 +24,21 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     if (!deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
   }
   return true;
+}
+
+/**
+ * A string that is the same for two values exactly when deepEqual holds between them: JSON with object
+ * keys sorted, numbers as JavaScript prints them (so -0 and 0 agree, and Infinity, which JSON.parse makes
+ * of 1e400, differs from null). A Map keyed by it compares values in linear time.
+ */
+export function canonicalJson(value: unknown): string {
+  work.valuesCompared++;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
 }
 
 /** The value at `path` inside `root`, or undefined when any step is missing. */

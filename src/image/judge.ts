@@ -1,21 +1,28 @@
 /**
  * Puts the rules together for one write: which violations deny it and which only warn.
  * Modes and exemptions are not decided here (they belong to the admission layer).
+ *
+ * Every error is sorted as it is found (disabled, inherited, advisory or violation) into capped lists
+ * (findings.ts), so a hostile Image costs the cap, not its million errors, and the cap never hides a
+ * violation behind inherited ones or a disabled rule's.
  */
 import type { FieldError } from './field-error.js';
-import { ratchet } from './ratchet.js';
+import { type FindingKind, Findings } from './findings.js';
+import { ratchetOf } from './ratchet.js';
 import { type Enforcement, ruleById, type RuleAction, type RuleId } from './rules.js';
-import { validateImage } from './validate.js';
+import { collectImageErrors } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
 /** The rules' verdict on one write. */
 export interface Verdict {
-  /** Violations that deny the write in enforce mode. */
+  /** Violations that deny the write in enforce mode (at most FINDINGS_LIMIT). */
   readonly violations: FieldError[];
   /** Violations the old object already had (ratcheting): they warn, they do not deny. */
   readonly inherited: FieldError[];
   /** Violations of warn-only rules: they never deny. */
   readonly advisories: FieldError[];
+  /** Whether the rules stopped looking or left errors out because a list was full. */
+  readonly truncated: boolean;
 }
 
 /** How the rules are applied, from the configuration. */
@@ -32,32 +39,52 @@ export function enforcementOf(rule: string, options: JudgeOptions = {}): Enforce
   return action === 'deny' || action === 'warn' ? action : (ruleById(rule)?.enforcement ?? 'deny');
 }
 
-function split(errors: readonly FieldError[], options: JudgeOptions, inherited: FieldError[] = []): Verdict {
-  const violations: FieldError[] = [];
-  const advisories: FieldError[] = [];
-  for (const error of errors) (enforcementOf(error.rule, options) === 'warn' ? advisories : violations).push(error);
-  return { violations, inherited, advisories };
-}
-
-/** --disable-rules and the rules whose action is `off`: one set. */
-function disabledOf(options: JudgeOptions): ReadonlySet<string> {
+/** --disable-rules and the rules whose action is `off`, as one set (costly checks of either are skipped). */
+function withOffRules(options: JudgeOptions): JudgeOptions {
   const off = [...(options.ruleActions ?? [])].filter(([, action]) => action === 'off').map(([id]) => id);
-  return off.length === 0 ? (options.disabledRules ?? new Set()) : new Set([...(options.disabledRules ?? []), ...off]);
+  return off.length === 0 ? options : { ...options, disabledRules: new Set([...(options.disabledRules ?? []), ...off]) };
 }
 
-function enabledOnly(errors: FieldError[], disabled: ReadonlySet<string>): FieldError[] {
-  return disabled.size === 0 ? errors : errors.filter((error) => !disabled.has(error.rule));
+/** Disabled rules' errors are dropped; warn-only rules advise; everything else is a violation. */
+function kindOf(error: FieldError, options: JudgeOptions): FindingKind {
+  if (options.disabledRules?.has(error.rule as RuleId)) return 'dropped';
+  return enforcementOf(error.rule, options) === 'warn' ? 'advisory' : 'violation';
+}
+
+function verdictOf(findings: Findings): Verdict {
+  const { violations, inherited, advisories, truncated } = findings;
+  return { violations, inherited, advisories, truncated };
 }
 
 /** The verdict on creating `image`. */
-export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
-  const disabled = disabledOf(options);
-  return split(enabledOnly(validateImage(image, { disabledRules: disabled }), disabled), options);
+export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
+  const options = withOffRules(given);
+  const findings = new Findings({ classify: (error) => kindOf(error, options) });
+  collectImageErrors(image, findings, options);
+  return verdictOf(findings);
 }
 
-/** The verdict on replacing `prev` with `next`: create rules with ratcheting, then immutability. */
-export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
-  const disabled = disabledOf(options);
-  const { introduced, inherited } = ratchet(enabledOnly(validateImage(next, { disabledRules: disabled }), disabled), next, prev);
-  return split([...introduced, ...enabledOnly(validateImageUpdate(next, prev, phase), disabled)], options, inherited);
+/** The verdict on replacing `prev` with `next`: immutability, then create rules with ratcheting. */
+export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, given: JudgeOptions = {}): Verdict {
+  const options = withOffRules(given);
+  // Immutability first: when it already denies the write, the create rules may stop early (findings.ts).
+  const immutability = new Findings({ classify: (error) => kindOf(error, options) });
+  immutability.addAll(validateImageUpdate(next, prev, phase));
+
+  const ratchet = ratchetOf(next, prev);
+  const findings = new Findings({
+    classify: (error) => {
+      const kind = kindOf(error, options);
+      return kind !== 'dropped' && ratchet.isInherited(error) ? 'inherited' : kind;
+    },
+    unchanged: ratchet.isUnchanged,
+    certainViolations: immutability.violations.length,
+  });
+  collectImageErrors(next, findings, options);
+  return {
+    violations: [...findings.violations, ...immutability.violations],
+    inherited: findings.inherited,
+    advisories: [...findings.advisories, ...immutability.advisories],
+    truncated: findings.truncated || immutability.truncated,
+  };
 }

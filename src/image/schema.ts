@@ -3,8 +3,11 @@
  * and nowhere else. Each property names the catalogue rule it belongs to with `x-rule`; a property
  * without one falls under `object-shape`.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type FieldError, type FieldPath, invalid, notSupported, required } from './field-error.js';
+import { Findings } from './findings.js';
+import { isObject, valueAt } from './json.js';
+import { work } from './work.js';
 
 // RFC 3339 as Kubernetes serialises metav1.Time; checked by a pattern so no format plugin is needed.
 const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$';
@@ -106,18 +109,106 @@ export const IMAGE_SCHEMA = {
   },
 };
 
-// allErrors: every violation at once. Nothing that changes the data: no defaults, coercion or removal.
-const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, useDefaults: false, coerceTypes: false, removeAdditional: false });
-ajv.addKeyword({ keyword: 'x-rule', schemaType: 'string' });
-const validateShape = ajv.compile(IMAGE_SCHEMA);
+// Nothing that changes the data: no defaults, coercion or removal.
+const AJV_OPTIONS = { strict: true, verbose: true, useDefaults: false, coerceTypes: false, removeAdditional: false } as const;
 
-/** Checks an Image's JSON shape and returns every violation as a FieldError. */
+function newAjv(allErrors: boolean): Ajv {
+  const ajv = new Ajv({ ...AJV_OPTIONS, allErrors });
+  ajv.addKeyword({ keyword: 'x-rule', schemaType: 'string' });
+  return ajv;
+}
+
+// Most writes are valid: one pass that stops at the first error says so without building any error.
+const isValidShape = newAjv(false).compile(IMAGE_SCHEMA);
+
+/**
+ * The schema cut at its collections (`items`, and `additionalProperties` of the string maps), so that
+ * collecting every error is bounded: ajv with `allErrors` has no cap, and 340,000 empty layers made it
+ * build about a million errors. Each part validates one value without descending into its collections,
+ * so one call yields at most a few errors per property of the schema; the elements of a collection are
+ * validated one by one, and the walk stops when the findings are full.
+ */
+interface Part {
+  readonly validate: ValidateFunction;
+  readonly collections: readonly Collection[];
+}
+
+interface Collection {
+  /** Where the collection is, from the value the part validates. */
+  readonly at: readonly string[];
+  readonly each: 'item' | 'value';
+  readonly part: Part;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+const collecting = newAjv(true);
+
+function partOf(schema: SchemaNode): Part {
+  const collections: Collection[] = [];
+  return { validate: collecting.compile(withoutCollections(schema, [], collections)), collections };
+}
+
+function withoutCollections(schema: SchemaNode, at: string[], collections: Collection[]): SchemaNode {
+  const { items, additionalProperties, properties, ...rest } = schema;
+  const flat: SchemaNode = { ...rest };
+  if (items !== undefined) collections.push({ at, each: 'item', part: partOf(items as SchemaNode) });
+  if (typeof additionalProperties === 'object' && additionalProperties !== null) {
+    collections.push({ at, each: 'value', part: partOf(additionalProperties as SchemaNode) });
+  } else if (additionalProperties !== undefined) {
+    flat.additionalProperties = additionalProperties;
+  }
+  if (properties !== undefined) {
+    flat.properties = Object.fromEntries(
+      Object.entries(properties as Record<string, SchemaNode>).map(([key, property]) => [key, withoutCollections(property, [...at, key], collections)]),
+    );
+  }
+  return flat;
+}
+
+const imagePart = partOf(IMAGE_SCHEMA);
+
+/** Checks an Image's JSON shape and returns its violations as FieldErrors (at most the findings' cap). */
 export function checkShape(image: unknown): FieldError[] {
-  if (validateShape(image)) return [];
-  const errors = validateShape.errors ?? [];
-  // A value of the wrong type also fails its enum or length; one error per field says it all.
-  const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword === 'type' || !wrongType.has(e.instancePath)).map((error) => toFieldError(error, image));
+  const findings = new Findings();
+  collectShapeErrors(image, findings);
+  return findings.violations;
+}
+
+/** Adds the Image's shape violations to `findings`, looking no further once they are done. */
+export function collectShapeErrors(image: unknown, findings: Findings): void {
+  if (isValidShape(image)) return;
+  walk(imagePart, image, [], findings);
+}
+
+function walk(part: Part, data: unknown, path: FieldPath, findings: Findings): void {
+  if (!part.validate(data)) {
+    const errors = part.validate.errors ?? [];
+    work.schemaErrors += errors.length;
+    // A value of the wrong type also fails its enum or length; one error per field says it all.
+    const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+    for (const error of errors) {
+      if (error.keyword === 'type' || !wrongType.has(error.instancePath)) findings.add(toFieldError(error, data, path));
+    }
+  }
+  for (const { at, each, part: element } of part.collections) {
+    const collection = valueAt(data, at);
+    if (each === 'item') {
+      if (!Array.isArray(collection)) continue;
+      for (let i = 0; i < collection.length; i++) {
+        const elementPath = [...path, ...at, i];
+        if (findings.done) return;
+        if (findings.wants(elementPath)) walk(element, collection[i], elementPath, findings);
+      }
+    } else {
+      if (!isObject(collection)) continue;
+      for (const key of Object.keys(collection)) {
+        const elementPath = [...path, ...at, key];
+        if (findings.done) return;
+        if (findings.wants(elementPath)) walk(element, collection[key], elementPath, findings);
+      }
+    }
+  }
 }
 
 /** RFC 6901 JSON Pointer → path segments; array indexes become numbers. */
@@ -154,8 +245,9 @@ function describeType(type: unknown): string {
   return types.map((t) => JSON_TYPE_NAMES[String(t)] ?? String(t)).join(' or ');
 }
 
-function toFieldError(error: ErrorObject, root: unknown): FieldError {
-  const path: FieldPath = pointerToPath(error.instancePath, root);
+/** ajv's error about a value at `base` (its instancePath is relative to that value) as a FieldError. */
+function toFieldError(error: ErrorObject, value: unknown, base: FieldPath): FieldError {
+  const path: FieldPath = [...base, ...pointerToPath(error.instancePath, value)];
   switch (error.keyword) {
     case 'required': {
       const missing = (error.params as { missingProperty: string }).missingProperty;

@@ -2,31 +2,52 @@
  * The create rules (rules.md §2 and §3): validateImage(image) returns every violation at once.
  * The shape comes from the JSON Schema (schema.ts); the rules here are those a schema cannot say.
  */
-import { type ContentOptions, validateContent } from './content.js';
+import { type ContentOptions, collectContentErrors } from './content.js';
 import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required } from './field-error.js';
+import { Findings } from './findings.js';
 import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
 import { digestAlgorithm } from './digest.js';
 import { parseReference } from './reference.js';
-import { checkShape } from './schema.js';
+import { collectShapeErrors } from './schema.js';
 import { ANNOTATION_MANAGED_SIGNATURE, MANIFEST_LIST_MEDIA_TYPES } from './types.js';
 
 /** Options of the create rules: rules to skip (see judge.ts for how disabled rules are dropped). */
 export type ValidateOptions = ContentOptions;
 
-/** Returns every create-rule violation of `image`, each at its own path. */
+/** Returns the create-rule violations of `image`, each at its own path (at most FINDINGS_LIMIT of them). */
 export function validateImage(image: unknown, options: ValidateOptions = {}): FieldError[] {
-  if (image === undefined || image === null) return [required('object-shape', [])];
-  if (!isObject(image)) return [invalid('object-shape', [], image, 'must be an object')];
-  return [
-    ...checkShape(image),
-    ...validateName(image),
-    ...validateLayersPresence(image),
-    ...validateReference(image),
-    ...validateDockerSignatures(image),
-    ...arrayOrEmpty(image.signatures).flatMap((signature, i) => validateSignature(signature, ['signatures', i])),
-    ...arrayOrEmpty(image.dockerImageManifests).flatMap((entry, i) => validateManifestEntry(entry, ['dockerImageManifests', i])),
-    ...validateContent(image, options),
-  ];
+  const findings = new Findings();
+  collectImageErrors(image, findings, options);
+  return findings.violations;
+}
+
+/**
+ * Adds every create-rule violation of `image` to `findings`, until they are done. Each rule that walks a
+ * collection asks the findings before each element, so the work is bounded by the cap, not the Image.
+ */
+export function collectImageErrors(image: unknown, findings: Findings, options: ValidateOptions = {}): void {
+  if (image === undefined || image === null) return findings.add(required('object-shape', []));
+  if (!isObject(image)) return findings.add(invalid('object-shape', [], image, 'must be an object'));
+  collectShapeErrors(image, findings);
+  findings.addAll(validateName(image));
+  findings.addAll(validateLayersPresence(image));
+  findings.addAll(validateReference(image));
+  eachElement(image.dockerImageSignatures, ['dockerImageSignatures'], findings, (blob, path) => {
+    if (typeof blob === 'string' && !isStandardBase64(blob)) findings.add(invalidHidden('docker-signatures-base64', path, 'must be standard base64'));
+  });
+  eachElement(image.signatures, ['signatures'], findings, (signature, path) => validateSignature(signature, path, findings));
+  eachElement(image.dockerImageManifests, ['dockerImageManifests'], findings, (entry, path) => findings.addAll(validateManifestEntry(entry, path)));
+  collectContentErrors(image, findings, options);
+}
+
+/** Calls `check` on each element of an array that the findings still want looked at. */
+function eachElement(list: unknown, at: FieldPath, findings: Findings, check: (element: unknown, path: FieldPath) => void): void {
+  const elements = arrayOrEmpty(list);
+  for (let i = 0; i < elements.length; i++) {
+    if (findings.done) return;
+    const path = [...at, i];
+    if (findings.wants(path)) check(elements[i], path);
+  }
 }
 
 /** The rules OpenShift applies to names of path segments (apimachinery's path.ValidatePathSegmentName). */
@@ -74,24 +95,16 @@ function validateReference(image: Record<string, unknown>): FieldError[] {
   return parsed.ok ? [] : [invalid('reference-format', ['dockerImageReference'], reference, parsed.message)];
 }
 
-function validateDockerSignatures(image: Record<string, unknown>): FieldError[] {
-  return arrayOrEmpty(image.dockerImageSignatures).flatMap((blob, i) =>
-    typeof blob === 'string' && !isStandardBase64(blob)
-      ? [invalidHidden('docker-signatures-base64', ['dockerImageSignatures', i], 'must be standard base64')]
-      : [],
-  );
-}
-
 const UNVERIFIED_FIELDS = ['imageIdentity', 'signedClaims', 'issuedBy', 'issuedTo'] as const;
 
-function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
-  if (!isObject(signature)) return []; // the schema reports the type
-  const errors: FieldError[] = [];
+function validateSignature(signature: unknown, path: FieldPath, findings: Findings): void {
+  if (!isObject(signature)) return; // the schema reports the type
   // Contents are opaque signatures: never echoed back, only judged.
   if (typeof signature.content === 'string' && signature.content !== '' && !isStandardBase64(signature.content)) {
-    errors.push(invalidHidden('signature-content', [...path, 'content'], 'must be standard base64'));
+    findings.add(invalidHidden('signature-content', [...path, 'content'], 'must be standard base64'));
   }
-  errors.push(...validateSignatureMetadata(signature.metadata, [...path, 'metadata']));
+  validateSignatureMetadata(signature.metadata, [...path, 'metadata'], findings);
+  const errors: FieldError[] = [];
 
   const conditions = arrayOrEmpty(signature.conditions).filter(isObject);
   const trusted = latestCondition(conditions, 'Trusted');
@@ -108,13 +121,13 @@ function validateSignature(signature: unknown, path: FieldPath): FieldError[] {
       }
     }
   }
-  return errors;
+  findings.addAll(errors);
 }
 
 /** Go's notion of "set" for each field: a non-empty string or map, a non-nil struct pointer. */
 function isUnverifiedFieldSet(signature: Record<string, unknown>, field: (typeof UNVERIFIED_FIELDS)[number]): boolean {
   const value = signature[field];
-  if (field === 'signedClaims') return isObject(value) && Object.keys(value).length > 0;
+  if (field === 'signedClaims') return isObject(value) && hasKeys(value);
   return value !== undefined && value !== null && value !== '';
 }
 
@@ -133,27 +146,30 @@ function probeTime(condition: Record<string, unknown>): number {
   return Number.isNaN(time) ? -Infinity : time;
 }
 
-function validateSignatureMetadata(metadata: unknown, path: FieldPath): FieldError[] {
-  if (!isObject(metadata)) return [invalid('signature-name', [...path, 'name'], '', 'name must be of format <imageName>@<signatureName>')];
-  const errors: FieldError[] = [];
+function validateSignatureMetadata(metadata: unknown, path: FieldPath, findings: Findings): void {
+  if (!isObject(metadata)) return findings.add(invalid('signature-name', [...path, 'name'], '', 'name must be of format <imageName>@<signatureName>'));
   const name = typeof metadata.name === 'string' ? metadata.name : '';
   const nameProblems = [...signatureNameProblems(name), ...(name === '' ? [] : pathSegmentNameProblems(name))];
-  for (const problem of nameProblems) errors.push(invalid('signature-name', [...path, 'name'], name, problem));
+  for (const problem of nameProblems) findings.add(invalid('signature-name', [...path, 'name'], name, problem));
 
-  if (isObject(metadata.labels) && Object.keys(metadata.labels).length > 0) {
-    errors.push(forbidden('signature-metadata', [...path, 'labels'], 'signature labels cannot be set'));
+  if (isObject(metadata.labels) && hasKeys(metadata.labels)) {
+    findings.add(forbidden('signature-metadata', [...path, 'labels'], 'signature labels cannot be set'));
   }
   if (isObject(metadata.annotations)) {
     for (const key of Object.keys(metadata.annotations)) {
-      if (key !== ANNOTATION_MANAGED_SIGNATURE) {
-        errors.push(forbidden('signature-metadata', [...path, 'annotations', key], `signature annotations cannot be set, except ${ANNOTATION_MANAGED_SIGNATURE}`));
-      }
+      if (key === ANNOTATION_MANAGED_SIGNATURE) continue;
+      if (findings.done) return;
+      findings.add(forbidden('signature-metadata', [...path, 'annotations', key], `signature annotations cannot be set, except ${ANNOTATION_MANAGED_SIGNATURE}`));
     }
   }
   if (isNonEmptyString(metadata.namespace)) {
-    errors.push(forbidden('signature-metadata', [...path, 'namespace'], 'not allowed on this type'));
+    findings.add(forbidden('signature-metadata', [...path, 'namespace'], 'not allowed on this type'));
   }
-  return errors;
+}
+
+function hasKeys(record: Record<string, unknown>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
 }
 
 /** OpenShift's SplitImageSignatureName: exactly one "@" with a non-empty part on each side. */

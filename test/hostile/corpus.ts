@@ -174,7 +174,33 @@ export const HOSTILE_CASES: HostileCase[] = [
   {
     name: 'a 100,000-layer image with a bad size in every layer',
     body: () => text(create(imageWith((image) => (image.dockerImageLayers = layers(100_000, () => ({ name: 'a', size: -1, mediaType: 'b' })))))),
-    want: { allowed: false, code: 422, causes: 100, message: /, and \d{5} more errors\]$/ },
+    want: { allowed: false, code: 422, causes: 100, message: /, and more errors\]$/ },
+  },
+  // The rules stop at their cap (src/image/findings.ts): ajv once built a million errors here, 13 s and
+  // 900 MiB on the main thread (the body is under 1 MiB), and the process died. test/image/bounded-work.test.ts bounds the work.
+  {
+    name: '340,000 empty layers (under 1 MiB)',
+    body: () => text(create(imageWith((image) => {
+      delete image.dockerImageManifest;
+      image.dockerImageLayers = layers(340_000, () => ({}));
+    }))),
+    want: { allowed: false, code: 422, causes: 100, message: /dockerImageLayers\[0\]\.name: Required value.*, and more errors\]$/ },
+  },
+  // OpenShift's own reordering of legacy layers, at a size where a quadratic comparison blocked for 9-13 s.
+  {
+    name: '12,300 layers reversed under dockerLayersOrder: ascending (UPDATE)',
+    body: () => {
+      const oldObject = imageWith((image) => {
+        delete image.dockerImageManifest;
+        metadata(image).annotations = { 'image.openshift.io/dockerLayersOrder': 'descending' };
+        image.dockerImageLayers = layers(12_300, (i) => ({ name: `sha256:${i.toString(16).padStart(64, '0')}`, size: 1000 + i, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' }));
+      });
+      const object = structuredClone(oldObject);
+      (object.dockerImageLayers as unknown[]).reverse();
+      metadata(object).annotations = { 'image.openshift.io/dockerLayersOrder': 'ascending' };
+      return text(admissionReview({ operation: 'UPDATE', object, oldObject }));
+    },
+    want: { allowed: true },
   },
   { name: '50,000 labels', body: () => text(create(imageWith((image) => (metadata(image).labels = Object.fromEntries(layers(50_000, (i) => [`l${i}`, 'v'] as const)))))), want: { allowed: true } },
   // --- routes
