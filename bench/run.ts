@@ -110,7 +110,7 @@ async function startServer(name: ServerName, tls: { cert: string; key: string; c
   const subjectIsWebhook = name === 'webhook' && SUBJECT === 'webhook';
   const script = subjectIsWebhook ? join(ROOT, 'dist/cli/main.js') : join(ROOT, name === 'webhook' ? 'bench/floor-fastify.mjs' : FLOOR_SCRIPT);
   const common = ['--host', '127.0.0.1', '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key];
-  const flags = subjectIsWebhook ? ['serve', ...common, '--log-level', LOG_LEVEL] : common;
+  const flags = subjectIsWebhook ? ['serve', ...common, '--health-probe-bind-address', '127.0.0.1:0', '--log-level', LOG_LEVEL] : common;
   const profile = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${name}-${workload}.cpuprofile`] : [];
   const node = [process.execPath, '--import', join(ROOT, 'bench/preload.mjs'), ...profile, script, ...flags];
   const [command, ...args] = PINNED ? ['taskset', '-c', SERVER_CORE, ...node] : node;

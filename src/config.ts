@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
+import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
 import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -26,8 +27,16 @@ export interface Config {
   logLevel: LogLevel;
   /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
   clientCaFile?: string;
-  /** Omitted by callers that build a Config by hand (tests): DEFAULT_LIMITS apply. */
-  limits?: ServerLimits;
+  /** Omitted (wholly or in part) by callers that build a Config by hand (tests): DEFAULT_LIMITS fill in. */
+  limits?: Partial<ServerLimits>;
+  /** TLS versions and TLS 1.2 suites; DEFAULT_TLS_POLICY when omitted. */
+  tls?: TlsPolicy;
+  /**
+   * Where /healthz and /readyz are served over plain HTTP, apart from the webhook port, so that a
+   * flood on the webhook port cannot starve the kubelet's probes; `null` serves them on the webhook
+   * port only. Omitted by callers that build a Config by hand (tests): null.
+   */
+  healthProbe?: { host: string; port: number } | null;
   /** Omitted by callers that build a Config by hand (tests): DEFAULT_SHUTDOWN applies. */
   shutdown?: ShutdownTimes;
 }
@@ -40,10 +49,26 @@ export interface ServerLimits {
   headersTimeoutMs: number;
   /** Open connections beyond this are refused at accept. */
   maxConnections: number;
+  /** Open connections from one source address beyond this are refused at accept. */
+  maxConnectionsPerSource: number;
+  /**
+   * The container's memory limit in bytes: the budget for request bodies held at once is derived from
+   * it (memory-budget.ts, docs/operations.md).
+   */
+  memoryLimitBytes: number;
 }
 
 /** The defaults of the flags below, for callers that build a Config by hand. */
-export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  maxConnections: 2000,
+  maxConnectionsPerSource: 600,
+  memoryLimitBytes: 384 * 1024 * 1024,
+};
+
+/** The manifests' default; taken when neither MEMORY_LIMIT nor a cgroup limit says otherwise. */
+export const DEFAULT_MEMORY_LIMIT = '384Mi';
 export const DEFAULT_SHUTDOWN: ShutdownTimes = { drainMs: 5_000, timeoutMs: 10_000 };
 
 /** The shutdown sequence on SIGTERM (see docs/operations.md for how it fits Kubernetes' grace period). */
@@ -76,7 +101,22 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
   { flag: 'headers-timeout-seconds', env: 'HEADERS_TIMEOUT_SECONDS', help: 'time a client has to send the request headers (and finish the TLS handshake)', fallback: '10' },
-  { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '1000' },
+  { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '2000' },
+  {
+    flag: 'max-connections-per-source',
+    env: 'MAX_CONNECTIONS_PER_SOURCE',
+    help: 'open connections from one source address beyond this are refused (at least one API server\'s concurrency)',
+    fallback: '600',
+  },
+  {
+    flag: 'memory-limit',
+    env: 'MEMORY_LIMIT',
+    help: `the container's memory limit (bytes, or with Ki/Mi/Gi); empty: the cgroup's limit, else ${DEFAULT_MEMORY_LIMIT}`,
+    fallback: '',
+  },
+  { flag: 'health-probe-bind-address', env: 'HEALTH_PROBE_BIND_ADDRESS', help: 'plain-HTTP address of /healthz and /readyz ("0" turns it off)', fallback: ':8081' },
+  { flag: 'tls-min-version', env: 'TLS_MIN_VERSION', help: `minimum TLS version: ${Object.keys(TLS_VERSIONS).join(', ')}`, fallback: DEFAULT_TLS_POLICY.minVersion },
+  { flag: 'tls-cipher-suites', env: 'TLS_CIPHER_SUITES', help: 'comma-separated IANA names of the TLS 1.2 cipher suites (forward-secret AEAD only)', fallback: DEFAULT_TLS_POLICY.cipherSuites.join(',') },
   { flag: 'shutdown-drain-seconds', env: 'SHUTDOWN_DRAIN_SECONDS', help: 'after SIGTERM, keep serving (not ready) this long while endpoints are removed', fallback: '5' },
   { flag: 'shutdown-timeout-seconds', env: 'SHUTDOWN_TIMEOUT_SECONDS', help: 'after the drain, time in-flight reviews get before connections are cut', fallback: '10' },
 ];
@@ -90,7 +130,11 @@ export function serveUsage(): string {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] } | { ok: 'help' };
 
 /** Reads `serve`'s flags and environment into a Config, or lists every problem. */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ConfigResult {
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cgroupMemoryLimit: () => number | undefined = () => undefined,
+): ConfigResult {
   const errors: string[] = [];
   const options = Object.fromEntries([
     ...SERVE_OPTIONS.map((o) => [o.flag, { type: 'string' as const }]),
@@ -152,10 +196,29 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (headersTimeoutMs > requestTimeoutMs) errors.push('--headers-timeout-seconds must not exceed --request-timeout-seconds');
   const drainMs = seconds('shutdown-drain-seconds', 'SHUTDOWN_DRAIN_SECONDS', 0, 600);
   const shutdownTimeoutMs = seconds('shutdown-timeout-seconds', 'SHUTDOWN_TIMEOUT_SECONDS', 0.1, 600);
-  const maxConnections = Number(read('max-connections'));
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    errors.push(`--max-connections (MAX_CONNECTIONS) must be a positive integer, got ${JSON.stringify(read('max-connections'))}`);
+  const count = (flag: string, env: string): number => {
+    const value = Number(read(flag));
+    if (!Number.isInteger(value) || value < 1) errors.push(`--${flag} (${env}) must be a positive integer, got ${JSON.stringify(read(flag))}`);
+    return value;
+  };
+  const maxConnections = count('max-connections', 'MAX_CONNECTIONS');
+  const maxConnectionsPerSource = count('max-connections-per-source', 'MAX_CONNECTIONS_PER_SOURCE');
+  const memoryText = read('memory-limit');
+  const memoryLimitBytes = memoryText === '' ? (cgroupMemoryLimit() ?? parseQuantity(DEFAULT_MEMORY_LIMIT)!) : parseQuantity(memoryText);
+  if (memoryLimitBytes === undefined || memoryLimitBytes < MIN_MEMORY_LIMIT) {
+    errors.push(`--memory-limit (MEMORY_LIMIT) must be a byte count of at least 128Mi (as 402653184 or 384Mi), got ${JSON.stringify(memoryText)}`);
   }
+  const healthText = read('health-probe-bind-address');
+  const healthProbe = healthText === '0' ? null : parseBindAddress(healthText);
+  if (healthProbe === undefined) {
+    errors.push(`--health-probe-bind-address (HEALTH_PROBE_BIND_ADDRESS) must be [host]:port or "0", got ${JSON.stringify(healthText)}`);
+  }
+  const minVersion = read('tls-min-version');
+  if (!Object.hasOwn(TLS_VERSIONS, minVersion)) {
+    errors.push(`--tls-min-version (TLS_MIN_VERSION) must be one of ${Object.keys(TLS_VERSIONS).join(', ')}, got ${JSON.stringify(minVersion)}`);
+  }
+  const suites = parseCipherSuites(read('tls-cipher-suites'));
+  if (!suites.ok) errors.push(`--tls-cipher-suites (TLS_CIPHER_SUITES) ${suites.problem}`);
   const clientCaFile = read('client-ca');
 
   const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
@@ -180,10 +243,34 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       },
       logLevel: logLevel as LogLevel,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
-      limits: { requestTimeoutMs, headersTimeoutMs, maxConnections },
+      limits: { requestTimeoutMs, headersTimeoutMs, maxConnections, maxConnectionsPerSource, memoryLimitBytes: memoryLimitBytes! },
+      tls: { minVersion: minVersion as TlsVersionName, cipherSuites: suites.ok ? suites.suites : [] },
+      healthProbe: healthProbe ?? null,
       shutdown: { drainMs, timeoutMs: shutdownTimeoutMs },
     },
   };
+}
+
+/** Below this the idle process and one review at the body limit do not fit (docs/operations.md). */
+const MIN_MEMORY_LIMIT = 128 * 1024 * 1024;
+
+const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A Kubernetes memory quantity (`402653184`, `384Mi`, `1G`) in bytes, or undefined. */
+export function parseQuantity(text: string): number | undefined {
+  const match = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(text.trim());
+  if (!match) return undefined;
+  const bytes = Number(match[1]) * UNITS[match[2] ?? '']!;
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+/** `host:port`, `:port` (every address) or `[v6]:port`, as Go's net.Listen takes it; undefined if not one. */
+export function parseBindAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  const port = Number(match[3]);
+  if (port > 65535) return undefined;
+  return { host: match[1] ?? (match[2] === '' ? '0.0.0.0' : match[2]!), port };
 }
 
 function commaSet(list: string): ReadonlySet<string> {

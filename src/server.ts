@@ -4,26 +4,29 @@
  * and shuts down gracefully.
  */
 import { readFile } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { ensureDevelopmentCertificates } from './certs/files.js';
 import { watchKeyPair, type KeyPairWatch } from './certs/reload.js';
 import { type Config, DEFAULT_CERT_DIR, DEFAULT_LIMITS, DEFAULT_SHUTDOWN, type ShutdownTimes } from './config.js';
 import { buildApp, type Readiness } from './http/app.js';
+import { createHealthServer } from './http/health-server.js';
 import { createMetrics } from './http/metrics.js';
+import { DEFAULT_TLS_POLICY, secureContextOptions } from './http/tls-policy.js';
 import { VERSION } from './version.js';
 
 /** The Service the manifests deploy; development certificates are issued for it (and localhost). */
 export const SERVICE_NAME = 'image-admission-webhook';
 export const SERVICE_NAMESPACE = 'image-admission';
 
-const TLS_MIN_VERSION = 'TLSv1.2' as const;
-
 /** A listening webhook server. */
 export interface RunningServer {
   app: FastifyInstance;
   /** The port actually bound (useful with port 0). */
   port: number;
+  /** The port of the plain-HTTP health listener, when there is one. */
+  healthPort?: number;
   readiness: Readiness;
   /** Stops taking new connections, finishes in-flight reviews and closes idle connections. */
   close(): Promise<void>;
@@ -53,14 +56,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const metrics = createMetrics();
   metrics.setServingCertificate(pair.cert);
+  const tls = secureContextOptions(config.tls ?? DEFAULT_TLS_POLICY);
   const app = buildApp({
     policy: config.policy,
     logger,
     readiness,
     metrics,
-    limits: config.limits ?? DEFAULT_LIMITS,
+    limits: { ...DEFAULT_LIMITS, ...config.limits },
     requireClientCertificate: clientCa !== undefined,
-    https: { ...pair, ...mtls, minVersion: TLS_MIN_VERSION },
+    https: { ...pair, ...mtls, ...tls },
   });
   if (generated?.generated) {
     app.log.info({ files: generated.written }, `generated development certificates in ${DEFAULT_CERT_DIR}/ (CA: ${generated.paths.caCert})`);
@@ -72,7 +76,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     initial: pair,
     onChange: (next) => {
       // New handshakes get the new certificate; open connections keep theirs.
-      (app.server as HttpsServer).setSecureContext({ ...next, ...(clientCa === undefined ? {} : { ca: clientCa }), minVersion: TLS_MIN_VERSION });
+      // The same versions and suites as at start: a reload must never widen what is accepted.
+      (app.server as HttpsServer).setSecureContext({ ...next, ...(clientCa === undefined ? {} : { ca: clientCa }), ...tls });
       metrics.setServingCertificate(next.cert);
       app.log.info({ certFile: config.tlsCertFile }, 'serving certificate reloaded');
     },
@@ -81,11 +86,22 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Loaded before the first large review arrives rather than while it waits.
   app.reviewThread.warm();
+  const health = config.healthProbe ? createHealthServer(readiness) : undefined;
+  if (health && config.healthProbe) {
+    const { host, port } = config.healthProbe;
+    await new Promise<void>((resolve, reject) => {
+      health.once('error', reject);
+      health.listen(port, host, () => {
+        health.off('error', reject);
+        resolve();
+      });
+    });
+  }
   await app.listen({ host: config.host, port: config.port });
   readiness.ready = true;
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  app.log.info({ version: VERSION, node: process.version, host: config.host, port, mode: config.policy.mode }, 'image-admission-webhook serving');
+  const port = boundPort(app.server, config.port);
+  const healthPort = health && config.healthProbe ? boundPort(health, config.healthProbe.port) : undefined;
+  app.log.info({ version: VERSION, node: process.version, host: config.host, port, healthPort, mode: config.policy.mode }, 'image-admission-webhook serving');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -93,7 +109,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     watch.close();
     // fastify answers requests that arrive while closing (return503OnClosing is off) with
     // `Connection: close`, and closes idle keep-alive connections at once.
-    closing ??= app.close();
+    closing ??= Promise.all([app.close(), closeHealth(health)]).then(() => undefined);
     return closing;
   };
   let drain: { timer: NodeJS.Timeout; done: () => void } | undefined;
@@ -101,6 +117,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   return {
     app,
     port,
+    ...(healthPort === undefined ? {} : { healthPort }),
     readiness,
     close,
     async shutdown(times = config.shutdown ?? DEFAULT_SHUTDOWN) {
@@ -120,6 +137,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       if (outcome === 'closed') return { clean: true };
       app.log.warn('shutdown timeout: cutting the connections still open');
       app.server.closeAllConnections();
+      health?.closeAllConnections();
       await close();
       return { clean: false };
     },
@@ -131,9 +149,23 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
       const closed = close();
       app.server.closeAllConnections();
+      health?.closeAllConnections();
       await closed;
     },
   };
+}
+
+function boundPort(server: { address(): ReturnType<HttpServer['address']> }, fallback: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
+}
+
+/** Stops the health listener; probes of a server that is closing need no answer. */
+function closeHealth(health: HttpServer | undefined): Promise<void> {
+  if (!health?.listening) return Promise.resolve();
+  const closed = new Promise<void>((resolve) => health.close(() => resolve()));
+  health.closeIdleConnections();
+  return closed;
 }
 
 async function readPem(file: string, what: string): Promise<string> {

@@ -117,9 +117,33 @@ describe('loadConfig: operations settings', () => {
     const result = loadConfig([], {});
     expect(result).toMatchObject({
       ok: true,
-      config: { limits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000 }, shutdown: { drainMs: 5_000, timeoutMs: 10_000 } },
+      config: {
+        limits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 2000, maxConnectionsPerSource: 600, memoryLimitBytes: 384 * 1024 * 1024 },
+        shutdown: { drainMs: 5_000, timeoutMs: 10_000 },
+        healthProbe: { host: '0.0.0.0', port: 8081 },
+        tls: { minVersion: 'VersionTLS12' },
+      },
     });
     expect(result.ok === true && result.config.clientCaFile).toBeUndefined();
+  });
+
+  it('takes the memory limit from the cgroup when MEMORY_LIMIT is not set, and from MEMORY_LIMIT over it', () => {
+    const fromCgroup = loadConfig([], {}, () => 512 * 1024 * 1024);
+    expect(fromCgroup.ok === true && fromCgroup.config.limits?.memoryLimitBytes).toBe(512 * 1024 * 1024);
+    const fromEnv = loadConfig([], { MEMORY_LIMIT: '402653184' }, () => 512 * 1024 * 1024);
+    expect(fromEnv.ok === true && fromEnv.config.limits?.memoryLimitBytes).toBe(384 * 1024 * 1024);
+    const fromFlag = loadConfig(['--memory-limit', '1Gi'], {});
+    expect(fromFlag.ok === true && fromFlag.config.limits?.memoryLimitBytes).toBe(1024 ** 3);
+  });
+
+  it.each([
+    ['127.0.0.1:9090', { host: '127.0.0.1', port: 9090 }],
+    [':8081', { host: '0.0.0.0', port: 8081 }],
+    ['[::1]:8081', { host: '::1', port: 8081 }],
+    ['0', null],
+  ])('reads --health-probe-bind-address %s', (text, want) => {
+    const result = loadConfig(['--health-probe-bind-address', text], {});
+    expect(result.ok === true && result.config.healthProbe).toEqual(want);
   });
 
   it('reads every setting from flags and the environment', () => {
@@ -136,14 +160,34 @@ describe('loadConfig: operations settings', () => {
   });
 
   it('reports every bad value at once', () => {
-    const result = loadConfig(['--shutdown-drain-seconds', '-1', '--max-connections', '0', '--headers-timeout-seconds', '60', '--request-timeout-seconds', 'x'], {});
+    const result = loadConfig(
+      [
+        ...['--shutdown-drain-seconds', '-1', '--max-connections', '0', '--headers-timeout-seconds', '60', '--request-timeout-seconds', 'x'],
+        ...['--max-connections-per-source', '-3', '--memory-limit', '64Mi', '--health-probe-bind-address', 'localhost', '--tls-min-version', 'VersionTLS10'],
+      ],
+      {},
+    );
     expect(result.ok).toBe(false);
     if (result.ok !== false) return;
     expect(result.errors).toEqual([
       '--request-timeout-seconds (REQUEST_TIMEOUT_SECONDS) must be a number of seconds from 0.1 to 300, got "x"',
       '--shutdown-drain-seconds (SHUTDOWN_DRAIN_SECONDS) must be a number of seconds from 0 to 600, got "-1"',
       '--max-connections (MAX_CONNECTIONS) must be a positive integer, got "0"',
+      '--max-connections-per-source (MAX_CONNECTIONS_PER_SOURCE) must be a positive integer, got "-3"',
+      '--memory-limit (MEMORY_LIMIT) must be a byte count of at least 128Mi (as 402653184 or 384Mi), got "64Mi"',
+      '--health-probe-bind-address (HEALTH_PROBE_BIND_ADDRESS) must be [host]:port or "0", got "localhost"',
+      '--tls-min-version (TLS_MIN_VERSION) must be one of VersionTLS12, VersionTLS13, got "VersionTLS10"',
     ]);
+  });
+
+  it('takes TLS 1.2 cipher suites by IANA name and refuses any that is not forward-secret AEAD', () => {
+    const chosen = loadConfig(['--tls-cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'], {});
+    expect(chosen.ok === true && chosen.config.tls?.cipherSuites).toEqual(['TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256']);
+    const weak = loadConfig([], { TLS_CIPHER_SUITES: 'TLS_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA' });
+    expect(weak.ok).toBe(false);
+    expect(weak.ok === false && weak.errors[0]).toMatch(
+      /^--tls-cipher-suites \(TLS_CIPHER_SUITES\) names suites that are not forward-secret AEAD TLS 1.2 suites \(or not IANA names\): "TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"; accepted: /,
+    );
   });
 
   it('refuses a headers timeout longer than the request timeout', () => {

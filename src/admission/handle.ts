@@ -17,7 +17,19 @@
  * | a rule with --rule-actions RULE=deny      | its violations deny in any mode (unless exempt); others follow the mode | same |
  * | a rule with --rule-actions RULE=warn      | its violations warn in any mode, never deny | same                        |
  */
-import { type FieldError, type FieldPath, formatError, type ReviewPhase, type RuleId, type Verdict, judgeCreate, judgeUpdate, withDefaults, withPathPrefix } from '../image/index.js';
+import {
+  bounded,
+  type FieldError,
+  type FieldPath,
+  formatError,
+  type ReviewPhase,
+  type RuleId,
+  type Verdict,
+  judgeCreate,
+  judgeUpdate,
+  withDefaults,
+  withPathPrefix,
+} from '../image/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
@@ -66,7 +78,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
-    const what = `${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`;
+    const what = bounded(`${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`);
     return {
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,

@@ -20,6 +20,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The longest uid accepted. The API server sends a UUID (36 characters); the uid is echoed in the
+ * answer, the audit annotations and the decision log, so a longer one is refused rather than echoed.
+ */
+export const MAX_UID_LENGTH = 128;
+
 /** Checks that `body` is an AdmissionReview carrying a request this webhook can answer. */
 export function parseReview(body: unknown): ParsedReview {
   if (!isObject(body)) return { ok: false, problem: 'body must be a JSON object (an AdmissionReview)' };
@@ -31,6 +37,7 @@ export function parseReview(body: unknown): ParsedReview {
   if (!isObject(request)) return { ok: false, problem: 'request must be an object' };
   const uid = request.uid;
   if (typeof uid !== 'string' || uid === '') return { ok: false, problem: 'request.uid must be a non-empty string' };
+  if (uid.length > MAX_UID_LENGTH) return { ok: false, problem: `request.uid must be at most ${MAX_UID_LENGTH} characters, got ${uid.length}` };
 
   const problems: string[] = [];
   const operation = request.operation;

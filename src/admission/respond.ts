@@ -3,7 +3,7 @@
  * (allowed, denied, misrouted) and the one function that writes apiVersion, kind and uid.
  */
 import fastJsonPatch, { type Operation as PatchOperation } from 'fast-json-patch';
-import { causeReason, errorBody, type FieldError, formatError, formatPath } from '../image/index.js';
+import { bounded, causeReason, errorBody, type FieldError, formatError, formatPath } from '../image/index.js';
 import type { AdmissionResponse, AdmissionReviewReply, AdmissionVersion, Status } from './types.js';
 
 /** What a denial is about: the object the API server will name in its error. */
@@ -57,14 +57,16 @@ export function denied(
   if (truncated) lines.push(hidden > 0 ? `and at least ${hidden} more errors` : 'and more errors');
   else if (hidden > 0) lines.push(`and ${hidden} more errors`);
   const list = lines.length === 1 ? lines[0]! : `[${lines.join(', ')}]`;
+  // An over-long name is itself denied (name-format); it is named here only as far as bounded() goes.
+  const name = bounded(target.name);
   const status: Status = {
     metadata: {},
     status: 'Failure',
-    message: `${target.kind}.${target.group} ${JSON.stringify(target.name)} is invalid: ${list}`,
+    message: `${target.kind}.${target.group} ${JSON.stringify(name)} is invalid: ${list}`,
     reason: 'Invalid',
     code: 422,
     details: {
-      name: target.name,
+      name,
       group: target.group,
       kind: target.kind,
       causes: shown.map((error) => ({ reason: causeReason(error), message: errorBody(error), field: formatPath(error.path) })),

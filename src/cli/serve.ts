@@ -1,4 +1,5 @@
 /** `image-admission serve`: runs the webhook until SIGTERM or SIGINT. */
+import { readFileSync } from 'node:fs';
 import { loadConfig, serveUsage } from '../config.js';
 import { startServer } from '../server.js';
 import type { CommandIo } from './io.js';
@@ -8,7 +9,7 @@ const SAME_SIGNAL_MS = 1000;
 
 /** Runs the server; resolves with the exit code once it has shut down. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const loaded = loadConfig(argv, io.env);
+  const loaded = loadConfig(argv, io.env, cgroupMemoryLimit);
   if (loaded.ok === 'help') {
     io.stdout.write(serveUsage());
     return 0;
@@ -47,4 +48,23 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+/**
+ * The memory limit of this process's cgroup, in bytes, or undefined when there is none to read or it
+ * is unlimited: cgroup v2's memory.max, else cgroup v1's memory.limit_in_bytes (which says "no
+ * limit" with a huge number).
+ */
+export function cgroupMemoryLimit(): number | undefined {
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const bytes = Number(text);
+    return text !== 'max' && Number.isSafeInteger(bytes) && bytes > 0 && bytes < 2 ** 50 ? bytes : undefined;
+  }
+  return undefined;
 }

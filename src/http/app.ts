@@ -9,10 +9,13 @@ import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
+import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
+import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { answerBody } from '../review/answer.js';
 import { DECISION_MESSAGE, type ReviewRecord, toDecisionLine } from '../review/record.js';
-import { OFFLOAD_BYTES, ReviewThread } from '../review/thread.js';
+import { answersOnThread } from '../review/route.js';
+import { ReviewThread } from '../review/thread.js';
 
 /**
  * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);
@@ -27,6 +30,23 @@ export const BODY_LIMIT = 7 * 1024 * 1024;
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
+/**
+ * How often Node looks for requests past their timeouts. Node ends a request only at the first sweep
+ * after its timeout, so the timeouts given to Node are the configured ones minus this: a stalled body
+ * is then ended within the configured time (30 s, the API server's longest timeoutSeconds), not up to
+ * a sweep later.
+ */
+export const TIMEOUT_SWEEP_MS = 500;
+
+/** The timeouts to give Node so that its sweep ends a request by the configured times. */
+export function nodeTimeouts(limits: Pick<ServerLimits, 'requestTimeoutMs' | 'headersTimeoutMs'>): { requestTimeout: number; headersTimeout: number; sweep: number } {
+  // A sweep at most a quarter of the shortest timeout keeps very short (test) timeouts meaningful.
+  const sweep = Math.max(10, Math.min(TIMEOUT_SWEEP_MS, Math.floor(limits.headersTimeoutMs / 4)));
+  return { requestTimeout: Math.max(1, limits.requestTimeoutMs - sweep), headersTimeout: Math.max(1, limits.headersTimeoutMs - sweep), sweep };
+}
+
+/** Seconds a refused (429) review is told to wait: the API server retries after it, within its timeoutSeconds. */
+export const RETRY_AFTER_SECONDS = 1;
 /** Whether the server should receive new work: flips to false when shutdown starts. */
 export interface Readiness {
   ready: boolean;
@@ -39,7 +59,7 @@ export interface AppOptions {
   readiness?: Readiness;
   /** Where the app reports; a fresh registry when omitted. */
   metrics?: Metrics;
-  /** Timeouts and the connection cap; DEFAULT_LIMITS when omitted. */
+  /** Timeouts, connection caps and the memory limit; DEFAULT_LIMITS when omitted. */
   limits?: ServerLimits;
   /**
    * Reviews need a client certificate that the TLS layer verified against `https.ca` (mTLS).
@@ -54,6 +74,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
     reviewThread: ReviewThread;
+    /** The budget every request body is taken from. */
+    memoryBudget: MemoryBudget;
+    /** Open connections per source address. */
+    connections: ConnectionCounts;
   }
 }
 
@@ -62,18 +86,19 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const readiness = options.readiness ?? { ready: true };
   const metrics = options.metrics ?? createMetrics();
   const limits = options.limits ?? DEFAULT_LIMITS;
+  const timeouts = nodeTimeouts(limits);
   const app = Fastify({
     logger: options.logger ?? false,
     // https.createServer also takes http.Server's options: headersTimeout ends a client that sends its
-    // headers slowly (slowloris), handshakeTimeout one that stalls the TLS handshake, and expired
-    // connections are looked for every second rather than Node's default 30 s.
+    // headers slowly (slowloris), handshakeTimeout one that stalls the TLS handshake (a timer of its
+    // own, exact), and expired requests are looked for every TIMEOUT_SWEEP_MS rather than Node's 30 s.
     https: options.https
-      ? { ...options.https, headersTimeout: limits.headersTimeoutMs, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000 }
+      ? { ...options.https, headersTimeout: timeouts.headersTimeout, handshakeTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: timeouts.sweep }
       : null,
     bodyLimit: BODY_LIMIT,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     // A slow client may not hold a request open longer than the API server would wait anyway.
-    requestTimeout: limits.requestTimeoutMs,
+    requestTimeout: timeouts.requestTimeout,
     // During shutdown keep answering: a 503 is a failed webhook call for the API server.
     return503OnClosing: false,
     // Each review is logged once, as a decision; per-request access logs would double the volume.
@@ -84,7 +109,32 @@ export function buildApp(options: AppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.server.maxConnections = limits.maxConnections;
+  app.decorate('connections', limitConnectionsPerSource(app.server, limits.maxConnectionsPerSource, () => metrics.connectionRefused()));
   app.decorate('metrics', metrics);
+  const budget = new MemoryBudget(bodyBudgetBytes(limits.memoryLimitBytes, BODY_LIMIT));
+  app.decorate('memoryBudget', budget);
+  metrics.setBodyBytes(0, budget.capacityBytes);
+  // Each request's bytes go back to the budget when its response is done or its connection is gone
+  // (ServerResponse 'close' covers both, including Node's own 408 on a timeout).
+  const holds = new WeakMap<IncomingMessage, { bytes: number; closed: boolean }>();
+  app.addHook('onRequest', (request, reply, done) => {
+    const hold = { bytes: 0, closed: false };
+    holds.set(request.raw, hold);
+    reply.raw.once('close', () => {
+      hold.closed = true;
+      budget.give(hold.bytes);
+      hold.bytes = 0;
+      metrics.setBodyBytes(budget.held, budget.capacityBytes);
+    });
+    done();
+  });
+  const take = (raw: IncomingMessage) => (bytes: number, large: boolean): boolean => {
+    const hold = holds.get(raw);
+    if (hold === undefined || hold.closed || !budget.take(bytes, large)) return false;
+    hold.bytes += bytes;
+    metrics.setBodyBytes(budget.held, budget.capacityBytes);
+    return true;
+  };
   const thread = new ReviewThread(options.policy, (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'));
   app.decorate('reviewThread', thread);
   // After the server has closed, so every review in flight has been answered.
@@ -94,7 +144,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   // The bytes are kept as they are: the review handler parses them, inline or on the review thread.
-  app.addContentTypeParser('application/json', (request: FastifyRequest, payload: IncomingMessage) => readBody(payload, request.headers['content-length'], BODY_LIMIT));
+  app.addContentTypeParser('application/json', (request: FastifyRequest, payload: IncomingMessage) =>
+    readBody(payload, request.headers['content-length'], BODY_LIMIT, take(request.raw)),
+  );
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) {
@@ -103,7 +155,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return reply.code(500).send({ code: 500, reason: 'internal error' });
     }
     metrics.badRequest(badRequestReason(error));
-    request.log.warn({ endpoint: endpointOf(request), problem: error.message }, 'bad request');
+    request.log.warn({ endpoint: endpointOf(request), problem: error.message }, status === 429 ? 'review refused: memory budget full' : 'bad request');
+    // The API server's client retries a 429 that carries Retry-After, within the webhook's timeoutSeconds
+    // (client-go rest/with_retry.go); closing the connection stops the rest of an unread body.
+    if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('connection', 'close');
     return reply.code(status).send({ code: status, reason: error.message });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, reason: `no route for ${request.method} ${request.url.split('?')[0]}` }));
@@ -138,7 +193,7 @@ async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, 
       metrics.badRequest('empty-body');
       return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
     }
-    const answer = body.length >= OFFLOAD_BYTES ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
+    const answer = answersOnThread(body) ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
     switch (answer.kind) {
       case 'answered':
         metrics.observeReview(answer.record);

@@ -8,13 +8,17 @@
  * together made it twice that. Spread over the chunks it costs nothing noticeable.
  */
 import type { Readable } from 'node:stream';
+import { SMALL_BODY_BYTES } from './memory-budget.js';
 
-/** A body that could not be read whole: 413 when over the limit, 400 when it contradicts its length. */
+/**
+ * A body that could not be read whole: 413 when over the limit, 400 when it contradicts its length,
+ * 429 when the memory budget has no room for it now.
+ */
 export class BodyReadError extends Error {
   constructor(
     message: string,
-    readonly statusCode: 400 | 413,
-    readonly reasonClass: 'too-large' | 'other',
+    readonly statusCode: 400 | 413 | 429,
+    readonly reasonClass: 'too-large' | 'overloaded' | 'other',
   ) {
     super(message);
     this.name = 'BodyReadError';
@@ -22,15 +26,27 @@ export class BodyReadError extends Error {
 }
 
 const tooLarge = () => new BodyReadError('Request body is too large', 413, 'too-large');
+const overloaded = () =>
+  new BodyReadError('the webhook holds as many review bytes as its memory budget allows; retry shortly', 429, 'overloaded');
 
-/** The whole body of `stream`, whose Content-Length header is `contentLength` (if any). */
-export function readBody(stream: Readable, contentLength: string | undefined, limit: number): Promise<Buffer> {
+/**
+ * The whole body of `stream`, whose Content-Length header is `contentLength` (if any). Every byte is
+ * first taken from the memory budget through `take` (all of a declared length before the first byte
+ * is read, else chunk by chunk); when it refuses, so does the read (429), with nothing allocated.
+ */
+export function readBody(
+  stream: Readable,
+  contentLength: string | undefined,
+  limit: number,
+  take: (bytes: number, large: boolean) => boolean = () => true,
+): Promise<Buffer> {
   const declared = contentLength === undefined ? undefined : Number(contentLength);
   if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0)) {
     return Promise.reject(new BodyReadError(`Content-Length ${JSON.stringify(contentLength)} is not a byte count`, 400, 'other'));
   }
   // Refused before a byte is read: nothing is allocated for a body that cannot be accepted.
   if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
+  if (declared !== undefined && !take(declared, declared > SMALL_BODY_BYTES)) return Promise.reject(overloaded());
 
   return new Promise((resolve, reject) => {
     const whole = declared === undefined ? undefined : Buffer.allocUnsafe(declared);
@@ -49,7 +65,12 @@ export function readBody(stream: Readable, contentLength: string | undefined, li
         return;
       }
       if (whole) chunk.copy(whole, received);
-      else chunks.push(chunk);
+      else if (take(chunk.length, true)) chunks.push(chunk);
+      else {
+        stop();
+        reject(overloaded());
+        return;
+      }
       received += chunk.length;
     }
     function onEnd(): void {

@@ -18,6 +18,7 @@ export const BAD_REQUEST_REASONS = [
   'too-deep',
   'empty-body',
   'too-large',
+  'overloaded',
   'unsupported-media-type',
   'not-a-review',
   'client-certificate',
@@ -45,6 +46,10 @@ export interface Metrics {
   internalError(endpoint: Endpoint | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
+  /** Counts a connection closed at accept because its source address held too many. */
+  connectionRefused(): void;
+  /** Reports how many body bytes the memory budget holds now, and its capacity. */
+  setBodyBytes(held: number, capacity: number): void;
 }
 
 /** Options of `createMetrics`. */
@@ -101,6 +106,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'notAfter of the serving certificate in use, as a Unix time in seconds.',
     registers: [registry],
   });
+  const refusedConnections = new Counter({
+    name: 'image_admission_connections_refused_total',
+    help: 'Connections closed at accept because their source address already held --max-connections-per-source.',
+    registers: [registry],
+  });
+  const bodyBytes = new Gauge({
+    name: 'image_admission_body_bytes',
+    help: 'Request body bytes held now (state="held") and the memory budget for them (state="budget").',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
   // The Prometheus convention for what is running: a constant 1 whose labels carry the versions, so a
   // dashboard or alert can tell a rollout's old pods from its new ones.
   new Gauge({
@@ -140,6 +156,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setServingCertificate(pem) {
       expiry.set(certificateExpiry(pem).getTime() / 1000);
+    },
+    connectionRefused() {
+      refusedConnections.inc();
+    },
+    setBodyBytes(held, capacity) {
+      bodyBytes.set({ state: 'held' }, held);
+      bodyBytes.set({ state: 'budget' }, capacity);
     },
   };
 }

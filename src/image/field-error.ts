@@ -92,6 +92,24 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const MAP_FIELDS: ReadonlySet<string> = new Set(['labels', 'annotations', 'signedClaims']);
 
 /**
+ * The most characters of one value or map key that a message echoes. Every value a writer controls
+ * (a name, a reference, a label key) ends up in the denial, the warnings and the decision log: a 1 MB
+ * name would otherwise become a 4 MB answer and a 2 MB log line.
+ */
+export const MAX_ECHOED_CHARS = 256;
+
+/** `text` cut to `max` characters (MAX_ECHOED_CHARS by default), saying how long it was when cut. */
+export function bounded(text: string, max: number = MAX_ECHOED_CHARS): string {
+  return text.length > max ? `${text.slice(0, max - 3)}... (${text.length} characters)` : text;
+}
+
+/**
+ * The most characters of a detail. Details are prose, but some quote what they compare (`the
+ * manifest's digest is X, but metadata.name is Y`); this bounds them whatever a rule puts in.
+ */
+export const MAX_DETAIL_CHARS = 1024;
+
+/**
  * Renders a path the way the API server does: `dockerImageLayers[2].size`, with map keys in brackets:
  * `metadata.annotations[image.openshift.io/x]`.
  */
@@ -100,7 +118,8 @@ export function formatPath(path: FieldPath): string {
   let previous: string | number | undefined;
   for (const segment of path) {
     const isKey = typeof segment === 'number' || (typeof previous === 'string' && MAP_FIELDS.has(previous)) || !IDENTIFIER.test(segment);
-    out += isKey ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+    const shown = typeof segment === 'string' ? bounded(segment) : segment;
+    out += isKey ? `[${shown}]` : out === '' ? shown : `.${shown}`;
     previous = segment;
   }
   return out === '' ? '<root>' : out;
@@ -108,7 +127,10 @@ export function formatPath(path: FieldPath): string {
 
 /** Renders a value as the API server quotes it: strings in Go's %q style, other values as JSON. */
 export function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    if (value.length <= MAX_ECHOED_CHARS) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, MAX_ECHOED_CHARS - 3))}... (${value.length} characters)`;
+  }
   if (value === undefined) return 'null';
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   const json = JSON.stringify(value);
@@ -116,7 +138,8 @@ export function formatValue(value: unknown): string {
 }
 
 /** The message body of one error without its path, e.g. `Invalid value: "x": detail`. */
-export function errorBody(error: FieldError): string {
+export function errorBody(unboundedError: FieldError): string {
+  const error = unboundedError.detail === undefined ? unboundedError : { ...unboundedError, detail: bounded(unboundedError.detail, MAX_DETAIL_CHARS) };
   const hasValue = 'value' in error;
   const value = hasValue ? formatValue(error.value) : '';
   switch (error.type) {

@@ -10,6 +10,8 @@ export {
   type FieldError,
   type FieldPath,
   type FieldErrorType,
+  bounded,
+  MAX_DETAIL_CHARS,
   causeReason,
   errorBody,
   formatError,

@@ -19,7 +19,7 @@ const catalogue = [
   // §2 Shape
   { id: 'object-shape', section: '2', summary: 'the object is a JSON object and each known field has the JSON type of the API' },
   { id: 'name-required', section: '2', summary: 'metadata.name is set unless metadata.generateName is' },
-  { id: 'name-format', section: '2', summary: 'metadata.name is not "." or ".." and holds no "/" or "%"' },
+  { id: 'name-format', section: '2', summary: 'metadata.name is not "." or "..", holds no "/" or "%", and is at most 253 characters' },
   { id: 'layers-required', section: '2', summary: 'dockerImageLayers is present (a manifest list has none)' },
   { id: 'layers-on-manifest-list', section: '2', summary: 'a manifest list has no dockerImageLayers of its own' },
   { id: 'layer-name', section: '2', summary: 'each layer has a non-empty name' },

@@ -3,7 +3,7 @@
  * The shape comes from the JSON Schema (schema.ts); the rules here are those a schema cannot say.
  */
 import { type ContentOptions, collectContentErrors } from './content.js';
-import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required } from './field-error.js';
+import { type FieldError, type FieldPath, forbidden, invalid, invalidHidden, required, tooLong } from './field-error.js';
 import { Findings } from './findings.js';
 import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
 import { digestAlgorithm } from './digest.js';
@@ -59,12 +59,23 @@ function pathSegmentNameProblems(name: string): string[] {
   return problems;
 }
 
+/**
+ * The longest name accepted: Kubernetes' limit for object names (a DNS subdomain, 253 bytes).
+ * Images are named by digest (`sha256:` and 64 hex digits, 71 characters; sha512 135), so nothing
+ * real comes near it; without it a 1 MB name was echoed into every message about the Image.
+ */
+export const MAX_NAME_LENGTH = 253;
+
 function validateName(image: Record<string, unknown>): FieldError[] {
   const metadata = isObject(image.metadata) ? image.metadata : {};
   const name = metadata.name;
   if (name !== undefined && name !== null && typeof name !== 'string') return []; // the schema reports the type
   if (!isNonEmptyString(name)) {
     return isNonEmptyString(metadata.generateName) ? [] : [required('name-required', ['metadata', 'name'], 'name or generateName is required')];
+  }
+  // Bytes, as the API server counts them; a name longer in UTF-16 units is longer in bytes too.
+  if (name.length > MAX_NAME_LENGTH || new TextEncoder().encode(name).length > MAX_NAME_LENGTH) {
+    return [tooLong('name-format', ['metadata', 'name'], MAX_NAME_LENGTH)];
   }
   return pathSegmentNameProblems(name).map((problem) => invalid('name-format', ['metadata', 'name'], name, problem));
 }

@@ -9,7 +9,7 @@ import type { Decision, Endpoint } from '../admission/handle.js';
 import { APPLIED_ACTIONS, type AppliedAction, type DecisionKind, type Policy } from '../admission/policy.js';
 import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { type FieldError, type FieldErrorType, formatPath } from '../image/index.js';
+import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS } from '../image/index.js';
 
 /** The `msg` of every decision line. */
 export const DECISION_MESSAGE = 'decision';
@@ -147,16 +147,18 @@ export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: 
   const name = request.name ?? objectName;
   const imageName = imageNameOf(request);
   return {
+    // Every string a client sent is cut to bounded()'s length and the group list to LOGGED_GROUPS: one
+    // log line per review, never megabytes (the uid is bounded by parseReview).
     uid: request.uid,
     endpoint,
     operation: request.operation,
-    group,
-    resource,
-    ...(name === undefined ? {} : { name }),
-    ...(imageName === undefined ? {} : { imageName }),
-    ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
-    ...(request.userInfo.username === undefined ? {} : { user: request.userInfo.username }),
-    ...(request.userInfo.groups === undefined ? {} : { groups: request.userInfo.groups }),
+    group: bounded(group),
+    resource: bounded(resource),
+    ...(name === undefined ? {} : { name: bounded(name) }),
+    ...(imageName === undefined ? {} : { imageName: bounded(imageName) }),
+    ...(request.namespace === undefined ? {} : { namespace: bounded(request.namespace) }),
+    ...(request.userInfo.username === undefined ? {} : { user: bounded(request.userInfo.username) }),
+    ...(request.userInfo.groups == null ? {} : { groups: loggedGroups(request.userInfo.groups) }),
     ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
     decision: decision.decision,
     mode: policy.mode,
@@ -172,8 +174,22 @@ export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: 
 function logged(errors: readonly FieldError[], actions: ReadonlyMap<string, AppliedAction>): LoggedViolation[] {
   return errors.slice(0, LOGGED_VIOLATIONS).map((e) => {
     const action = actions.get(e.rule);
-    return { rule: e.rule, path: formatPath(e.path), type: e.type, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(action === undefined ? {} : { action }) };
+    return {
+      rule: e.rule,
+      path: bounded(formatPath(e.path)),
+      type: e.type,
+      ...(e.detail === undefined ? {} : { detail: bounded(e.detail, MAX_DETAIL_CHARS) }),
+      ...(action === undefined ? {} : { action }),
+    };
   });
+}
+
+/** Groups kept in the decision log; the rest are counted. */
+export const LOGGED_GROUPS = 20;
+
+function loggedGroups(groups: readonly string[]): string[] {
+  const shown = groups.slice(0, LOGGED_GROUPS).map((group) => bounded(group));
+  return groups.length > LOGGED_GROUPS ? [...shown, `and ${groups.length - LOGGED_GROUPS} more`] : shown;
 }
 
 function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCount[] {

@@ -37,15 +37,25 @@ export interface ReviewThreadData {
 }
 
 /**
+ * The review thread's V8 old-generation cap, in MB. A review that needs more (a hostile shape the rules
+ * expand far beyond its bytes) ends the thread with ERR_WORKER_OUT_OF_MEMORY: its reviews are answered
+ * 500 and a fresh thread takes the next, while the process, every other review and the probes carry
+ * on. Without a cap such a review grew the whole process until V8 or the kernel killed it. A 6 MiB
+ * UPDATE needs about 40 MB; the memory budget reserves this much for the thread (docs/operations.md).
+ */
+export const REVIEW_THREAD_HEAP_MB = 96;
+
+/**
  * Starts the worker script next to this module: the compiled JavaScript, or, when this module runs from
  * TypeScript source (the tests), the TypeScript file through tsx's loader, registered inside the worker.
  */
 function startWorker(workerData: ReviewThreadData): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  const resourceLimits = { maxOldGenerationSizeMb: REVIEW_THREAD_HEAP_MB };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits });
   const script = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
   // Resolved here, not in the worker, so that it does not depend on the directory tests run from.
   const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData });
+  return new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${script}); });`, { eval: true, workerData, resourceLimits });
 }
 
 /** A review waiting for the worker that holds it. */
@@ -60,6 +70,12 @@ export class ReviewThread {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private handed = 0;
+
+  /** How many reviews were handed to the thread so far (what routing decided, for tests and metrics). */
+  get reviewsHanded(): number {
+    return this.handed;
+  }
 
   /** `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless. */
   constructor(
@@ -76,6 +92,7 @@ export class ReviewThread {
   answer(body: Buffer, endpoint: Endpoint): Promise<BodyAnswer> {
     if (this.closed) return Promise.resolve(failed('the review thread is closed'));
     const id = this.nextId++;
+    this.handed++;
     return new Promise((resolve) => {
       try {
         const worker = this.ensureWorker();

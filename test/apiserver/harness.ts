@@ -175,6 +175,9 @@ export class Webhook {
         '127.0.0.1',
         '--port',
         String(this.port),
+        // Several runs share this machine: never the default :8081.
+        '--health-probe-bind-address',
+        '127.0.0.1:0',
         '--tls-cert',
         join(this.certDir, 'tls.crt'),
         '--tls-key',

@@ -34,7 +34,10 @@ afterAll(async () => {
 
 function npmStart(options: { detached?: boolean } = {}): Promise<ChildServer> {
   const paths = certificatePaths(dir);
-  const flags = ['--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.cert, '--tls-key', paths.key, '--shutdown-drain-seconds', '0.2'];
+  const flags = [
+    ...['--host', '127.0.0.1', '--port', '0', '--health-probe-bind-address', '127.0.0.1:0'],
+    ...['--tls-cert', paths.cert, '--tls-key', paths.key, '--shutdown-drain-seconds', '0.2'],
+  ];
   return startServingCommand('npm', ['start', '--ignore-scripts', '--silent', '--', ...flags], options);
 }
 

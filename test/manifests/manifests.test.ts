@@ -389,17 +389,28 @@ describe('Deployment', () => {
     expect(deployment().spec.selector.matchLabels).toEqual(byHost.labelSelector.matchLabels);
   });
 
-  it('probes /readyz and /healthz over HTTPS on 8443', () => {
-    const ports = Object.fromEntries(container().ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+  it.each(['base', ...OVERLAYS])('%s: probes /readyz and /healthz over plain HTTP on the health port the server binds by default', (name) => {
+    const probed = find(objects(name), 'Deployment', SERVICE).spec.template.spec.containers[0];
+    const ports = Object.fromEntries(probed.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    const values = Object.fromEntries(probed.env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+    const loaded = loadConfig([], values);
+    if (loaded.ok !== true) throw new Error(JSON.stringify(loaded));
+    expect(loaded.config.healthProbe).toEqual({ host: '0.0.0.0', port: 8081 });
     for (const [probe, path] of [
       ['readinessProbe', '/readyz'],
       ['livenessProbe', '/healthz'],
     ]) {
-      const get = container()[probe!].httpGet;
-      expect(get.scheme).toBe('HTTPS');
+      const get = probed[probe!].httpGet;
+      expect(get.scheme).toBe('HTTP');
       expect(get.path).toBe(path);
-      expect(typeof get.port === 'number' ? get.port : ports[get.port]).toBe(8443);
+      expect(typeof get.port === 'number' ? get.port : ports[get.port]).toBe(loaded.config.healthProbe!.port);
     }
+  });
+
+  it('gives the server its memory limit, in bytes, from the container limit', () => {
+    const entry = container().env.find((e: { name: string }) => e.name === 'MEMORY_LIMIT');
+    expect(entry.valueFrom.resourceFieldRef).toEqual({ containerName: container().name, resource: 'limits.memory' });
+    expect(container().resources.limits.memory).toBeDefined();
   });
 
   it('has requests and a memory limit that holds several reviews at the body limit', () => {
@@ -486,6 +497,25 @@ describe('availability and network objects', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     const ports = policy.spec.ingress.flatMap((rule: { ports: unknown[] }) => rule.ports);
     expect(ports).toEqual([{ protocol: 'TCP', port: 8443 }]);
+  });
+
+  it('openshift: the NetworkPolicy admits only the host network (API server, kubelet), openshift-apiserver and the monitoring stack', () => {
+    const policy = find(objects('openshift'), 'NetworkPolicy', SERVICE);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
+      // Every rule names its sources: none admits everyone.
+      expect(rule.from?.length).toBeGreaterThan(0);
+      return rule.from!.map((source) => {
+        expect(Object.keys(source)).toEqual(['namespaceSelector']);
+        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
+      });
+    });
+    expect(admitted).toEqual([
+      '{"policy-group.network.openshift.io/host-network":""} -> 8443,8081',
+      '{"kubernetes.io/metadata.name":"openshift-apiserver"} -> 8443',
+      '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8443',
+      '{"kubernetes.io/metadata.name":"openshift-user-workload-monitoring"} -> 8443',
+    ]);
   });
 
   it('the Namespace enforces the restricted pod security profile', () => {

@@ -14,11 +14,12 @@ export interface ChildServer {
 }
 
 /**
- * Runs `node <entry> serve --host 127.0.0.1 --port 0 ...flags`: `entry` is `dist/cli/main.js` (built)
+ * Runs `node <entry> serve --host 127.0.0.1 --port 0 --health-probe-bind-address 127.0.0.1:0 ...flags`
+ * (two children at once must not both want the default :8081): `entry` is `dist/cli/main.js` (built)
  * or `--import tsx src/cli/main.ts` style arguments (from source).
  */
 export function startChildServer(entry: readonly string[], flags: readonly string[]): Promise<ChildServer> {
-  return startServingCommand(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...flags]);
+  return startServingCommand(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', '--health-probe-bind-address', '127.0.0.1:0', ...flags]);
 }
 
 /**

@@ -83,6 +83,8 @@ export interface SendOptions {
   /** A client certificate and key (mTLS). */
   cert?: string;
   key?: string;
+  /** The source address to connect from (any of 127.0.0.0/8 on loopback). */
+  localAddress?: string;
 }
 
 /**
@@ -105,6 +107,7 @@ export function send(port: number, ca: string, path: string, body: string | Buff
         // A pooled connection was verified by its agent (keepAliveAgent); see there.
         ...(options.agent ? {} : { checkServerIdentity }),
         ...(options.cert === undefined ? {} : { cert: options.cert, key: options.key }),
+        ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
           ...options.headers,
