@@ -121,12 +121,6 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'shutdown-timeout-seconds', env: 'SHUTDOWN_TIMEOUT_SECONDS', help: 'after the drain, time in-flight reviews get before connections are cut', fallback: '10' },
 ];
 
-/** Usage text for `serve --help`. */
-export function serveUsage(): string {
-  const rows = SERVE_OPTIONS.map((o) => `  --${o.flag.padEnd(25)} ${o.help} (env ${o.env}, default ${JSON.stringify(o.fallback)})`);
-  return `usage: image-admission serve [flags]\n\n${rows.join('\n')}\n`;
-}
-
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] } | { ok: 'help' };
 
 /** Reads `serve`'s flags and environment into a Config, or lists every problem. */

@@ -3,7 +3,6 @@
  * call src/audit, print, and pick the exit code (0 clean, 1 findings, 2 usage).
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadDecisionLog } from '../audit/decision-log.js';
 import { DEFAULT_WEBHOOK_NAMES } from '../audit/events.js';
 import { progressBar } from '../audit/lines.js';
@@ -11,104 +10,98 @@ import { renderAuditHtml, renderScanHtml } from '../audit/render-html.js';
 import { renderAuditText, renderScanText } from '../audit/render-text.js';
 import { DEFAULT_MAX_ENTRIES, reviewAuditLogs, type WriteEntry } from '../audit/review.js';
 import { imagesFromCluster, objectsFromFile, scanImages } from '../audit/scan.js';
+import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
 
-const USAGE = `usage: image-admission audit <review|scan> [flags]
+/** The flags review and scan share: how to judge, and how to print. */
+const SHARED_FLAGS = {
+  'disable-rules': DISABLE_RULES_FLAG,
+  json: { type: 'boolean', help: 'print the report as JSON' },
+  html: { type: 'string', value: 'FILE', help: 'also write a self-contained HTML report' },
+} as const satisfies Record<string, Flag>;
 
-  audit review FILE...        review Kubernetes audit logs: every create, update and patch of Images
-                              gets one outcome (docs/audit.md). FILE: JSON lines, pretty-printed
-                              JSON, arrays or EventLists; plain or gzip; - for stdin
-      --webhook-name NAME     a webhook name whose annotations to read (repeatable; default
-                              ${DEFAULT_WEBHOOK_NAMES.join(' and ')})
-      --decisions FILE        join the webhook's decision log by decision id
-      --json                  print the report as JSON: counts per outcome, and every write whose
-                              outcome is not denied, allowed or warned
-      --ndjson                stream instead: one JSON line per listed write as it is found, then
-                              one summary line (no cap, flat memory)
-      --list-all              list every write, also denied, allowed and warned ones
-      --max-entries N         writes kept for --json, text and HTML (default ${DEFAULT_MAX_ENTRIES}; 0: all);
-                              the report says when more were found
-      --html FILE             also write a self-contained HTML report
+const REVIEW = {
+  name: 'audit review',
+  synopsis: 'FILE... [flags]',
+  description: `Reviews Kubernetes audit logs: every create, update and patch of Images gets one outcome
+(docs/audit.md). FILE: JSON lines, pretty-printed JSON, arrays or EventLists; plain or gzip; - for stdin.`,
+  flags: {
+    'webhook-name': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      help: `a webhook name whose annotations to read (repeatable; default\n${DEFAULT_WEBHOOK_NAMES.join(' and ')})`,
+    },
+    decisions: { type: 'string', value: 'FILE', help: "join the webhook's decision log by decision id" },
+    ...SHARED_FLAGS,
+    json: { type: 'boolean', help: 'print the report as JSON: counts per outcome, and every write whose\noutcome is not denied, allowed or warned' },
+    ndjson: { type: 'boolean', help: 'stream instead: one JSON line per listed write as it is found, then\none summary line (no cap, flat memory)' },
+    'list-all': { type: 'boolean', help: 'list every write, also denied, allowed and warned ones' },
+    'max-entries': {
+      type: 'string',
+      value: 'N',
+      help: `writes kept for --json, text and HTML (default ${DEFAULT_MAX_ENTRIES}; 0: all);\nthe report says when more were found`,
+    },
+  },
+  positionals: { min: 1, missing: 'audit review needs at least one FILE (or - for stdin)' },
+  footer: `Exit status: 0 every write is accounted for and none needs attention; 1 writes need attention
+(warned, exempt, dry-run, bypassed, partial, failed-open, failed-closed); 2 usage errors, or the
+review cannot tell (unreadable or malformed input, no audit events, webhook names the log does not
+hold, events it cannot classify).`,
+} as const satisfies CommandSpec;
 
-  audit scan [FILE...]        check existing Images: kubectl get images -o json|yaml output (- for
-                              stdin), or, with no FILE, the cluster of the kubeconfig
-      --kubeconfig FILE       kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)
-      --context NAME          kubeconfig context
-      --page-size N           Images per list request (default 500)
-      --json, --html FILE     as for review
+const SCAN = {
+  name: 'audit scan',
+  synopsis: '[FILE...] [flags]',
+  description: `Checks existing Images: kubectl get images -o json|yaml output (- for stdin), or, with no FILE,
+the cluster of the kubeconfig.`,
+  flags: {
+    kubeconfig: { type: 'string', value: 'FILE', help: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' },
+    context: { type: 'string', value: 'NAME', help: 'kubeconfig context' },
+    'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    ...SHARED_FLAGS,
+  },
+  footer: 'Exit status: 0 no Image breaks the rules; 1 Images with violations; 2 usage or input errors.',
+} as const satisfies CommandSpec;
 
-  both:
-      ${DISABLE_RULES_USAGE}
+const GROUP_HELP = `usage: image-admission audit <review|scan> [flags]
 
-Exit status (review): 0 every write is accounted for and none needs attention; 1 writes need
-attention (warned, exempt, dry-run, bypassed, partial, failed-open, failed-closed); 2 usage errors,
-or the review cannot tell (unreadable or malformed input, no audit events, webhook names the log
-does not hold, events it cannot classify). Scan: 1 Images with violations; 2 usage or input errors.
+commands:
+  review     review Kubernetes audit logs: one outcome for every write of Images
+  scan       check existing Images, from files or from the cluster
+
+Run 'image-admission audit <command> --help' for a command's flags.
 `;
-
-type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
-
-function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>): Parsed | string {
-  try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 /** Runs `audit review` or `audit scan`. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(USAGE);
+    io.stdout.write(GROUP_HELP);
     return 0;
   }
   if (sub === 'review') return review(rest, io);
   if (sub === 'scan') return scan(rest, io);
-  io.stderr.write(`image-admission audit: ${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n\n${USAGE}`);
-  return 2;
+  return reportUsage(io, 'audit', sub === undefined ? 'missing subcommand: review or scan' : `unknown subcommand ${JSON.stringify(sub)}: review or scan`);
 }
-
-function usageError(io: CommandIo, problem: string): number {
-  io.stderr.write(`image-admission audit: ${problem}\n\n${USAGE}`);
-  return 2;
-}
-
-/** The flags review and scan share: how to judge, and how to print. */
-const SHARED_OPTIONS: NonNullable<ParseArgsConfig['options']> = {
-  'disable-rules': { type: 'string' },
-  json: { type: 'boolean' },
-  html: { type: 'string' },
-};
 
 async function review(argv: string[], io: CommandIo): Promise<number> {
-  const parsed = parse(argv, {
-    'webhook-name': { type: 'string', multiple: true },
-    decisions: { type: 'string' },
-    ndjson: { type: 'boolean' },
-    'list-all': { type: 'boolean' },
-    'max-entries': { type: 'string' },
-    ...SHARED_OPTIONS,
-  });
-  if (typeof parsed === 'string') return usageError(io, parsed);
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length === 0) return usageError(io, 'audit review needs at least one FILE (or - for stdin)');
+  const parsed = readCommand(REVIEW, argv, io);
+  if ('exit' in parsed) return parsed.exit;
+  const usageError = (problem: string) => reportUsage(io, REVIEW.name, problem);
   const rules = readDisableRules(parsed.values['disable-rules']);
-  if (typeof rules === 'string') return usageError(io, rules);
-  const names = (parsed.values['webhook-name'] as string[] | undefined) ?? [...DEFAULT_WEBHOOK_NAMES];
+  if (typeof rules === 'string') return usageError(rules);
+  const names = parsed.values['webhook-name'] ?? [...DEFAULT_WEBHOOK_NAMES];
   const bad = names.filter((n) => n.trim() === '' || n.includes('/'));
-  if (bad.length > 0) return usageError(io, `--webhook-name must be a webhook name without "/", got ${JSON.stringify(bad[0])}`);
+  if (bad.length > 0) return usageError(`--webhook-name must be a webhook name without "/", got ${JSON.stringify(bad[0])}`);
 
   const maxEntries = Number(parsed.values['max-entries'] ?? String(DEFAULT_MAX_ENTRIES));
-  if (!Number.isInteger(maxEntries) || maxEntries < 0) return usageError(io, `--max-entries must be a whole number (0 for no cap), got ${JSON.stringify(parsed.values['max-entries'])}`);
+  if (!Number.isInteger(maxEntries) || maxEntries < 0) return usageError(`--max-entries must be a whole number (0 for no cap), got ${JSON.stringify(parsed.values['max-entries'])}`);
   const ndjson = parsed.values.ndjson === true;
-  if (ndjson && (parsed.values.json || typeof parsed.values.html === 'string')) return usageError(io, '--ndjson streams the writes as it finds them: it cannot be combined with --json or --html');
+  if (ndjson && (parsed.values.json || typeof parsed.values.html === 'string')) return usageError('--ndjson streams the writes as it finds them: it cannot be combined with --json or --html');
   const stdinUses = parsed.positionals.filter((p) => p === '-').length + (parsed.values.decisions === '-' ? 1 : 0);
-  if (stdinUses > 1) return usageError(io, 'standard input (-) can be read only once');
+  if (stdinUses > 1) return usageError('standard input (-) can be read only once');
 
   try {
     let decisions;
@@ -141,21 +134,13 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
 }
 
 async function scan(argv: string[], io: CommandIo): Promise<number> {
-  const parsed = parse(argv, {
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'page-size': { type: 'string' },
-    ...SHARED_OPTIONS,
-  });
-  if (typeof parsed === 'string') return usageError(io, parsed);
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = readCommand(SCAN, argv, io);
+  if ('exit' in parsed) return parsed.exit;
+  const usageError = (problem: string) => reportUsage(io, SCAN.name, problem);
   const pageSize = Number(parsed.values['page-size'] ?? '500');
-  if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(io, `--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(`--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
   const rules = readDisableRules(parsed.values['disable-rules']);
-  if (typeof rules === 'string') return usageError(io, rules);
+  if (typeof rules === 'string') return usageError(rules);
   try {
     let report;
     if (parsed.positionals.length > 0) {
@@ -163,8 +148,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
       for (const path of parsed.positionals) objects.push(...(await objectsFromFile(path, io.stdin)));
       report = await scanImages(objects, parsed.positionals.join(', '), rules);
     } else {
-      const kubeconfig = parsed.values.kubeconfig as string | undefined;
-      const context = parsed.values.context as string | undefined;
+      const { kubeconfig, context } = parsed.values;
       report = await scanImages(
         imagesFromCluster({ pageSize, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
         `the cluster${context ? ` (context ${context})` : ''}`,

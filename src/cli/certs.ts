@@ -4,7 +4,6 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { generateCertificates } from '../certs/generate.js';
 import {
   certificatePaths,
@@ -13,49 +12,37 @@ import {
   renewServingCertificate,
   writeCertificates,
 } from '../certs/files.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 
-const USAGE = `usage: image-admission certs [flags]
-
-Creates a development CA and serving certificate (ca.crt, ca.key, tls.crt, tls.key) when missing,
-and re-issues tls.crt/tls.key from the same CA when they expire soon.
-
-flags:
-  --out DIR                 folder for the files (default: certs)
-  --service NAME            Service name (default: image-admission-webhook)
-  --namespace NS            Service namespace (default: image-admission)
-  --days N                  serving certificate lifetime in days (default: 365)
-  --renew-within-days N     renew when the serving certificate expires within N days (default: 30)
-  --force                   regenerate the CA and the serving certificate
-  -h, --help                show this help
-`;
+const SPEC = {
+  name: 'certs',
+  synopsis: '[flags]',
+  description: `Creates a development CA and serving certificate (ca.crt, ca.key, tls.crt, tls.key) when missing,
+and re-issues tls.crt/tls.key from the same CA when they expire soon.`,
+  flags: {
+    out: { type: 'string', value: 'DIR', help: 'folder for the files (default: certs)' },
+    service: { type: 'string', value: 'NAME', help: 'Service name (default: image-admission-webhook)' },
+    namespace: { type: 'string', value: 'NS', help: 'Service namespace (default: image-admission)' },
+    days: { type: 'string', value: 'N', help: 'serving certificate lifetime in days (default: 365)' },
+    'renew-within-days': { type: 'string', value: 'N', help: 'renew when the serving certificate expires within N days (default: 30)' },
+    force: { type: 'boolean', help: 'regenerate the CA and the serving certificate' },
+  },
+  positionals: 'none',
+} as const satisfies CommandSpec;
 
 /** Runs the `certs` subcommand; exit code 0 on success, 2 on bad flags. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string', default: 'certs' },
-        service: { type: 'string', default: 'image-admission-webhook' },
-        namespace: { type: 'string', default: 'image-admission' },
-        days: { type: 'string', default: '365' },
-        'renew-within-days': { type: 'string', default: '30' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    io.stderr.write(`image-admission certs: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const command = readCommand(SPEC, argv, io);
+  if ('exit' in command) return command.exit;
+  const values = {
+    out: command.values.out ?? 'certs',
+    service: command.values.service ?? 'image-admission-webhook',
+    namespace: command.values.namespace ?? 'image-admission',
+    days: command.values.days ?? '365',
+    'renew-within-days': command.values['renew-within-days'] ?? '30',
+    force: command.values.force === true,
+  };
   const days = parseCount(values.days, 1);
   const renewWithinDays = parseCount(values['renew-within-days'], 0);
   const problems = [
@@ -66,10 +53,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     values.service === '' ? '--service must not be empty' : '',
     values.namespace === '' ? '--namespace must not be empty' : '',
   ].filter(Boolean);
-  if (problems.length > 0 || days === undefined || renewWithinDays === undefined) {
-    io.stderr.write(problems.map((p) => `image-admission certs: ${p}\n`).join('') + `\n${USAGE}`);
-    return 2;
-  }
+  if (problems.length > 0 || days === undefined || renewWithinDays === undefined) return usageError(io, SPEC.name, ...problems);
 
   const dir = values.out;
   const names = { service: values.service, namespace: values.namespace, validityDays: days };

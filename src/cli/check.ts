@@ -3,43 +3,32 @@
  * would show it, and exits 1 when any is invalid (2 on usage errors).
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { checkImage, type CheckResult, imagesOf } from '../audit/check.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_USAGE, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
 
-const USAGE = `usage: image-admission check FILE... [--old FILE] [--disable-rules IDS]
-
-Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
+const SPEC = {
+  name: 'check',
+  synopsis: 'FILE... [flags]',
+  description: `Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
 webhook's CREATE rules, or its UPDATE rules against the Image in --old (matched by name, or the only
 one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") and its warnings as
-"Warning: ...". Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.
-
-  ${DISABLE_RULES_USAGE}
-`;
+"Warning: ...".`,
+  flags: {
+    old: { type: 'string', value: 'FILE', help: 'the Images before the write: check an update of them' },
+    'disable-rules': DISABLE_RULES_FLAG,
+  },
+  positionals: { min: 1, missing: 'needs at least one FILE (or - for stdin)' },
+  footer: 'Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.',
+} as const satisfies CommandSpec;
 
 /** Runs `check`. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: { old: { type: 'string' }, 'disable-rules': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr.write(`image-admission check: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length === 0) {
-    io.stderr.write(`image-admission check: needs at least one FILE\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = readCommand(SPEC, argv, io);
+  if ('exit' in parsed) return parsed.exit;
   const rules = readDisableRules(parsed.values['disable-rules']);
-  if (typeof rules === 'string') {
-    io.stderr.write(`image-admission check: ${rules}\n\n${USAGE}`);
-    return 2;
-  }
+  if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   const read = async (path: string) => (path === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(path, 'utf8'));
   const results: CheckResult[] = [];
   try {

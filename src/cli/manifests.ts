@@ -4,7 +4,6 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   BASE_WEBHOOKS_FILE,
   SELF_SIGNED_CA_BUNDLE_PATCH,
@@ -16,34 +15,38 @@ import {
   renderWebhookConfigurations,
 } from '../deploy/render.js';
 import { IMAGE_ENV_FILE, renderImageEnv } from '../deploy/image.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 
-const USAGE = `usage: image-admission manifests --image REF [--out FILE]
-       image-admission manifests --ca FILE [flags]
-
---image: sets the container image every overlay deploys, in ${IMAGE_ENV_FILE} (relative to the
+const SPEC = {
+  name: 'manifests',
+  synopsis: '--image REF [--out FILE] | --ca FILE [flags]',
+  description: `--image: sets the container image every overlay deploys, in ${IMAGE_ENV_FILE} (relative to the
 current directory, unless --out is given), after checking that REF is a valid image reference.
 Until that file exists, rendering or applying an overlay fails and nothing is applied.
 
 --ca: writes the MutatingWebhookConfiguration and ValidatingWebhookConfiguration of manifests/base with
-clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.
-
-flags:
-  --image REF          the webhook's container image, e.g. quay.io/ORG/image-admission-webhook:0.1.0
-  --ca FILE            PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required
-  --overlay self-signed
-                       write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},
-                       relative to the current directory, unless --out is given) instead of
-                       complete webhook configurations
-  --out FILE           write to FILE instead of standard output ("-" for standard output)
-  --url URL            call the webhook at https://HOST:PORT (paths /mutate and /validate appended)
-                       instead of through the Service, e.g. a webhook beside a local API server
-  --namespace NS       namespace of the webhook's Service (default: image-admission)
-  -h, --help           show this help
-
-The openshift and cert-manager overlays need no CA: OpenShift's service CA and cert-manager's CA
-injector fill in caBundle themselves.
-`;
+clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.`,
+  flags: {
+    image: { type: 'string', value: 'REF', help: "the webhook's container image, e.g. quay.io/ORG/image-admission-webhook:0.1.0" },
+    ca: { type: 'string', value: 'FILE', help: 'PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required' },
+    overlay: {
+      type: 'string',
+      value: 'self-signed',
+      help: `write the self-signed overlay's patch (${SELF_SIGNED_CA_BUNDLE_PATCH},\nrelative to the current directory, unless --out is given) instead of\ncomplete webhook configurations`,
+    },
+    out: { type: 'string', value: 'FILE', help: 'write to FILE instead of standard output ("-" for standard output)' },
+    url: {
+      type: 'string',
+      value: 'URL',
+      help: 'call the webhook at https://HOST:PORT (paths /mutate and /validate appended)\ninstead of through the Service, e.g. a webhook beside a local API server',
+    },
+    namespace: { type: 'string', value: 'NS', help: "namespace of the webhook's Service (default: image-admission)" },
+  },
+  positionals: 'none',
+  footer: `The openshift and cert-manager overlays need no CA: OpenShift's service CA and cert-manager's CA
+injector fill in caBundle themselves.`,
+} as const satisfies CommandSpec;
 
 const INJECTED: Record<string, string> = {
   openshift: "OpenShift's service CA injects the CA bundle (annotation service.beta.openshift.io/inject-cabundle)",
@@ -52,29 +55,9 @@ const INJECTED: Record<string, string> = {
 
 /** Runs the `manifests` subcommand; 0 on success, 1 when the CA or the output fails, 2 on bad flags. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        image: { type: 'string' },
-        ca: { type: 'string' },
-        overlay: { type: 'string' },
-        out: { type: 'string' },
-        url: { type: 'string' },
-        namespace: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (error) {
-    return usageError(io, (error as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const command = readCommand(SPEC, argv, io);
+  if ('exit' in command) return command.exit;
+  const { values } = command;
 
   if (values.image !== undefined) return writeImage(values, io);
 
@@ -102,7 +85,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       problems.push((error as Error).message);
     }
   }
-  if (problems.length > 0) return usageError(io, ...problems);
+  if (problems.length > 0) return usageError(io, SPEC.name, ...problems);
 
   let caPem: string;
   try {
@@ -137,13 +120,13 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
 async function writeImage(values: { image?: string; ca?: string; overlay?: string; url?: string; namespace?: string; out?: string }, io: CommandIo): Promise<number> {
   const others = (['ca', 'overlay', 'url', 'namespace'] as const).filter((flag) => values[flag] !== undefined);
   if (others.length > 0) {
-    return usageError(io, `--image writes only ${IMAGE_ENV_FILE}: run it on its own, and --${others[0]} in a second command`);
+    return usageError(io, SPEC.name, `--image writes only ${IMAGE_ENV_FILE}: run it on its own, and --${others[0]} in a second command`);
   }
   let text: string;
   try {
     text = renderImageEnv(values.image!);
   } catch (error) {
-    return usageError(io, (error as Error).message);
+    return usageError(io, SPEC.name, (error as Error).message);
   }
   return writeOut(io, text, values.out ?? IMAGE_ENV_FILE, values.out === undefined);
 }
@@ -165,9 +148,4 @@ async function writeOut(io: CommandIo, text: string, out: string, defaultPath: b
   }
   io.stdout.write(`wrote ${out}\n`);
   return 0;
-}
-
-function usageError(io: CommandIo, ...problems: string[]): number {
-  io.stderr.write(problems.map((p) => `image-admission manifests: ${p}\n`).join('') + `\n${USAGE}`);
-  return 2;
 }

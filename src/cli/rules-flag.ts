@@ -1,8 +1,9 @@
 /** The `--disable-rules` flag of the commands that run the rules outside the server (audit, check). */
 import { type JudgeOptions, parseRuleList } from '../image/index.js';
+import type { Flag } from './args.js';
 
-/** Usage line for the flag, aligned with the commands' own usage text. */
-export const DISABLE_RULES_USAGE = '--disable-rules IDS      comma-separated rule ids to leave out, as the server\'s --disable-rules';
+/** The flag, for a command's spec. */
+export const DISABLE_RULES_FLAG = { type: 'string', value: 'IDS', help: "comma-separated rule ids to leave out, as the server's --disable-rules" } as const satisfies Flag;
 
 /** The rules to leave out, or the usage problem: the same catalogue check as the server's flag. */
 export function readDisableRules(value: unknown): JudgeOptions | string {

@@ -1,8 +1,41 @@
 /** `image-admission serve`: runs the webhook until SIGTERM or SIGINT. */
 import { readFileSync } from 'node:fs';
-import { loadConfig, serveUsage } from '../config.js';
+import { loadConfig, SERVE_OPTIONS } from '../config.js';
 import { startServer } from '../server.js';
+import { type CommandSpec, helpText, usageError } from './args.js';
 import type { CommandIo } from './io.js';
+
+/** serve's flags are read by loadConfig (flags and environment together); this is their help. */
+const SPEC: CommandSpec = {
+  name: 'serve',
+  synopsis: '[flags]',
+  description: 'Runs the webhook HTTPS server until SIGTERM or SIGINT. Every flag can also be set by the\nenvironment variable named beside it; a flag wins over its variable.',
+  flags: Object.fromEntries(
+    SERVE_OPTIONS.map((o) => [o.flag, { type: 'string', value: placeholder(o.flag), help: `${o.help}\n(env ${o.env}, default ${JSON.stringify(o.fallback)})` }]),
+  ),
+};
+
+/** The placeholder of a flag's value in the help. */
+function placeholder(flag: string): string {
+  if (flag.endsWith('-seconds')) return 'SECONDS';
+  if (flag.startsWith('exempt-')) return 'NAMES';
+  if (flag.startsWith('max-connections')) return 'N';
+  const named: Record<string, string> = {
+    host: 'ADDRESS',
+    port: 'PORT',
+    'tls-cert': 'FILE',
+    'tls-key': 'FILE',
+    'client-ca': 'FILE',
+    mode: 'MODE',
+    'disable-rules': 'IDS',
+    'log-level': 'LEVEL',
+    'memory-limit': 'BYTES',
+    'health-probe-bind-address': 'ADDRESS',
+    'tls-min-version': 'VERSION',
+    'tls-cipher-suites': 'SUITES',
+  };
+  return named[flag] ?? 'VALUE';
+}
 
 /** Signals closer together than this are one request to stop (see `stop`). */
 const SAME_SIGNAL_MS = 1000;
@@ -11,13 +44,10 @@ const SAME_SIGNAL_MS = 1000;
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const loaded = loadConfig(argv, io.env, cgroupMemoryLimit);
   if (loaded.ok === 'help') {
-    io.stdout.write(serveUsage());
+    io.stdout.write(helpText(SPEC));
     return 0;
   }
-  if (!loaded.ok) {
-    io.stderr.write(`image-admission serve: invalid configuration:\n${loaded.errors.map((e) => `  - ${e}`).join('\n')}\n\n${serveUsage()}`);
-    return 2;
-  }
+  if (!loaded.ok) return usageError(io, SPEC.name, ...loaded.errors);
   const server = await startServer(loaded.config);
   return new Promise<number>((resolve) => {
     let firstSignalAt: number | undefined;

@@ -176,7 +176,7 @@ describe('image-admission manifests', () => {
     const io = memoryIo();
     expect(await run(argv as string[], io)).toBe(2);
     expect(io.err()).toMatch(message);
-    expect(io.err()).toContain('usage: image-admission manifests');
+    expect(io.err()).toContain("Run 'image-admission manifests --help' for usage.");
     expect(io.out()).toBe('');
   });
 
