@@ -2,14 +2,10 @@
  * `audit scan`: checks Images that already exist (rules.md §5: a cluster gains the webhook after it
  * holds Images) from `kubectl get images -o json|yaml` output or from a live cluster, page by page.
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type * as Yaml from 'yaml';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
+import { isImage } from '../review/objects.js';
 import type { Violation } from './review.js';
-
-const require = createRequire(import.meta.url);
 
 /** Images with violations listed in full; the rest are only counted. */
 export const SCAN_FINDINGS_LISTED = 1000;
@@ -62,83 +58,6 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
   return report;
 }
 
-function isImage(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const kind = (value as { kind?: unknown }).kind;
-  return kind === 'Image' || (kind === undefined && ('dockerImageReference' in value || 'dockerImageLayers' in value));
-}
-
-/**
- * The objects of a file (or `-`, standard input): a List with `items`, one object, JSON lines,
- * concatenated JSON, or YAML documents. Lists are flattened.
- */
-export async function objectsFromFile(path: string, stdin?: NodeJS.ReadableStream): Promise<unknown[]> {
-  const text = path === '-' ? await readAll(stdin ?? process.stdin) : await readFile(path, 'utf8');
-  return parseObjects(text).flatMap(flattenList);
-}
-
-/** Parses JSON (one value, lines, or concatenated values) or, failing that, YAML documents. */
-export function parseObjects(text: string): unknown[] {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      return [JSON.parse(text)];
-    } catch {
-      return splitJsonValues(text).map((value) => JSON.parse(value) as unknown);
-    }
-  }
-  // Loaded on first use: audit review never needs a YAML parser at startup.
-  const { parseAllDocuments } = require('yaml') as typeof Yaml;
-  return parseAllDocuments(text).flatMap((doc) => {
-    if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
-    const value = doc.toJS() as unknown;
-    return value === null || value === undefined ? [] : [value];
-  });
-}
-
-function flattenList(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value.flatMap(flattenList);
-  const items = (value as { items?: unknown } | null)?.items;
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  if (Array.isArray(items) && (kind === undefined || (typeof kind === 'string' && kind.endsWith('List')))) return items;
-  return [value];
-}
-
-/** Splits concatenated top-level JSON values (`{...}{...}` or one per line). */
-export function splitJsonValues(text: string): string[] {
-  const values: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0 && start !== -1) {
-        values.push(text.slice(start, i + 1));
-        start = -1;
-      }
-      if (depth < 0) throw new Error(`unexpected ${c} at offset ${i}`);
-    } else if (depth === 0 && c !== undefined && !/\s/.test(c)) throw new Error(`unexpected ${JSON.stringify(c)} at offset ${i}: not JSON`);
-  }
-  if (depth !== 0) throw new Error('unexpected end of input: an unterminated JSON value');
-  return values;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** How to reach a cluster. */
 export interface ClusterOptions {

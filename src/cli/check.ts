@@ -2,8 +2,9 @@
  * `image-admission check FILE... [--old FILE]`: prints each invalid Image's denial exactly as kubectl
  * would show it, and exits 1 when any is invalid (2 on usage errors).
  */
-import { readFile } from 'node:fs/promises';
-import { checkImage, type CheckResult, imagesOf } from '../audit/check.js';
+import type { Policy } from '../admission/policy.js';
+import { checkImage, type CheckResult } from '../review/check.js';
+import { isImage, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
@@ -30,13 +31,15 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if ('exit' in parsed) return parsed.exit;
   const rules = readRuleFlags(parsed.values);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
-  const read = async (path: string) => (path === '-' ? await readStream(io.stdin ?? process.stdin) : await readFile(path, 'utf8'));
+  // The server's policy with nothing exempt: what an enforcing webhook answers.
+  const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...rules };
+  const imagesIn = async (path: string) => (await objectsFromFile(path, io.stdin)).filter(isImage);
   const results: CheckResult[] = [];
   try {
     let olds: Record<string, unknown>[] | undefined;
-    if (parsed.values.old !== undefined) olds = imagesOf(await read(parsed.values.old));
+    if (parsed.values.old !== undefined) olds = await imagesIn(parsed.values.old);
     for (const file of parsed.positionals) {
-      const images = imagesOf(await read(file));
+      const images = await imagesIn(file);
       if (images.length === 0) io.stderr.write(`image-admission check: ${file}: no Image found\n`);
       for (const image of images) {
         const name = (image.metadata as { name?: unknown } | undefined)?.name;
@@ -45,7 +48,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
           io.stderr.write(`image-admission check: --old holds no Image named ${JSON.stringify(name)}\n`);
           return 2;
         }
-        results.push(checkImage(file, image, old, rules));
+        results.push(checkImage(file, image, old, policy));
       }
     }
   } catch (error) {
@@ -59,10 +62,4 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     else io.stdout.write(result.message!);
   }
   return results.some((r) => !r.valid) ? 1 : 0;
-}
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   certs: { summary: 'create or renew development TLS certificates', load: () => import('./certs.js') },
   audit: { summary: 'review audit logs, or scan existing Images', load: () => import('./audit.js') },
   check: { summary: 'check Image manifests before they are applied', load: () => import('./check.js') },
+  review: { summary: 'answer an AdmissionReview exactly as the server would', load: () => import('./review.js') },
   manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },
   rules: { summary: 'list the rules and their identifiers', load: () => import('./rules.js') },
 };

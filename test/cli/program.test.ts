@@ -19,7 +19,7 @@ describe('image-admission', () => {
   it('lists its commands with --help', async () => {
     const { code, out } = await cli('--help');
     expect(code).toBe(0);
-    for (const command of ['serve', 'certs', 'audit', 'check', 'manifests', 'rules']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'certs', 'audit', 'check', 'review', 'manifests', 'rules']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it.each([
@@ -38,8 +38,8 @@ describe('image-admission', () => {
     expect(err).not.toContain('usage:');
   });
 
-  it.each(['rules', 'certs', 'manifests', 'check'])('gives %s one help format: usage line, flags, and -h', async (command) => {
-    const { code, out } = await cli(command, '--help');
+  it.each(['rules', 'certs', 'manifests', 'check', 'review', 'serve', 'audit review', 'audit scan'])('gives %s one help format: usage line, flags, and -h', async (command) => {
+    const { code, out } = await cli(...command.split(' '), '--help');
     expect(code).toBe(0);
     expect(out).toMatch(new RegExp(`^usage: image-admission ${command} `));
     expect(out).toMatch(/\nflags:\n/);

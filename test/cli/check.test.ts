@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { kubectlInvalidMessage } from '../../src/audit/check.js';
+import { kubectlInvalidMessage } from '../../src/review/check.js';
 import { run } from '../../src/cli/check.js';
 import { anImage } from '../fixtures/index.js';
-import { brokenImage } from './audit-log.js';
-import { captureIo, tempDir } from './helpers.js';
+import { brokenImage } from '../audit/audit-log.js';
+import { captureIo, tempDir } from '../audit/helpers.js';
 
 function file(name: string, content: string): string {
   const path = join(tempDir(), name);

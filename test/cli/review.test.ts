@@ -1,0 +1,74 @@
+/** `image-admission review`: the answer the server would send, byte for byte, without a socket. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Policy } from '../../src/admission/policy.js';
+import { run } from '../../src/cli/review.js';
+import { buildApp } from '../../src/http/app.js';
+import { brokenImage } from '../audit/audit-log.js';
+import { captureIo, tempDir } from '../audit/helpers.js';
+import { admissionReview, anImage } from '../fixtures/index.js';
+
+async function review(args: string[], stdin?: string) {
+  const { io, out, err } = captureIo(stdin);
+  const code = await run(args, io);
+  return { code, out: out(), err: err() };
+}
+
+/** What the server answers `body` at `endpoint` under `policy`. */
+async function server(body: string, endpoint: string, policy: Policy) {
+  const app = buildApp({ policy });
+  const response = await app.inject({ method: 'POST', url: `/${endpoint}`, headers: { 'content-type': 'application/json' }, payload: body });
+  await app.close();
+  return response;
+}
+
+const enforce: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set() };
+
+describe('image-admission review', () => {
+  it.each([
+    { what: 'an allowed create at /mutate, with its defaulting patch', body: () => admissionReview({ operation: 'CREATE', object: anImage() }), args: ['--endpoint', 'mutate'], policy: enforce, code: 0 },
+    { what: 'a denied create at /validate', body: () => admissionReview({ operation: 'CREATE', object: brokenImage('r') }), args: [], policy: enforce, code: 1 },
+    {
+      what: 'a warned create in warn mode, with a rule turned off',
+      body: () => admissionReview({ operation: 'CREATE', object: brokenImage('r') }),
+      args: ['--mode', 'warn', '--disable-rules', 'signature-type'],
+      policy: { ...enforce, mode: 'warn' as const, disabledRules: new Set(['signature-type']) },
+      code: 0,
+    },
+  ])('prints exactly the server\'s answer: $what', async ({ body, args, policy, code }) => {
+    const text = JSON.stringify(body());
+    const path = join(tempDir(), 'review.json');
+    writeFileSync(path, text);
+    const endpoint = args.includes('mutate') ? 'mutate' : 'validate';
+    const want = await server(text, endpoint, policy);
+    expect(want.statusCode).toBe(200);
+    const got = await review([path, ...args]);
+    expect(got).toEqual({ code, out: `${want.body}\n`, err: '' });
+    const fromStdin = await review(['-', ...args], text);
+    expect(fromStdin.out).toBe(`${want.body}\n`);
+  });
+
+  it('says why the server would refuse a body, and exits 2', async () => {
+    const text = JSON.stringify({ kind: 'AdmissionReview', apiVersion: 'admission.k8s.io/v1' });
+    const want = await server(text, 'validate', enforce);
+    expect(want.statusCode).toBe(400);
+    const got = await review(['-'], text);
+    expect(got.code).toBe(2);
+    expect(got.out).toBe('');
+    expect(got.err).toContain((want.json() as { reason: string }).reason);
+  });
+
+  it.each([
+    { args: [], problem: 'needs a FILE' },
+    { args: ['a', 'b'], problem: 'takes one FILE' },
+    { args: ['a', '--endpoint', 'admit'], problem: '--endpoint must be mutate or validate' },
+    { args: ['a', '--mode', 'strict'], problem: '--mode must be one of' },
+    { args: ['a', '--disable-rules', 'no-such-rule'], problem: '"no-such-rule"' },
+    { args: [join('no', 'such', 'file.json')], problem: 'no such file' },
+  ])('exits 2 on $problem', async ({ args, problem }) => {
+    const got = await review(args);
+    expect(got.code).toBe(2);
+    expect(got.err).toContain(problem);
+  });
+});
