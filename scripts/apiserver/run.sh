@@ -46,6 +46,10 @@ cleanup() {
   fi
   # Then the webhooks, the API server, etcd: each after what depends on it.
   local f
+  # The suite's controllers and extra API servers (test/apiserver/controller.test.ts), before the API server.
+  for f in "$PIDS_DIR"/controller-*.pid "$PIDS_DIR"/apiserver-*.pid; do
+    [ -f "$f" ] && stop_pids "$(cat "$f")"
+  done
   for f in "$PIDS_DIR"/webhook-*.pid "$PIDS_DIR/apiserver.pid" "$PIDS_DIR/etcd.pid"; do
     [ -f "$f" ] && stop_pids "$(cat "$f")"
   done
@@ -118,11 +122,14 @@ openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
 
 rand_token() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ADMIN_TOKEN="$(rand_token)"; MIGRATOR_TOKEN="$(rand_token)"; USER_TOKEN="$(rand_token)"
+# The controller's service account, as the API server would name it (bound by the manifests' RBAC).
+CONTROLLER_TOKEN="$(rand_token)"
 # token,user,uid,"group1,group2"
 cat >"$PKI/tokens.csv" <<TOKENS
 $ADMIN_TOKEN,admin,uid-admin,"system:masters"
 $MIGRATOR_TOKEN,image-migrator,uid-image-migrator,"image-migrators"
 $USER_TOKEN,jane,uid-jane,"developers"
+$CONTROLLER_TOKEN,system:serviceaccount:image-admission:image-admission-controller,uid-controller,"system:serviceaccounts,system:serviceaccounts:image-admission"
 TOKENS
 
 # Image writes at Request level (the request body and the webhooks' annotations); nothing else.
@@ -168,6 +175,8 @@ for user in admin:$ADMIN_TOKEN image-migrator:$MIGRATOR_TOKEN jane:$USER_TOKEN; 
   k config set-credentials "${user%%:*}" --token="${user#*:}"
   k config set-context "${user%%:*}" --cluster=suite --user="${user%%:*}"
 done
+k config set-credentials controller --token="$CONTROLLER_TOKEN"
+k config set-context controller --cluster=suite --user=controller
 k config use-context admin
 
 # --- the Image CustomResourceDefinition and who may write Images ---------------
@@ -179,6 +188,9 @@ wait_for "images discovery" 30 "$(cat "$PIDS_DIR/apiserver.pid")" "$KUBECTL" get
 
 export APISERVER_SUITE_WORK="$WORK" APISERVER_SUITE_PIDS="$PIDS_DIR" APISERVER_SUITE_AUDIT_LOG="$AUDIT_LOG"
 export APISERVER_SUITE_KUBECTL="$KUBECTL" APISERVER_SUITE_SERVER="https://127.0.0.1:$APISERVER_PORT"
+# For test/apiserver/controller.test.ts: etcd (to compact it) and the binary (to start a second API
+# server on the same etcd without a watch cache).
+export APISERVER_SUITE_ETCD="http://127.0.0.1:$ETCD_PORT" APISERVER_SUITE_KUBE_APISERVER="$KUBE_APISERVER"
 log "running the suite"
 # In the background and waited for, so that a TERM or INT to this script runs the trap at once
 # (bash defers traps while a foreground child runs); the trap stops vitest with the rest.

@@ -2,9 +2,11 @@
  * `audit scan`: checks Images that already exist (rules.md §5: a cluster gains the webhook after it
  * holds Images) from `kubectl get images -o json|yaml` output or from a live cluster, page by page.
  */
+import type * as K8s from '@kubernetes/client-node';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
-import { errorBody, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
+import type { JudgeOptions } from '../image/index.js';
 import { isImage } from '../review/objects.js';
+import { judgeExisting } from './existing.js';
 import type { Violation } from './review.js';
 
 /** Images with violations listed in full; the rest are only counted. */
@@ -40,7 +42,8 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
       continue;
     }
     report.images++;
-    const { violations } = judgeCreate(object, rules);
+    // Only failing violations count here (as before): warn-only rules never made a scan fail.
+    const violations = judgeExisting(object, rules).violations.filter((v) => v.result === 'fail');
     if (violations.length === 0) continue;
     report.withViolations++;
     report.findingsTotal++;
@@ -50,7 +53,7 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
       report.findings.push({
         name: typeof metadata?.name === 'string' ? metadata.name : '(unnamed)',
         ...(typeof object.dockerImageReference === 'string' ? { reference: object.dockerImageReference } : {}),
-        violations: violations.map((e) => ({ rule: e.rule, path: formatPath(e.path), detail: errorBody(e) })),
+        violations: violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail })),
       });
     }
   }
@@ -68,25 +71,46 @@ export interface ClusterOptions {
   pageSize: number;
 }
 
-/** Lists `image.openshift.io/v1` images page by page (limit/continue), yielding each Image. */
-export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerator<unknown> {
-  // Loaded only here: the other commands do not pay for the client's import.
-  const k8s = await import('@kubernetes/client-node');
+type Client = typeof K8s;
+
+/** The client configuration kubectl would use: `--kubeconfig`, else KUBECONFIG, ~/.kube/config, in-cluster. */
+export function loadKubeConfig(k8s: Client, options: { kubeconfig?: string; context?: string }): InstanceType<Client['KubeConfig']> {
   const config = new k8s.KubeConfig();
   if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
   else config.loadFromDefault();
   if (options.context) config.setCurrentContext(options.context);
-  const api = config.makeApiClient(k8s.CustomObjectsApi);
+  return config;
+}
+
+/** One page of an Image list, and the resourceVersion the whole list is consistent at. */
+export interface ImagePage {
+  items: unknown[];
+  resourceVersion: string;
+}
+
+/**
+ * Lists `image.openshift.io/v1` images page by page (limit/continue). Every page of one list is read
+ * at the first page's resourceVersion, so the last page's resourceVersion is where a watch resumes.
+ */
+export async function* imagePages(api: InstanceType<Client['CustomObjectsApi']>, pageSize: number): AsyncGenerator<ImagePage> {
   let token: string | undefined;
   do {
     const page = (await api.listClusterCustomObject({
       group: IMAGE_GROUP,
       version: IMAGE_VERSION,
       plural: 'images',
-      limit: options.pageSize,
+      limit: pageSize,
       ...(token ? { _continue: token } : {}),
-    })) as { items?: unknown[]; metadata?: { continue?: string } };
-    yield* page.items ?? [];
+    })) as { items?: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
+    yield { items: page.items ?? [], resourceVersion: page.metadata?.resourceVersion ?? '' };
     token = page.metadata?.continue || undefined;
   } while (token);
+}
+
+/** Lists `image.openshift.io/v1` images page by page (limit/continue), yielding each Image. */
+export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerator<unknown> {
+  // Loaded only here: the other commands do not pay for the client's import.
+  const k8s = await import('@kubernetes/client-node');
+  const api = loadKubeConfig(k8s, options).makeApiClient(k8s.CustomObjectsApi);
+  for await (const page of imagePages(api, options.pageSize)) yield* page.items;
 }

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   serve: { summary: 'run the webhook HTTPS server', load: () => import('./serve.js') },
   certs: { summary: 'create or renew development TLS certificates', load: () => import('./certs.js') },
   audit: { summary: 'review audit logs, or scan existing Images', load: () => import('./audit.js') },
+  controller: { summary: 'keep every stored Image judged and report violations in the cluster', load: () => import('./controller.js') },
   check: { summary: 'check Image manifests before they are applied', load: () => import('./check.js') },
   review: { summary: 'answer an AdmissionReview exactly as the server would', load: () => import('./review.js') },
   manifests: { summary: 'write the webhook configurations with a CA bundle', load: () => import('./manifests.js') },

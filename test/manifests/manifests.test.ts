@@ -7,6 +7,8 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODES } from '../../src/admission/policy.js';
 import { run as runCerts } from '../../src/cli/certs.js';
+import { readControllerFlags } from '../../src/cli/controller.js';
+import { createControllerMetrics } from '../../src/controller/metrics.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
 import { BODY_LIMIT, buildApp } from '../../src/http/app.js';
@@ -141,7 +143,7 @@ describe('kustomize rendering', () => {
     const kinds = objects(name).map((o) => `${o.kind}/${o.metadata.name}`);
     for (const o of objects('base')) expect(kinds).toContain(`${o.kind}/${o.metadata.name}`);
     for (const o of objects(name)) {
-      const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].includes(o.kind);
+      const clusterScoped = ['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind);
       expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe(clusterScoped ? undefined : NAMESPACE);
     }
   });
@@ -178,7 +180,7 @@ describe('quick starts', () => {
     // Apart from MODE, the same objects: applying the overlay afterwards switches to enforce and nothing else.
     const withoutMode = (name: string) =>
       objects(name).map((o) => {
-        if (o.kind !== 'Deployment') return o;
+        if (o.kind !== 'Deployment' || o.metadata.name !== SERVICE) return o;
         const copy = structuredClone(o);
         const container = copy.spec.template.spec.containers[0];
         container.env = (container.env as { name: string }[]).filter((e) => e.name !== 'MODE');
@@ -245,6 +247,9 @@ describe('monitoring', () => {
     const scraped = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     await app.close();
     const exposed = new Set([...scraped.matchAll(/^([a-zA-Z0-9_:]+?)(?:_bucket|_sum|_count)?[{ ]/gm)].map((m) => m[1]));
+    // The controller's metrics too (its alerts live in the same PrometheusRule).
+    const controller = createControllerMetrics({ defaultMetrics: false });
+    for (const m of (await controller.registry.getMetricsAsJSON()) as { name: string }[]) exposed.add(m.name);
     exposed.add('up');
     const queries = [...alerts().map((a) => a.expr), ...(dashboard().panels as { targets: { expr: string }[] }[]).flatMap((p) => p.targets.map((t) => t.expr))];
     const named = new Set(queries.flatMap((q) => [...q.matchAll(/\b(image_admission_\w+|nodejs_\w+|process_\w+|up)\b(?=[{[ )]|$)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, ''))));
@@ -603,5 +608,76 @@ describe('Dockerfile', () => {
     expect(final.at(-1)).toBe('CMD ["node", "dist/cli/main.js", "serve"]');
     expect(instructions().some((i) => i.startsWith('HEALTHCHECK'))).toBe(false);
     expect(readText(join(MANIFESTS, '../.dockerignore'))).toMatch(/^node_modules$/m);
+  });
+});
+
+describe('the controller (image-admission controller)', () => {
+  const ALL = ['base', ...OVERLAYS];
+  const CONTROLLER = 'image-admission-controller';
+
+  it.each(ALL)('%s: its own Deployment, leader-elected, with the webhook pods hardening', (name) => {
+    const controller = find(objects(name), 'Deployment', CONTROLLER);
+    const webhook = find(objects(name), 'Deployment', SERVICE);
+    // Never inside the webhook's pods: a scan must not take from admission.
+    expect(controller.spec.selector).not.toEqual(webhook.spec.selector);
+    expect(webhook.spec.template.spec.containers).toHaveLength(1);
+    const pod = controller.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(CONTROLLER);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.securityContext).toEqual(webhook.spec.template.spec.securityContext);
+    const [container] = pod.containers;
+    expect(container.securityContext).toEqual(webhook.spec.template.spec.containers[0].securityContext);
+    expect(container.image).toBe(webhook.spec.template.spec.containers[0].image);
+    expect(container.resources.limits.memory).toBeDefined();
+    expect(container.resources.limits.cpu).toBeUndefined();
+    expect(container.command).toEqual(['node', 'dist/cli/main.js', 'controller']);
+    // Every flag it is given is one the command accepts.
+    const flags = readControllerFlags(container.args, () => NAMESPACE);
+    expect(flags).not.toHaveProperty('errors');
+    expect(flags).toMatchObject({ config: { leaderElection: { namespace: NAMESPACE, name: CONTROLLER } } });
+    expect(controller.spec.replicas).toBeGreaterThanOrEqual(2);
+    const probePort = container.ports.find((p: { name: string }) => p.name === 'probes').containerPort;
+    expect(container.args).toContain(`--health-probe-bind-address=:${probePort}`);
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'probes' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'probes' });
+  });
+
+  it.each(ALL)('%s: least privilege: read Images, write its two report kinds, its own Lease', (name) => {
+    const role = find(objects(name), 'ClusterRole', CONTROLLER);
+    expect(role.rules).toEqual([
+      { apiGroups: ['image.openshift.io'], resources: ['images'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['openreports.io'], resources: ['clusterreports'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
+      { apiGroups: ['wgpolicyk8s.io'], resources: ['clusterpolicyreports'], verbs: ['get', 'list', 'create', 'update', 'delete'] },
+    ]);
+    const subject = [{ kind: 'ServiceAccount', name: CONTROLLER, namespace: NAMESPACE }];
+    expect(find(objects(name), 'ClusterRoleBinding', CONTROLLER)).toMatchObject({ roleRef: { kind: 'ClusterRole', name: CONTROLLER }, subjects: subject });
+    const lease = find(objects(name), 'Role', `${CONTROLLER}-leader-election`);
+    expect(lease.metadata.namespace).toBe(NAMESPACE);
+    for (const rule of lease.rules) {
+      expect(rule).toMatchObject({ apiGroups: ['coordination.k8s.io'], resources: ['leases'] });
+      // Only create may not name the Lease.
+      if (!rule.verbs.every((v: string) => v === 'create')) expect(rule.resourceNames).toEqual([CONTROLLER]);
+    }
+    expect(find(objects(name), 'RoleBinding', `${CONTROLLER}-leader-election`)).toMatchObject({ roleRef: { kind: 'Role' }, subjects: subject });
+    expect(find(objects(name), 'ServiceAccount', CONTROLLER).metadata.namespace).toBe(NAMESPACE);
+    // No wildcard anywhere, and the webhook's own account stays without a role.
+    for (const r of [...role.rules, ...lease.rules]) expect(JSON.stringify(r)).not.toContain('*');
+    const bound = objects(name).filter((o) => o.kind.endsWith('Binding')).flatMap((o) => o.subjects.map((s: { name: string }) => s.name));
+    expect(bound).not.toContain(SERVICE);
+  });
+
+  it.each(['openshift', 'cert-manager+monitoring'])('%s with monitoring: a PodMonitor scrapes the controller pods on their metrics port', (name) => {
+    const monitor = find(objects(name), 'PodMonitor', CONTROLLER);
+    const controller = find(objects(name), 'Deployment', CONTROLLER);
+    expect(monitor.metadata.namespace).toBe(NAMESPACE);
+    expect(controller.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    const port = controller.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === monitor.spec.podMetricsEndpoints[0].port);
+    expect(port.containerPort).toBe(find(objects(name), 'NetworkPolicy', CONTROLLER).spec.ingress[0].ports[0].port);
+  });
+
+  it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods', (name) => {
+    const policy = find(objects(name), 'NetworkPolicy', CONTROLLER);
+    expect(policy.spec.podSelector).toEqual(find(objects(name), 'Deployment', CONTROLLER).spec.selector);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
   });
 });

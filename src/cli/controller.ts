@@ -1,0 +1,166 @@
+/**
+ * `image-admission controller`: the in-cluster audit. Parses flags (named as controller-runtime and
+ * kube-controller-manager name theirs), loads the kubeconfig as kubectl does, runs until SIGTERM or
+ * SIGINT; SIGHUP judges every Image again. Exit 0 after a clean stop, 1 when leadership was lost (the
+ * Deployment restarts the pod, as controller-runtime's managers exit), 2 on usage errors.
+ */
+import { readFileSync } from 'node:fs';
+import { loadKubeConfig } from '../audit/scan.js';
+import { type BindAddress, parseBindAddress } from '../controller/endpoints.js';
+import { createLogger, errorText, type Level } from '../controller/log.js';
+import { type ControllerConfig, startController } from '../controller/run.js';
+import type { CommandIo } from './io.js';
+import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
+import { readDisableRules } from './rules-flag.js';
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+const SPEC = {
+  name: 'controller',
+  synopsis: '[flags]',
+  description: `Keeps every stored Image judged by the webhook's rules and reports those in violation as
+openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else only in metrics and logs
+(docs/controller.md). Durations (D) are written 500ms, 15s, 5m or 1h.`,
+  flags: {
+    kubeconfig: { type: 'string', value: 'FILE', help: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' },
+    context: { type: 'string', value: 'NAME', help: 'kubeconfig context' },
+    'leader-elect': { type: 'boolean', help: 'elect one active replica through a Lease (default off)' },
+    'leader-elect-resource-name': { type: 'string', value: 'NAME', help: 'the Lease (default image-admission-controller)' },
+    'leader-elect-resource-namespace': { type: 'string', value: 'NS', help: "its namespace (default: the pod's own namespace)" },
+    'leader-elect-lease-duration': { type: 'string', value: 'D', help: 'how long a Lease holds without renewal (default 15s)' },
+    'leader-elect-renew-deadline': { type: 'string', value: 'D', help: 'how long a leader tries to renew before it gives up (default 10s)' },
+    'leader-elect-retry-period': { type: 'string', value: 'D', help: 'how often to try to acquire or renew (default 2s)' },
+    'metrics-bind-address': { type: 'string', value: 'ADDR', help: '/metrics on HOST:PORT, :PORT, or 0 for off (default :8080)' },
+    'health-probe-bind-address': { type: 'string', value: 'ADDR', help: '/healthz and /readyz, likewise (default :8081)' },
+    'resync-period': { type: 'string', value: 'D', help: 'judge every Image again this often (default 1h)' },
+    'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
+    'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
+    'disable-rules': { type: 'string', value: 'IDS', help: "comma-separated rule ids to leave out, as the server's --disable-rules" },
+    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
+  },
+  positionals: 'none',
+  footer: 'Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors.\nSIGHUP judges every Image again.',
+} as const satisfies CommandSpec;
+
+/** Parses 500ms, 15s, 5m, 1h (Go-style, one unit) into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+/** The controller's configuration from its flags, or every problem with them. */
+export function readControllerFlags(argv: string[], readNamespace: () => string | undefined): { config: ControllerConfig; kubeconfig?: string; context?: string; logLevel: Level | 'silent' } | { errors: string[] } | 'help' {
+  const parsed = parseCommand(SPEC, argv);
+  if (parsed.kind === 'help') return 'help';
+  if (parsed.kind === 'usage-error') return { errors: [parsed.problem] };
+  const values: Record<string, string | boolean | undefined> = parsed.values;
+  const errors: string[] = [];
+  const duration = (flag: string, fallback: string, min: number): number => {
+    const text = (values[flag] as string | undefined) ?? fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < min) errors.push(`--${flag} must be a duration of at least ${min} ms (like 15s), got ${JSON.stringify(text)}`);
+    return ms ?? 0;
+  };
+  const count = (flag: string, fallback: string): number => {
+    const text = (values[flag] as string | undefined) ?? fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0 || (flag === 'page-size' && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const address = (flag: string, fallback: string): BindAddress => {
+    const parsed = parseBindAddress((values[flag] as string | undefined) ?? fallback);
+    if (typeof parsed === 'string') {
+      errors.push(`--${flag} ${parsed}`);
+      return 'off';
+    }
+    return parsed;
+  };
+  const rules = readDisableRules(values['disable-rules']);
+  if (typeof rules === 'string') errors.push(rules);
+  const logLevel = (values['log-level'] as string | undefined) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) errors.push(`--log-level must be debug, info, warn, error or silent, got ${JSON.stringify(logLevel)}`);
+
+  const config: ControllerConfig = {
+    judge: typeof rules === 'string' ? {} : rules,
+    pageSize: count('page-size', '500'),
+    resyncPeriodMs: duration('resync-period', '1h', 1_000),
+    writesPerSecond: count('report-writes-per-second', '5'),
+    metricsAddress: address('metrics-bind-address', ':8080'),
+    probeAddress: address('health-probe-bind-address', ':8081'),
+  };
+  if (values['watch-timeout-seconds'] !== undefined) config.watchTimeoutSeconds = count('watch-timeout-seconds', '300');
+  if (values['leader-elect']) {
+    const namespace = (values['leader-elect-resource-namespace'] as string | undefined) ?? readNamespace();
+    if (!namespace) errors.push('--leader-elect needs --leader-elect-resource-namespace outside a pod');
+    const leaseDurationMs = duration('leader-elect-lease-duration', '15s', 1_000);
+    const renewDeadlineMs = duration('leader-elect-renew-deadline', '10s', 500);
+    const retryPeriodMs = duration('leader-elect-retry-period', '2s', 100);
+    // client-go's own checks: a leader must give up before its Lease can be taken from it.
+    if (renewDeadlineMs >= leaseDurationMs) errors.push('--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration');
+    if (retryPeriodMs >= renewDeadlineMs) errors.push('--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline');
+    config.leaderElection = { namespace: namespace ?? '', name: (values['leader-elect-resource-name'] as string | undefined) ?? 'image-admission-controller', leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+  }
+  if (errors.length > 0) return { errors };
+  return {
+    config,
+    ...(typeof values.kubeconfig === 'string' ? { kubeconfig: values.kubeconfig } : {}),
+    ...(typeof values.context === 'string' ? { context: values.context } : {}),
+    logLevel: logLevel as Level | 'silent',
+  };
+}
+
+function podNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs the controller until a signal, or until leadership is lost. */
+export async function run(argv: string[], io: CommandIo): Promise<number> {
+  const flags = readControllerFlags(argv, podNamespace);
+  if (flags === 'help') {
+    io.stdout.write(helpText(SPEC));
+    return 0;
+  }
+  if ('errors' in flags) return usageError(io, SPEC.name, ...flags.errors);
+  const log = createLogger(io.stdout, flags.logLevel);
+  const k8s = await import('@kubernetes/client-node');
+  let kubeconfig;
+  try {
+    kubeconfig = loadKubeConfig(k8s, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
+    if (!kubeconfig.getCurrentCluster()) throw new Error('no cluster: give --kubeconfig, set KUBECONFIG, or run in a pod');
+  } catch (error) {
+    io.stderr.write(`image-admission controller: ${errorText(error)}\n`);
+    return 2;
+  }
+  const controller = await startController(flags.config, kubeconfig, log);
+  log.info('controller started', {
+    metrics: controller.endpoints.metricsPort ?? 'off',
+    probes: controller.endpoints.probePort ?? 'off',
+    leaderElection: flags.config.leaderElection ? `${flags.config.leaderElection.namespace}/${flags.config.leaderElection.name}` : 'off',
+  });
+  const onHup = () => {
+    log.info('SIGHUP: judging every Image again');
+    controller.rescan().catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
+  };
+  process.on('SIGHUP', onHup);
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const outcome = await Promise.race([controller.done, signalled]);
+  process.off('SIGHUP', onHup);
+  if (outcome === 'lost') {
+    await controller.stop().catch(() => {});
+    return 1;
+  }
+  log.info('stopping', { signal: outcome });
+  await controller.stop();
+  log.info('stopped');
+  return 0;
+}

@@ -1,0 +1,91 @@
+/**
+ * The controller's metrics, in their own registry. Label values come from closed sets (rule
+ * identifiers of the catalogue, fixed reasons and operations), never from Image content.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { RULES } from '../image/index.js';
+
+/** Why a watch was started again. */
+export type RestartReason = 'closed' | 'expired' | 'error';
+/** A write to a report. */
+export type WriteOperation = 'create' | 'update' | 'delete';
+
+/** The controller's metrics and the registry that exposes them. */
+export interface ControllerMetrics {
+  readonly registry: Registry;
+  /** Sets the number of Images in violation of each rule (rules absent from `counts` read 0). */
+  setInViolation(counts: ReadonlyMap<string, number>, violating: number, total: number): void;
+  judged(): void;
+  scanCompleted(at: Date): void;
+  watchRestarted(reason: RestartReason): void;
+  reportWrite(operation: WriteOperation, outcome: 'ok' | 'error'): void;
+  setReportKind(kind: string): void;
+  setLeader(leader: boolean): void;
+  setQueued(size: number): void;
+}
+
+/** Creates the metrics in a fresh registry. */
+export function createControllerMetrics(options: { defaultMetrics?: boolean } = {}): ControllerMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const inViolation = new Gauge({
+    name: 'image_admission_images_in_violation',
+    help: 'Images now stored that break a rule, by rule (an Image breaking two rules counts under each).',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  // Every rule of the catalogue reads 0 from the start: "no violation" is a value, not a missing series.
+  for (const rule of RULES) inViolation.set({ rule: rule.id }, 0);
+  const images = new Gauge({
+    name: 'image_admission_controller_images',
+    help: 'Images the controller knows of, by verdict (violating: at least one failing or warning rule).',
+    labelNames: ['verdict'] as const,
+    registers: [registry],
+  });
+  const judged = new Counter({ name: 'image_admission_controller_images_judged_total', help: 'Images judged (listed, changed, or re-judged).', registers: [registry] });
+  const lastScan = new Gauge({
+    name: 'image_admission_controller_last_complete_scan_timestamp_seconds',
+    help: 'When the controller last finished judging every stored Image (a list or a periodic rescan), in Unix seconds.',
+    registers: [registry],
+  });
+  const restarts = new Counter({
+    name: 'image_admission_controller_watch_restarts_total',
+    help: 'Image watches started again: closed (the server ended it; resumed), expired (410 Gone; listed again), error (backed off, then resumed).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['closed', 'expired', 'error'] as const) restarts.inc({ reason }, 0);
+  const writes = new Counter({
+    name: 'image_admission_controller_report_writes_total',
+    help: 'Writes to reports, by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [registry],
+  });
+  const reportKind = new Gauge({
+    name: 'image_admission_controller_report_kind',
+    help: 'The report kind being written (1), from the report CRDs the cluster serves; kind "none" when it serves neither.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const leader = new Gauge({ name: 'image_admission_controller_leader', help: '1 while this replica holds the leader Lease (or runs without leader election).', registers: [registry] });
+  const queued = new Gauge({ name: 'image_admission_controller_report_queue', help: 'Reports waiting to be written.', registers: [registry] });
+  return {
+    registry,
+    setInViolation(counts, violating, total) {
+      for (const rule of RULES) inViolation.set({ rule: rule.id }, counts.get(rule.id) ?? 0);
+      for (const [rule, count] of counts) if (!RULES.some((r) => r.id === rule)) inViolation.set({ rule }, count);
+      images.set({ verdict: 'violating' }, violating);
+      images.set({ verdict: 'clean' }, total - violating);
+    },
+    judged: () => judged.inc(),
+    scanCompleted: (at) => lastScan.set(at.getTime() / 1000),
+    watchRestarted: (reason) => restarts.inc({ reason }),
+    reportWrite: (operation, outcome) => writes.inc({ operation, outcome }),
+    setReportKind(kind) {
+      reportKind.reset();
+      reportKind.set({ kind }, 1);
+    },
+    setLeader: (value) => leader.set(value ? 1 : 0),
+    setQueued: (size) => queued.set(size),
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * The controller put together: endpoints, leader election, then (while leading) the informer that
+ * judges every stored Image, the verdict store, the reporter, and the periodic rescan.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type * as K8s from '@kubernetes/client-node';
+import type { JudgeOptions } from '../image/index.js';
+import { type BindAddress, type Endpoints, serveEndpoints } from './endpoints.js';
+import { createImageInformer, type ImageInformer } from './informer.js';
+import { kubeClient } from './kube.js';
+import { LeaderElection } from './leader.js';
+import { errorText, type Logger } from './log.js';
+import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
+import { Reporter } from './reporter.js';
+import type { ReportApi } from './report.js';
+import { VerdictStore } from './verdicts.js';
+
+type KubeConfig = InstanceType<(typeof K8s)['KubeConfig']>;
+
+/** The controller's validated settings. */
+export interface ControllerConfig {
+  judge: JudgeOptions;
+  pageSize: number;
+  resyncPeriodMs: number;
+  writesPerSecond: number;
+  metricsAddress: BindAddress;
+  probeAddress: BindAddress;
+  leaderElection?: { namespace: string; name: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  /** Tests: narrow the report APIs looked for, fix the watch timeout. */
+  reportApis?: readonly ReportApi[];
+  watchTimeoutSeconds?: number;
+}
+
+/** A running controller. */
+export interface Controller {
+  readonly metrics: ControllerMetrics;
+  readonly endpoints: Endpoints;
+  /** Resolves 'lost' when leadership was lost (the process should exit and be restarted), 'stopped' after stop(). */
+  readonly done: Promise<'lost' | 'stopped'>;
+  /** Judges every Image again now (SIGHUP; new keys or rules). */
+  rescan(judge?: JudgeOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the controller against the cluster of `kubeconfig`. */
+export async function startController(config: ControllerConfig, kubeconfig: KubeConfig, log: Logger): Promise<Controller> {
+  const k8s = await import('@kubernetes/client-node');
+  const kube = kubeClient(kubeconfig);
+  const metrics = createControllerMetrics();
+  metrics.setLeader(false);
+  let informer: ImageInformer | undefined;
+  let reporter: Reporter | undefined;
+  let leading = false;
+  const abort = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+
+  const store = new VerdictStore((name) => {
+    metrics.setInViolation(store.counts(), store.size, Math.max(store.total, store.size));
+    reporter?.enqueue(name);
+  });
+
+  const endpoints = await serveEndpoints({
+    metrics: config.metricsAddress,
+    probes: config.probeAddress,
+    registry: metrics.registry,
+    // A standby replica is ready (to take over); a leader once its first list is judged.
+    ready: () => !leading || informer?.synced === true,
+  });
+
+  const lead = () => {
+    leading = true;
+    metrics.setLeader(true);
+    const activeReporter = new Reporter({ kube, store, metrics, log, writesPerSecond: config.writesPerSecond, synced: () => informer?.synced === true, ...(config.reportApis ? { apis: config.reportApis } : {}) });
+    reporter = activeReporter;
+    void activeReporter.run();
+    informer = createImageInformer({
+      k8s,
+      config: kubeconfig,
+      pageSize: config.pageSize,
+      judge: config.judge,
+      store,
+      metrics,
+      log,
+      ...(config.watchTimeoutSeconds ? { watchTimeoutSeconds: config.watchTimeoutSeconds } : {}),
+      onScanComplete: () => {
+        metrics.setInViolation(store.counts(), store.size, store.total);
+        log.info('scan complete', { images: store.total, inViolation: store.size, byRule: Object.fromEntries(store.counts()) });
+        activeReporter.reconcileAll();
+      },
+    });
+    // Which report kind the cluster serves: now (retried until discovery answers), then at each resync.
+    const detect = async () => {
+      for (let delay = 2_000; !abort.signal.aborted; delay = Math.min(delay * 2, 60_000)) {
+        try {
+          await activeReporter.detect();
+          return;
+        } catch (error) {
+          log.warn('report CRD discovery failed: trying again', { error: errorText(error) });
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    };
+    void detect();
+    void informer.start();
+    const resync = setInterval(() => {
+      void (async () => {
+        await detect();
+        await informer?.rescan().catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
+      })();
+    }, config.resyncPeriodMs);
+    resync.unref();
+    timers.push(resync);
+  };
+
+  let done: Promise<'lost' | 'stopped'>;
+  if (config.leaderElection) {
+    const election = new LeaderElection({ kube, log, identity: `${hostname()}_${randomUUID()}`, ...config.leaderElection });
+    done = election.run(abort.signal, lead);
+  } else {
+    lead();
+    done = new Promise((resolve) => abort.signal.addEventListener('abort', () => resolve('stopped')));
+  }
+
+  return {
+    metrics,
+    endpoints,
+    done,
+    async rescan(judge) {
+      if (!informer) return;
+      await informer.rescan(judge);
+    },
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      reporter?.stop();
+      await informer?.stop();
+      abort.abort();
+      await done;
+      await endpoints.close();
+    },
+  };
+}

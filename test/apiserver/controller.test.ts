@@ -1,0 +1,311 @@
+/**
+ * The in-cluster audit (`image-admission controller`) behind a real kube-apiserver (v1.20.2): Images
+ * from the Image CRD, reports into CRDs written from the published report APIs (test/crds/), the
+ * controller running as its service account with the RBAC of manifests/base.
+ *
+ * Needs the cluster of scripts/apiserver/run.sh: `npm run test:apiserver`. The blocks run in order
+ * and build on each other (the Images of one block are the next block's stored state).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { judgeExisting } from '../../src/audit/existing.js';
+import { MANAGED_BY, MANAGED_BY_LABEL, OPEN_REPORTS, POLICY_REPORTS, reportName, type ReportApi } from '../../src/controller/report.js';
+import type { ScanReport } from '../../src/audit/scan.js';
+import type { Image } from '../../src/image/types.js';
+import { RULES } from '../../src/image/index.js';
+import { brokenImage, BROKEN_PATHS, BROKEN_RULES, goodImage } from '../audit/audit-log.js';
+import { compactEtcd, ControllerProcess, DirectApiServer, eventually, sample } from './controller-process.js';
+import { forCrd, kubectl, kubectlJson, NAME_DIGEST_RULES, nameOf, ROOT, suiteEnvironment } from './harness.js';
+
+const env = suiteEnvironment();
+const NAMESPACE = 'image-admission';
+const LEASE = 'image-admission-controller';
+const SUITE_LABEL = 'image-admission.io/suite=controller';
+const CRD_FILES: Record<string, string> = {
+  [OPEN_REPORTS.kind]: join(ROOT, 'test/crds/openreports.io_clusterreports.yaml'),
+  [POLICY_REPORTS.kind]: join(ROOT, 'test/crds/wgpolicyk8s.io_clusterpolicyreports.yaml'),
+};
+/** As the controller's service account (run.sh's `controller` context), judging as the suite's webhook does. */
+const COMMON = ['--context', 'controller', '--disable-rules', NAME_DIGEST_RULES.join(','), '--page-size', '2', '--report-writes-per-second', '50', '--log-level', 'info'];
+const JUDGE = { disabledRules: new Set<string>(NAME_DIGEST_RULES) };
+
+const started: ControllerProcess[] = [];
+let direct: DirectApiServer | undefined;
+
+function controller(id: string, extra: string[] = []): ControllerProcess {
+  const process = new ControllerProcess(env, id, [...COMMON, ...extra]);
+  started.push(process);
+  return process;
+}
+
+function ok(args: string[], input?: string): string {
+  const run = kubectl(env, args, input === undefined ? {} : { input });
+  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** Creates `image` (renamed for the CRD, labelled as this suite's) and returns it as stored. */
+function createImage(image: Image): Image {
+  const crd = forCrd(image);
+  crd.metadata = { ...crd.metadata, labels: { 'image-admission.io/suite': 'controller' } };
+  ok(['create', '-f', '-'], JSON.stringify(crd));
+  return kubectlJson<Image>(env, ['get', 'images.image.openshift.io', nameOf(crd)]);
+}
+
+function installCrd(api: ReportApi): void {
+  ok(['apply', '-f', CRD_FILES[api.kind]!]);
+  ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${api.plural}.${api.group}`]);
+  // Discovery lags the Established condition.
+  for (let i = 0; i < 60 && kubectl(env, ['get', `${api.plural}.${api.group}`]).code !== 0; i++) spawnSync('sleep', ['0.5']);
+}
+
+function removeCrd(api: ReportApi): void {
+  ok(['delete', '--ignore-not-found', '--wait=true', `crd/${api.plural}.${api.group}`]);
+}
+
+interface StoredReport {
+  metadata: { name: string; uid: string; resourceVersion: string; labels?: Record<string, string> };
+  scope: { name: string; kind: string; uid?: string };
+  summary: Record<string, number>;
+  results: { rule: string; result: string; message: string; source: string; policy: string; properties: Record<string, string> }[];
+}
+
+function reports(api: ReportApi): StoredReport[] {
+  return kubectlJson<{ items: StoredReport[] }>(env, ['get', `${api.plural}.${api.group}`]).items;
+}
+
+function reportOf(api: ReportApi, image: Image): StoredReport | undefined {
+  return reports(api).find((r) => r.metadata.name === reportName(nameOf(image)));
+}
+
+/** What `image-admission audit scan` finds in the cluster: the verdicts the gauge must agree with. */
+function auditScan(): ScanReport {
+  const run = spawnSync(process.execPath, ['dist/cli/main.js', 'audit', 'scan', '--kubeconfig', env.kubeconfig, '--context', 'admin', '--json', '--disable-rules', NAME_DIGEST_RULES.join(',')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0 && run.status !== 1) throw new Error(`audit scan exited ${run.status}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as ScanReport;
+}
+
+/** Rule -> Images in violation, as the controller's gauge says (every rule of the catalogue). */
+async function gauge(process: ControllerProcess): Promise<Record<string, number>> {
+  const metrics = await process.metrics();
+  return Object.fromEntries(RULES.map((rule) => [rule.id, sample(metrics, 'image_admission_images_in_violation', `rule="${rule.id}"`)]));
+}
+
+async function untilReady(process: ControllerProcess): Promise<void> {
+  await eventually(`controller ${process.id} ready (first list judged)`, 30_000, () => process.ready());
+}
+
+const broken = { a: brokenImage('controller/a'), b: brokenImage('controller/b'), d: brokenImage('controller/d'), e: brokenImage('controller/e') };
+const clean = goodImage('controller/c');
+
+beforeAll(() => {
+  // Images written while the webhook is not registered: nothing judges them on the way in.
+  ok(['delete', '--ignore-not-found', 'mutatingwebhookconfiguration/image-admission-webhook', 'validatingwebhookconfiguration/image-admission-webhook']);
+  ok(['delete', 'images.image.openshift.io', '-l', SUITE_LABEL, '--ignore-not-found']);
+  for (const api of [OPEN_REPORTS, POLICY_REPORTS]) removeCrd(api);
+  // The controller's account and least-privilege RBAC, exactly as manifests/base ships them.
+  ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: controllerAccess() }));
+  ok(['delete', 'lease', '-n', NAMESPACE, LEASE, '--ignore-not-found']);
+});
+
+/** The Namespace, ServiceAccount and RBAC objects of the controller, as manifests/base ships them. */
+function controllerAccess(): unknown[] {
+  return ['namespace.yaml', 'controller-serviceaccount.yaml', 'controller-rbac.yaml'].flatMap((file) =>
+    parseAllDocuments(readFileSync(join(ROOT, 'manifests/base', file), 'utf8')).map((doc) => doc.toJS() as unknown),
+  );
+}
+
+afterAll(async () => {
+  for (const process of started) await process.stop('SIGKILL');
+  await direct?.stop();
+  kubectl(env, ['delete', 'images.image.openshift.io', '-l', SUITE_LABEL, '--ignore-not-found']);
+  for (const api of [OPEN_REPORTS, POLICY_REPORTS]) kubectl(env, ['delete', '--ignore-not-found', `crd/${api.plural}.${api.group}`]);
+  kubectl(env, ['delete', 'lease', '-n', NAMESPACE, LEASE, '--ignore-not-found']);
+});
+
+describe('with neither report CRD installed', () => {
+  it('the gauge counts, rule by rule, the Images audit scan finds in violation, and follows a new one', async () => {
+    createImage(broken.a);
+    createImage(broken.b);
+    createImage(clean);
+    const c = controller('no-crd');
+    await c.start();
+    await untilReady(c);
+    const scan = auditScan();
+    const want = Object.fromEntries(RULES.map((rule) => [rule.id, scan.byRule[rule.id] ?? 0]));
+    expect(await gauge(c)).toEqual(want);
+    for (const rule of BROKEN_RULES) expect(want[rule]).toBeGreaterThanOrEqual(2);
+    const metrics = await c.metrics();
+    expect(sample(metrics, 'image_admission_controller_report_kind', 'kind="none"')).toBe(1);
+    expect(sample(metrics, 'image_admission_controller_report_writes_total')).toBe(0);
+    expect(sample(metrics, 'image_admission_controller_last_complete_scan_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
+
+    // A new Image in violation arrives through the watch.
+    createImage(broken.d);
+    const after = Object.fromEntries(Object.entries(want).map(([rule, n]) => [rule, BROKEN_RULES.includes(rule) ? n + 1 : n]));
+    await eventually('the gauge to count the new Image', 10_000, async () => JSON.stringify(await gauge(c)) === JSON.stringify(after));
+    expect(c.log()).toContain('"report kind"');
+    expect(await c.stop()).toBe(0);
+  });
+});
+
+describe('openreports.io ClusterReport', () => {
+  let c: ControllerProcess;
+
+  beforeAll(() => installCrd(OPEN_REPORTS));
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('reports the Images written while the webhook was not registered within seconds of starting', async () => {
+    c = controller('openreports');
+    const start = Date.now();
+    await c.start();
+    const found = await eventually('a report for each Image in violation', 15_000, () => {
+      const list = [broken.a, broken.b, broken.d].map((image) => reportOf(OPEN_REPORTS, forCrd(image)));
+      return list.every((r) => r !== undefined) ? (list as StoredReport[]) : undefined;
+    });
+    const seconds = (Date.now() - start) / 1000;
+    expect(seconds).toBeLessThan(15);
+    // From the controller's own log: its start to its last report written (without process start-up
+    // and kubectl polling on a shared machine).
+    const times = c.log().split('\n').flatMap((line) => {
+      const entry = line.startsWith('{') ? (JSON.parse(line) as { msg: string; time: string }) : undefined;
+      return entry && ['controller started', 'report written'].includes(entry.msg) ? [Date.parse(entry.time)] : [];
+    });
+    console.log(`controller start to three reports: ${seconds.toFixed(1)} s as the test saw it, ${((times.at(-1)! - times[0]!) / 1000).toFixed(2)} s in the controller's log`);
+    for (const [i, image] of [broken.a, broken.b, broken.d].entries()) {
+      const stored = kubectlJson<Image>(env, ['get', 'images.image.openshift.io', nameOf(forCrd(image))]);
+      const report = found[i]!;
+      expect(report.metadata.labels).toMatchObject({ [MANAGED_BY_LABEL]: MANAGED_BY });
+      expect(report.scope).toEqual({ apiVersion: 'image.openshift.io/v1', kind: 'Image', name: nameOf(stored), uid: stored.metadata!.uid });
+      expect(report.results.map((r) => [r.rule, r.properties.field, r.result, r.source])).toEqual(BROKEN_RULES.map((rule, j) => [rule, BROKEN_PATHS[j], 'fail', 'image-admission-webhook']));
+      // The verdict the webhook's rules give the stored object, message for message.
+      expect(report.results.map((r) => r.message)).toEqual(judgeExisting(stored, JUDGE).violations.map((v) => v.message));
+      expect(report.summary).toEqual({ pass: 0, fail: 2, warn: 0, error: 0, skip: 0 });
+    }
+    expect(reportOf(OPEN_REPORTS, forCrd(clean))).toBeUndefined();
+    const metrics = await c.metrics();
+    expect(sample(metrics, 'image_admission_controller_report_kind', 'kind="ClusterReport"')).toBe(1);
+  });
+
+  it('fixing an Image removes its report', async () => {
+    const fixed = forCrd(goodImage('controller/a'));
+    fixed.metadata = { ...fixed.metadata, labels: { 'image-admission.io/suite': 'controller' } };
+    ok(['replace', '-f', '-'], JSON.stringify(fixed));
+    await eventually('the report of the fixed Image to go', 10_000, () => reportOf(OPEN_REPORTS, fixed) === undefined);
+    expect(reportOf(OPEN_REPORTS, forCrd(broken.b))).toBeDefined();
+  });
+
+  it('deleting an Image removes its report', async () => {
+    ok(['delete', 'images.image.openshift.io', nameOf(forCrd(broken.b))]);
+    await eventually('the report of the deleted Image to go', 10_000, () => reportOf(OPEN_REPORTS, forCrd(broken.b)) === undefined);
+    expect(reportOf(OPEN_REPORTS, forCrd(broken.d))).toBeDefined();
+  });
+
+  it('a restart writes nothing: the same reports, the same versions, no duplicate', async () => {
+    const before = reports(OPEN_REPORTS).map((r) => `${r.metadata.name} ${r.metadata.uid} ${r.metadata.resourceVersion}`).sort();
+    expect(await c.stop()).toBe(0);
+    c = controller('openreports-restarted');
+    const restarted = Date.now() / 1000;
+    await c.start();
+    await untilReady(c);
+    await eventually('a complete scan after the restart', 10_000, async () => sample(await c.metrics(), 'image_admission_controller_last_complete_scan_timestamp_seconds') >= Math.floor(restarted));
+    await eventually('the report queue to drain', 10_000, async () => sample(await c.metrics(), 'image_admission_controller_report_queue') === 0);
+    const after = reports(OPEN_REPORTS).map((r) => `${r.metadata.name} ${r.metadata.uid} ${r.metadata.resourceVersion}`).sort();
+    expect(after).toEqual(before);
+    expect(sample(await c.metrics(), 'image_admission_controller_report_writes_total')).toBe(0);
+    const scopes = reports(OPEN_REPORTS).map((r) => r.scope.name);
+    expect(new Set(scopes).size).toBe(scopes.length);
+  });
+});
+
+describe('a forced watch expiry (410 Gone from a compacted etcd)', () => {
+  it('is survived: the controller lists again and the reports catch up', async () => {
+    direct = new DirectApiServer(env);
+    await direct.start();
+    const c = controller('expiry', ['--kubeconfig', direct.kubeconfig]);
+    await c.start();
+    await untilReady(c);
+    expect(sample(await c.metrics(), 'image_admission_controller_watch_restarts_total', 'reason="expired"')).toBe(0);
+    // The controller's API server goes away (an upgrade); meanwhile Images change and etcd is compacted
+    // past the revision its watch will resume from.
+    await direct.stop();
+    createImage(broken.e);
+    ok(['delete', 'images.image.openshift.io', nameOf(forCrd(broken.d))]);
+    const revision = await compactEtcd();
+    expect(revision).toBeGreaterThan(0);
+    await direct.start();
+    await eventually('the watch to expire and the list to run again', 90_000, async () => sample(await c.metrics(), 'image_admission_controller_watch_restarts_total', 'reason="expired"') >= 1);
+    await eventually('the new Image reported and the deleted one not', 20_000, () => reportOf(OPEN_REPORTS, forCrd(broken.e)) !== undefined && reportOf(OPEN_REPORTS, forCrd(broken.d)) === undefined);
+    expect(sample(await c.metrics(), 'image_admission_controller_watch_restarts_total', 'reason="error"')).toBeGreaterThanOrEqual(1);
+    expect(c.log()).toContain('410 Gone');
+    expect(await c.stop()).toBe(0);
+    await direct.stop();
+  }, 240_000);
+});
+
+describe('two replicas', () => {
+  it('elect one writer through the Lease; the other takes over when it stops, and writes nothing current', async () => {
+    const election = ['--leader-elect', '--leader-elect-resource-namespace', NAMESPACE, '--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'];
+    const one = controller('replica-1', election);
+    const two = controller('replica-2', election);
+    await Promise.all([one.start(), two.start()]);
+    const leaders = async () => {
+      const values = await Promise.all([one, two].map(async (p) => (p.running ? sample(await p.metrics(), 'image_admission_controller_leader') : 0)));
+      return values;
+    };
+    const [first] = await eventually('exactly one leader', 20_000, async () => {
+      const values = await leaders();
+      return values.filter((v) => v === 1).length === 1 ? [values[0] === 1 ? one : two] : undefined;
+    });
+    const standby = first === one ? two : one;
+    const lease = kubectlJson<{ spec: { holderIdentity: string } }>(env, ['get', 'lease', '-n', NAMESPACE, LEASE]);
+    expect(first!.log()).toContain(`"became leader","identity":"${lease.spec.holderIdentity}"`);
+    expect(standby.log()).not.toContain('became leader');
+    await untilReady(first!);
+
+    const f = brokenImage('controller/f');
+    createImage(f);
+    await eventually('the leader to report a new Image', 10_000, () => reportOf(OPEN_REPORTS, forCrd(f)) !== undefined);
+    expect(sample(await standby.metrics(), 'image_admission_controller_report_writes_total')).toBe(0);
+    expect(sample(await first!.metrics(), 'image_admission_controller_report_writes_total', 'operation="create"')).toBeGreaterThanOrEqual(1);
+
+    const versions = () => reports(OPEN_REPORTS).map((r) => `${r.metadata.name} ${r.metadata.resourceVersion}`).sort();
+    const before = versions();
+    expect(await first!.stop()).toBe(0);
+    await eventually('the standby to take over', 15_000, async () => sample(await standby.metrics(), 'image_admission_controller_leader') === 1);
+    await untilReady(standby);
+    await eventually('its report queue to drain', 10_000, async () => sample(await standby.metrics(), 'image_admission_controller_report_queue') === 0);
+    expect(versions()).toEqual(before);
+    expect(sample(await standby.metrics(), 'image_admission_controller_report_writes_total')).toBe(0);
+
+    const g = brokenImage('controller/g');
+    createImage(g);
+    await eventually('the new leader to report a new Image', 10_000, () => reportOf(OPEN_REPORTS, forCrd(g)) !== undefined);
+    const scopes = reports(OPEN_REPORTS).map((r) => r.scope.name);
+    expect(new Set(scopes).size).toBe(scopes.length);
+    expect(await standby.stop()).toBe(0);
+  }, 120_000);
+});
+
+describe('wgpolicyk8s.io ClusterPolicyReport, when openreports.io is not served', () => {
+  it('reports there instead, in that format', async () => {
+    removeCrd(OPEN_REPORTS);
+    installCrd(POLICY_REPORTS);
+    const c = controller('policyreports');
+    await c.start();
+    const report = await eventually('a ClusterPolicyReport for an Image in violation', 15_000, () => reportOf(POLICY_REPORTS, forCrd(broken.e)));
+    expect(report.results.map((r) => r.rule)).toEqual(BROKEN_RULES);
+    expect(report.results.every((r) => r.source === 'image-admission-webhook')).toBe(true);
+    expect(report).not.toHaveProperty('source');
+    expect(sample(await c.metrics(), 'image_admission_controller_report_kind', 'kind="ClusterPolicyReport"')).toBe(1);
+    expect(await c.stop()).toBe(0);
+  });
+});

@@ -1,0 +1,71 @@
+/** `image-admission controller`'s flags: controller-runtime's names, every problem reported at once. */
+import { describe, expect, it } from 'vitest';
+import { parseDuration, readControllerFlags } from '../../src/cli/controller.js';
+import { parseBindAddress } from '../../src/controller/endpoints.js';
+
+const noNamespace = () => undefined;
+
+describe('readControllerFlags', () => {
+  it('defaults: no leader election, metrics on :8080, probes on :8081, hourly resync', () => {
+    const flags = readControllerFlags([], noNamespace);
+    expect(flags).toMatchObject({
+      config: { pageSize: 500, resyncPeriodMs: 3_600_000, writesPerSecond: 5, metricsAddress: { port: 8080 }, probeAddress: { port: 8081 } },
+      logLevel: 'info',
+    });
+    expect(flags).not.toHaveProperty('config.leaderElection');
+  });
+
+  it('reads leader election with kube-controller-manager durations, the namespace from the pod when not given', () => {
+    const flags = readControllerFlags(['--leader-elect', '--leader-elect-lease-duration', '4s', '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'], () => 'ns');
+    expect(flags).toMatchObject({ config: { leaderElection: { namespace: 'ns', name: 'image-admission-controller', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 } } });
+  });
+
+  it('reports every bad flag at once', () => {
+    const flags = readControllerFlags(
+      ['--leader-elect', '--leader-elect-renew-deadline', '20s', '--page-size', '0', '--metrics-bind-address', 'nowhere', '--disable-rules', 'no-such-rule', '--log-level', 'loud'],
+      noNamespace,
+    );
+    expect(flags).toEqual({
+      errors: [
+        '--disable-rules names rules that do not exist: "no-such-rule"',
+        '--log-level must be debug, info, warn, error or silent, got "loud"',
+        '--page-size must be a positive number, got "0"',
+        '--metrics-bind-address must be HOST:PORT, :PORT or 0, got "nowhere"',
+        '--leader-elect needs --leader-elect-resource-namespace outside a pod',
+        '--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration',
+      ],
+    });
+  });
+
+  it('refuses unknown flags and arguments', () => {
+    expect(readControllerFlags(['--leader-elec'], noNamespace)).toHaveProperty('errors');
+    expect(readControllerFlags(['extra'], noNamespace)).toHaveProperty('errors');
+  });
+});
+
+describe('parseDuration and parseBindAddress', () => {
+  it.each([
+    ['500ms', 500],
+    ['15s', 15_000],
+    ['1.5m', 90_000],
+    ['1h', 3_600_000],
+    ['15', undefined],
+    ['1h30m', undefined],
+    ['-1s', undefined],
+  ])('%s -> %s', (text, want) => {
+    expect(parseDuration(text)).toBe(want);
+  });
+
+  it.each([
+    [':8080', { port: 8080 }],
+    ['127.0.0.1:0', { host: '127.0.0.1', port: 0 }],
+    ['[::1]:9090', { host: '::1', port: 9090 }],
+    ['0', 'off'],
+  ])('%s', (text, want) => {
+    expect(parseBindAddress(text)).toEqual(want);
+  });
+
+  it.each(['8080', ':99999', 'host:', ''])('%s is refused', (text) => {
+    expect(typeof parseBindAddress(text)).toBe('string');
+  });
+});
