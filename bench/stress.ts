@@ -15,7 +15,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,52 +100,56 @@ function memory(server: Server): { rss: number; hwm: number } {
   }
 }
 
-/** Probes /healthz every 100 ms (the health port when there is one, else the webhook port over TLS) until stopped. */
+/**
+ * A separate process that probes /healthz every 100 ms (the health port when there is one, else the
+ * webhook port over TLS) until told to stop: probing from this process would add this process's own
+ * event-loop delays (it encrypts the attack's uploads) to the server's.
+ */
+const PROBER = `
+const http = require('node:http'), https = require('node:https');
+const [port, healthPort, ca, servername] = JSON.parse(process.argv[1]);
+let probes = 0, failed = 0, slowest = 0, running = true;
+process.on('message', () => { running = false; });
+const one = () => new Promise((done) => {
+  const options = { host: '127.0.0.1', path: '/healthz', agent: false, timeout: 10000 };
+  const onResponse = (res) => { res.resume(); res.on('end', () => done(res.statusCode === 200)); };
+  const req = healthPort ? http.request({ ...options, port: healthPort }, onResponse) : https.request({ ...options, port, ca, servername }, onResponse);
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => done(false));
+  req.end();
+});
+(async () => {
+  while (running) {
+    const started = performance.now();
+    const ok = await one();
+    probes++; if (!ok) failed++;
+    slowest = Math.max(slowest, performance.now() - started);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  process.send({ probes, failed, slowestMs: Math.round(slowest) }, () => process.exit(0));
+})();
+`;
+
 function watchHealth(server: Server): { stop(): Promise<{ probes: number; failed: number; slowestMs: number; peakRssMiB: number }> } {
-  let running = true;
-  let probes = 0;
-  let failed = 0;
-  let slowestMs = 0;
   let peakRssMiB = 0;
-  const one = () =>
-    new Promise<boolean>((done) => {
-      const options = { host: '127.0.0.1', path: '/healthz', agent: false, timeout: 10_000 } as const;
-      const onResponse = (res: IncomingMessage) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode === 200));
-      };
-      const req =
-        server.healthPort !== undefined
-          ? httpRequest({ ...options, port: server.healthPort }, onResponse)
-          : httpsRequest({ ...options, port: server.port, ca: server.ca, servername: SERVICE_DNS, checkServerIdentity }, onResponse);
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => done(false));
-      req.end();
-    });
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      const ok = await one();
-      const ms = performance.now() - started;
-      probes++;
-      if (!ok) failed++;
-      slowestMs = Math.max(slowestMs, ms);
-      peakRssMiB = Math.max(peakRssMiB, memory(server).rss);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  const sampler = setInterval(() => (peakRssMiB = Math.max(peakRssMiB, memory(server).rss)), 50);
+  const prober = spawn(process.execPath, ['-e', PROBER, JSON.stringify([server.port, server.healthPort ?? 0, server.ca, SERVICE_DNS])], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const report = new Promise<{ probes: number; failed: number; slowestMs: number }>((done) => prober.once('message', (m) => done(m as never)));
   return {
     async stop() {
-      running = false;
-      await loop;
-      return { probes, failed, slowestMs: Math.round(slowestMs), peakRssMiB: Math.round(peakRssMiB) };
+      clearInterval(sampler);
+      prober.send('stop');
+      return { ...(await report), peakRssMiB: Math.round(peakRssMiB) };
     },
   };
 }
 
 /** POSTs `body` over verified TLS; resolves to the status (0 for a connection error), time and answer size. */
-function post(server: Server, path: string, body: Buffer, localAddress?: string): Promise<{ status: number; ms: number; bytes: number; error?: string }> {
+function post(server: Server, path: string, body: Buffer, localAddress?: string): Promise<{ status: number; ms: number; headersMs: number; bytes: number; error?: string }> {
   const started = performance.now();
+  let headersMs = 0;
   return new Promise((done) => {
     const req = httpsRequest(
       {
@@ -163,12 +166,13 @@ function post(server: Server, path: string, body: Buffer, localAddress?: string)
       },
       (res) => {
         let bytes = 0;
+        headersMs = Math.round(performance.now() - started);
         res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => done({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - started), bytes }));
-        res.on('error', (e) => done({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - started), bytes, error: e.message }));
+        res.on('end', () => done({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - started), headersMs, bytes }));
+        res.on('error', (e) => done({ status: res.statusCode ?? 0, ms: Math.round(performance.now() - started), headersMs, bytes, error: e.message }));
       },
     );
-    req.on('error', (e) => done({ status: 0, ms: Math.round(performance.now() - started), bytes: 0, error: e.message }));
+    req.on('error', (e) => done({ status: 0, ms: Math.round(performance.now() - started), headersMs, bytes: 0, error: e.message }));
     req.end(body);
   });
 }
@@ -221,7 +225,8 @@ const ATTACKS: Record<string, Attack> = {
       over5s: answers.filter((a) => a.ms > 5000).length,
       p50Ms: ms[24],
       maxMs: ms.at(-1),
-      slowest429Ms: Math.max(0, ...answers.filter((a) => a.status === 429).map((a) => a.ms)),
+      slowest429HeadersMs: Math.max(0, ...answers.filter((a) => a.status === 429).map((a) => a.headersMs)),
+      errors: [...new Set(answers.flatMap((a) => (a.error ? [a.error] : [])))],
     };
   },
 
@@ -235,8 +240,16 @@ const ATTACKS: Record<string, Attack> = {
             new Promise<{ status: string; heldMs: number }>((done) => {
               socket.on('error', () => {});
               let text = '';
-              socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-              socket.on('close', () => done({ status: text.slice(9, 12) || 'closed', heldMs: Math.round(performance.now() - started) }));
+              const finish = () => done({ status: text.slice(9, 12) || 'closed', heldMs: Math.round(performance.now() - started) });
+              socket.on('data', (c: Buffer) => {
+                text += c.toString('latin1');
+                // A 429 leaves the connection open (the server discards the rest): the answer is what counts.
+                if (text.startsWith('HTTP/1.1 429') && text.includes('}')) {
+                  finish();
+                  socket.destroy();
+                }
+              });
+              socket.on('close', finish);
               socket.write(`POST /validate HTTP/1.1\r\nHost: ${SERVICE_DNS}\r\nContent-Type: application/json\r\nContent-Length: ${BODY_LIMIT}\r\n\r\n`);
               socket.write(Buffer.alloc(BODY_LIMIT - 1, 0x20));
             }),
@@ -247,6 +260,7 @@ const ATTACKS: Record<string, Attack> = {
     const held = results.filter((r) => r.status !== '429').map((r) => r.heldMs);
     return {
       statuses: tally(results.map((r) => r.status) as unknown as number[]),
+      slowest429Ms: Math.max(0, ...results.filter((r) => r.status === '429').map((r) => r.heldMs)),
       longestHeldMs: Math.max(0, ...held),
       shortestHeldMs: held.length ? Math.min(...held) : 0,
     };

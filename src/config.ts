@@ -62,7 +62,7 @@ export interface ServerLimits {
 export const DEFAULT_LIMITS: ServerLimits = {
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
-  maxConnections: 2000,
+  maxConnections: 1000,
   maxConnectionsPerSource: 600,
   memoryLimitBytes: 384 * 1024 * 1024,
 };
@@ -101,7 +101,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
   { flag: 'headers-timeout-seconds', env: 'HEADERS_TIMEOUT_SECONDS', help: 'time a client has to send the request headers (and finish the TLS handshake)', fallback: '10' },
-  { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '2000' },
+  { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '1000' },
   {
     flag: 'max-connections-per-source',
     env: 'MAX_CONNECTIONS_PER_SOURCE',

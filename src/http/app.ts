@@ -157,8 +157,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics.badRequest(badRequestReason(error));
     request.log.warn({ endpoint: endpointOf(request), problem: error.message }, status === 429 ? 'review refused: memory budget full' : 'bad request');
     // The API server's client retries a 429 that carries Retry-After, within the webhook's timeoutSeconds
-    // (client-go rest/with_retry.go); closing the connection stops the rest of an unread body.
-    if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('connection', 'close');
+    // (client-go rest/with_retry.go). The connection stays open (fastify closes it after any parser
+    // error): Node then reads and discards the rest of the unread body, holding none of it. Closing at
+    // once made the kernel reset connections that still had body bytes arriving, and under load the
+    // clients lost the 429 with the reset.
+    if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS)).removeHeader('connection');
     return reply.code(status).send({ code: status, reason: error.message });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, reason: `no route for ${request.method} ${request.url.split('?')[0]}` }));

@@ -60,19 +60,19 @@ export class MemoryBudget {
 const MiB = 1024 * 1024;
 
 /**
- * What the process needs besides the bodies it holds, measured on Node 20 (docs/operations.md,
- * `npm run stress`): the idle process with its review thread and health listener, the review thread
- * judging one review at the body limit (its old generation is capped at REVIEW_THREAD_HEAP_MB in
- * review/thread.ts), the
- * main thread's garbage under a burst of small reviews, and 2,000 idle TLS connections.
+ * What the process needs besides the bodies it holds, measured on Node 20 with `npm run stress`
+ * (docs/operations.md): the idle process with its review thread and health listener (74-79 MiB), the
+ * review thread judging one review (its old generation is capped at REVIEW_THREAD_HEAP_MB in
+ * review/thread.ts), the main thread's garbage between collections, and open TLS connections: 600
+ * idle ones from one address added 64 MiB, about 100 KiB each, so the default --max-connections of
+ * 1,000 needs about 96 MiB.
  */
 export const RESERVED_BYTES = {
-  idle: 100 * MiB,
+  idle: 80 * MiB,
   reviewThread: 96 * MiB,
-  mainThreadSlack: 48 * MiB,
-  connections: 32 * MiB,
+  mainThreadSlack: 32 * MiB,
+  connections: 96 * MiB,
 } as const;
-
 
 /**
  * The budget of held bodies for a container limited to `memoryLimitBytes`: what the reserves leave,
