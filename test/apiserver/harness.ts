@@ -88,6 +88,9 @@ export function forCrd(image: Image): Image {
   return copy;
 }
 
+/** The name prefix of the Images test/apiserver/controller.test.ts writes (not the webhook suite's writes). */
+export const CONTROLLER_SUITE_PREFIX = 'controller-suite-';
+
 /** The name of an Image. */
 export function nameOf(image: Image): string {
   return String(image.metadata?.name);
