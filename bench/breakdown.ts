@@ -1,8 +1,9 @@
 /**
  * Where a review's time goes inside the process, without HTTP or TLS: JSON.parse of the body alone
  * (what the floor does) against the webhook's whole path from bytes to serialized answer, with every
- * rule on and with the content-addressing rules off. Same bodies as `npm run bench`, in a loop on one
- * thread, so the figures are steadier than the bench's but flatter: caches stay warm here.
+ * rule on and with the content-addressing rules off. Same bodies as `npm run bench`, with fresh content
+ * for every write as there (BENCH_CONTENT=replay replays the same bodies), in a loop on one thread, so
+ * the figures are steadier than the bench's but flatter: CPU caches stay warmer here.
  *
  * usage: node --import tsx bench/breakdown.ts [typical|large|huge ...]
  */
@@ -27,17 +28,21 @@ const CONTENT_RULES: RuleId[] = [
 
 const policy = (disabled: RuleId[] = []): Policy => ({ mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(disabled) });
 
-/** Mean CPU microseconds per call of `run` over the bodies, after a warm-up. */
-function measure(bodies: Buffer[], minimumMs: number, run: (body: Buffer) => unknown): number {
-  for (let i = 0; i < Math.max(200, bodies.length * 5); i++) run(bodies[i % bodies.length]!);
+const replay = process.env.BENCH_CONTENT === 'replay';
+let pass = 0;
+
+/** Mean CPU microseconds per call of `run` over the bodies, after a warm-up; building the bodies is not counted. */
+function measure(bodiesOf: (pass: number) => Buffer[], minimumMs: number, run: (body: Buffer, i: number) => unknown): number {
+  for (let warm = 0; warm < 5; warm++) bodiesOf(pass++).forEach(run);
   let calls = 0;
-  const start = process.cpuUsage();
   let spent = 0;
   while (spent < minimumMs * 1000) {
-    for (const body of bodies) run(body);
-    calls += bodies.length;
+    const bodies = bodiesOf(pass++);
+    const start = process.cpuUsage();
+    bodies.forEach(run);
     const used = process.cpuUsage(start);
-    spent = used.user + used.system;
+    spent += used.user + used.system;
+    calls += bodies.length;
   }
   return spent / calls;
 }
@@ -45,15 +50,15 @@ function measure(bodies: Buffer[], minimumMs: number, run: (body: Buffer) => unk
 const selected = (process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['typical', 'large', 'huge']) as WorkloadName[];
 for (const name of selected) {
   const workload = WORKLOADS[name]();
-  const bodies: Buffer[] = workload.requests.map((request, i) => Buffer.concat([request.prefix, Buffer.from(`breakdown-${i}`), request.suffix]));
+  const replayed = workload.requests.map((request, i) => Buffer.concat([request.prefix, Buffer.from(`breakdown-${i}`), request.suffix]));
+  const bodies = (n: number): Buffer[] => (replay ? replayed : workload.requests.map((request, i) => request.fresh(`breakdown-${i}`, n)));
   const endpoint = (i: number): Endpoint => (workload.requests[i]!.path === '/mutate' ? 'mutate' : 'validate');
-  const endpoints = new Map<Buffer, Endpoint>(bodies.map((body, i) => [body, endpoint(i)]));
   const all = policy();
   const noContent = policy(CONTENT_RULES);
   const ms = name === 'huge' ? 3000 : 1500;
   const parse = measure(bodies, ms, (body) => JSON.parse(body.toString('utf8')));
-  const whole = measure(bodies, ms, (body) => answerBody(body, endpoints.get(body)!, all));
-  const withoutContent = measure(bodies, ms, (body) => answerBody(body, endpoints.get(body)!, noContent));
+  const whole = measure(bodies, ms, (body, i) => answerBody(body, endpoint(i), all));
+  const withoutContent = measure(bodies, ms, (body, i) => answerBody(body, endpoint(i), noContent));
   const unit = name === 'huge' ? 1000 : 1;
   const show = (us: number) => `${(us / unit).toFixed(1)} ${name === 'huge' ? 'ms' : 'µs'}`;
   console.log(

@@ -14,6 +14,8 @@
  *   BENCH_CPU_PROF=1                     also write V8 CPU profiles of both servers per workload
  *   BENCH_FLOOR=fastify                  the floor on fastify (bench/floor-fastify.mjs) instead of node:https
  *   BENCH_SUBJECT=floor-fastify          the fastify floor in the webhook's place: what the framework alone costs
+ *   BENCH_CONTENT=fresh                  fresh: every write's content is new (one /mutate, one /validate), as
+ *                                        from an API server; replay: the same bodies round-robin (flatters caches)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +44,7 @@ const FLOOR = env.BENCH_FLOOR === 'fastify' ? 'fastify' : 'node:https';
 const FLOOR_SCRIPT = FLOOR === 'fastify' ? 'bench/floor-fastify.mjs' : 'bench/floor.mjs';
 // The server measured against the floor: the webhook, or (to price fastify alone) the fastify floor.
 const SUBJECT = env.BENCH_SUBJECT === 'floor-fastify' ? 'floor-fastify' : 'webhook';
+const CONTENT = env.BENCH_CONTENT === 'replay' ? 'replay' : 'fresh';
 const SELECTED = (env.BENCH_WORKLOADS ?? 'typical,large,huge').split(',').map((s) => s.trim()) as WorkloadName[];
 
 type ServerName = 'webhook' | 'floor';
@@ -192,9 +195,19 @@ interface Outcome {
   failures: string[];
 }
 
+// How often each request was sent: its n-th sending carries the write's n-th fresh content.
+const passes = new Map<BenchRequest, number>();
+
+function bodyOf(request: BenchRequest, uid: string): Buffer {
+  if (CONTENT === 'replay') return Buffer.concat([request.prefix, Buffer.from(uid, 'latin1'), request.suffix]);
+  const pass = passes.get(request) ?? 0;
+  passes.set(request, pass + 1);
+  return request.fresh(uid, pass);
+}
+
 async function send(server: Server, request: BenchRequest, outcome: Outcome, since: number): Promise<void> {
   const uid = randomUUID();
-  const body = Buffer.concat([request.prefix, Buffer.from(uid, 'latin1'), request.suffix]);
+  const body = bodyOf(request, uid);
   let problem: string | undefined;
   try {
     const res = await server.pool.request({
@@ -451,6 +464,8 @@ async function runWorkload(workload: Workload, tls: { cert: string; key: string;
   const budgets: Budget[] = [{ what: 'wrong answers (webhook and floor)', value: wrong, limit: '= 0', pass: wrong === 0 }];
   const budget = (what: string, value: number, limit: number, direction: 'max' | 'min', unit = '') =>
     budgets.push({ what, value, limit: `${direction === 'max' ? '≤' : '≥'} ${limit}${unit}`, pass: direction === 'max' ? value <= limit : value >= limit });
+  // Issue 14's budget: the reviews one core answers, as a share of the floor's, from CPU per review.
+  budget('capacity by CPU (floor CPU ÷ webhook CPU per review)', 1 / ratios.cpuPerReview, workload.name === 'huge' ? 0.9 : 0.5, 'min', '×');
   if (workload.name === 'typical') {
     budget('CPU per review, × floor', ratios.cpuPerReview, 1.25, 'max', '×');
     budget('capacity, × floor', ratios.capacity, 0.8, 'min', '×');
@@ -558,7 +573,7 @@ async function main(): Promise<number> {
     const config = { rounds: ROUNDS, moderateRounds: MODERATE_ROUNDS, secondsPerRound: SECONDS, warmupSeconds: WARMUP_SECONDS, logLevel: LOG_LEVEL, floor: FLOOR, subject: SUBJECT, cpuProfile: profDir ?? null };
     writeFileSync(file, `${JSON.stringify({ startedAt: started.toISOString(), commit, machine, config, workloads: results }, null, 2)}\n`);
 
-    const out: string[] = ['', `machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, Linux ${machine.kernel}; servers pinned to ${PINNED ? `core ${SERVER_CORE}, load generator to core ${CLIENT_CORE}` : 'nothing'}`, ''];
+    const out: string[] = ['', `machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, Linux ${machine.kernel}; content ${CONTENT}; servers pinned to ${PINNED ? `core ${SERVER_CORE}, load generator to core ${CLIENT_CORE}` : 'nothing'}`, ''];
     out.push(table(results), '');
     let wrong = 0;
     for (const r of results) {

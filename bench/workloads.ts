@@ -4,6 +4,7 @@
  * process before the run, so a wrong expectation fails fast instead of being counted as the
  * server's mistake.
  */
+import { createHash } from 'node:crypto';
 import { handleReview } from '../src/admission/handle.js';
 import { parseReview } from '../src/admission/parse-review.js';
 import type { Policy } from '../src/admission/policy.js';
@@ -37,6 +38,12 @@ export interface BenchRequest {
   prefix: Buffer;
   suffix: Buffer;
   expect: Expectation;
+  /**
+   * The body for the `pass`-th sending of this request, with content no earlier write had (salting,
+   * below): the API server sends each write's content to /mutate and then /validate, once, so a
+   * cache keyed by content must not be measured on the same bodies replayed round-robin.
+   */
+  fresh: (uid: string, pass: number) => Buffer;
 }
 
 export interface Workload {
@@ -59,19 +66,98 @@ const POLICY: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: 
 
 type Review = ReturnType<typeof admissionReview>;
 
+// Writes are numbered by label in the order they are built: a write's /mutate and /validate requests
+// share a label, and so the salt of their n-th sending.
+const writeIds = new Map<string, number>();
+
 function toRequest(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): BenchRequest {
   review.request.uid = UID_SLOT;
   selfCheck(label, endpoint, review, expect);
   const text = JSON.stringify(review);
   const at = text.indexOf(UID_SLOT);
   if (at < 0 || text.indexOf(UID_SLOT, at + 1) >= 0) throw new Error(`${label}: the uid slot must occur exactly once`);
-  return {
+  const key = `${workloadBeingBuilt}/${label}`;
+  if (!writeIds.has(key)) writeIds.set(key, writeIds.size);
+  const fresh = salting(review, writeIds.get(key)!);
+  const request: BenchRequest = {
     label,
     path: `/${endpoint}`,
     apiVersion: review.apiVersion,
     prefix: Buffer.from(text.slice(0, at), 'utf8'),
     suffix: Buffer.from(text.slice(at + UID_SLOT.length), 'utf8'),
     expect: endpoint === 'validate' ? { ...expect, patched: false } : expect,
+    fresh,
+  };
+  // A salted body must be judged as the original is.
+  const salted = JSON.parse(fresh(UID_SLOT, 1).toString('utf8')) as Review;
+  selfCheck(`${label} (salted)`, endpoint, salted, expect);
+  return request;
+}
+
+let workloadBeingBuilt = '';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const SALT = '@'.repeat(16);
+
+/**
+ * Fresh content for every write, with every digest still true. The review's Image gets a config with a
+ * 16-character `bench-salt` field; its manifest names that config, and the Image is named by the
+ * manifest's digest. For the n-th sending of write w the salt is w and n in hex: the config's digest,
+ * the manifest and so the name change, and each is written over the template's bytes at known offsets
+ * (same lengths), so a 6 MiB body costs the load generator a copy and two hashes, not a serialisation.
+ */
+function salting(review: Review, writeId: number): (uid: string, pass: number) => Buffer {
+  const request = review.request as unknown as { object?: Image | null; oldObject?: Image | null };
+  const images = [request.object, request.oldObject].filter((image): image is Image => image !== null && image !== undefined);
+  const first = images[0]!;
+  const config = first.dockerImageConfig;
+  const manifestText = first.dockerImageManifest;
+  const name = String(first.metadata?.name ?? '');
+  for (const image of images) {
+    if (image.dockerImageConfig !== config || image.dockerImageManifest !== manifestText || image.metadata?.name !== name) {
+      throw new Error('salting needs object and oldObject to share their content');
+    }
+  }
+  if (typeof config !== 'string' || !config.endsWith('}') || typeof manifestText !== 'string' || !name.startsWith('sha256:')) {
+    throw new Error('salting needs a JSON config, a manifest and a sha256 name');
+  }
+  const manifest = JSON.parse(manifestText) as { config: { digest: string; size: number } };
+  // The salt goes last, so the hash of everything before it is computed once (Hash#copy).
+  const configTemplate = `${config.slice(0, -1)},"bench-salt":"${SALT}"}`;
+  const configHex = sha256Hex(configTemplate);
+  const manifestTemplate = JSON.stringify({ ...manifest, config: { ...manifest.config, digest: `sha256:${configHex}`, size: Buffer.byteLength(configTemplate) } });
+  const nameHex = sha256Hex(manifestTemplate);
+  const escaped = (text: string) => JSON.stringify(text).slice(1, -1);
+  const text = JSON.stringify(review)
+    .replaceAll(escaped(config), escaped(configTemplate))
+    .replaceAll(escaped(manifestText), escaped(manifestTemplate))
+    .replaceAll(manifest.config.digest.slice('sha256:'.length), configHex)
+    .replaceAll(name.slice('sha256:'.length), nameHex);
+  const template = Buffer.from(text, 'utf8');
+  const offsets = (token: string) => {
+    const found: number[] = [];
+    for (let at = template.indexOf(token); at >= 0; at = template.indexOf(token, at + 1)) found.push(at);
+    if (found.length === 0) throw new Error(`salting: ${token.slice(0, 16)} not in the body`);
+    return found;
+  };
+  const at = { uid: offsets(UID_SLOT), salt: offsets(SALT), config: offsets(configHex), name: offsets(nameHex) };
+  if (at.uid.length !== 1) throw new Error('salting: the uid slot must occur exactly once');
+  const saltInConfig = configTemplate.lastIndexOf(SALT);
+  const configHead = createHash('sha256').update(configTemplate.slice(0, saltInConfig), 'utf8');
+  const configTail = configTemplate.slice(saltInConfig + SALT.length);
+  const configInManifest = manifestTemplate.indexOf(configHex);
+  return (uid, pass) => {
+    const salt = (writeId.toString(16).padStart(4, '0') + pass.toString(16).padStart(12, '0')).slice(-16);
+    const newConfigHex = configHead.copy().update(salt + configTail, 'utf8').digest('hex');
+    const newNameHex = sha256Hex(manifestTemplate.slice(0, configInManifest) + newConfigHex + manifestTemplate.slice(configInManifest + configHex.length));
+    const before = template.subarray(0, at.uid[0]);
+    const after = template.subarray(at.uid[0]! + UID_SLOT.length);
+    const body = Buffer.concat([before, Buffer.from(uid, 'latin1'), after]);
+    const shift = (offset: number) => (offset > at.uid[0]! ? offset + uid.length - UID_SLOT.length : offset);
+    for (const offset of at.salt) body.write(salt, shift(offset), 'latin1');
+    for (const offset of at.config) body.write(newConfigHex, shift(offset), 'latin1');
+    for (const offset of at.name) body.write(newNameHex, shift(offset), 'latin1');
+    return body;
   };
 }
 
@@ -181,6 +267,7 @@ const deny = (rule: string): Expectation => ({ allowed: false, patched: false, r
  * 5 to 15 layers alternating schema 2 and OCI. Some CREATEs leave the metadata version to be defaulted.
  */
 function typical(): Workload {
+  workloadBeingBuilt = 'typical';
   const requests: BenchRequest[] = [];
   const IMAGES = 24;
   for (let i = 0; i < IMAGES; i++) {
@@ -246,6 +333,7 @@ function typical(): Workload {
 
 /** The 60-layer signed image: CREATE, label and signature UPDATEs, 1 in 10 a changed signature. */
 function large(): Workload {
+  workloadBeingBuilt = 'large';
   const image = largeSignedImage();
   const labelled = withLabel(image, 'example.com/scanned', 'true');
   const signed = withSignature(image, 'bench/large/extra-signature');
@@ -280,6 +368,7 @@ function large(): Workload {
 
 /** The ~6 MiB UPDATE review (object and oldObject ~3 MiB each) to both endpoints. */
 function huge(): Workload {
+  workloadBeingBuilt = 'huge';
   const review = hugeAdmissionReview();
   const requests = [
     toRequest('update-label', 'mutate', structuredClone(review), allow()),

@@ -27,6 +27,8 @@ export interface Config {
   logLevel: LogLevel;
   /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
   clientCaFile?: string;
+  /** Directory of trusted signing keys; none trusted when absent. */
+  trustedKeysDir?: string;
   /** Omitted (wholly or in part) by callers that build a Config by hand (tests): DEFAULT_LIMITS fill in. */
   limits?: Partial<ServerLimits>;
   /** TLS versions and TLS 1.2 suites; DEFAULT_TLS_POLICY when omitted. */
@@ -99,6 +101,12 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'rule-actions', env: 'RULE_ACTIONS', help: 'RULE=deny|warn|off,...: per-rule actions over the mode (deny even in warn mode, warn even in enforce mode)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
+  {
+    flag: 'trusted-keys',
+    env: 'TRUSTED_KEYS_DIR',
+    help: 'directory of OpenPGP public keys (armored or binary) trusted for image signatures, reloaded when it changes; without it no signature is trusted',
+    fallback: '',
+  },
   { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
   { flag: 'headers-timeout-seconds', env: 'HEADERS_TIMEOUT_SECONDS', help: 'time a client has to send the request headers (and finish the TLS handshake)', fallback: '10' },
   { flag: 'max-connections', env: 'MAX_CONNECTIONS', help: 'open connections beyond this are refused', fallback: '1000' },
@@ -214,6 +222,7 @@ export function loadConfig(
   const suites = parseCipherSuites(read('tls-cipher-suites'));
   if (!suites.ok) errors.push(`--tls-cipher-suites (TLS_CIPHER_SUITES) ${suites.problem}`);
   const clientCaFile = read('client-ca');
+  const trustedKeysDir = read('trusted-keys');
 
   const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
   const keyOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-key')!;
@@ -237,6 +246,7 @@ export function loadConfig(
       },
       logLevel: logLevel as LogLevel,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
+      ...(trustedKeysDir === '' ? {} : { trustedKeysDir }),
       limits: { requestTimeoutMs, headersTimeoutMs, maxConnections, maxConnectionsPerSource, memoryLimitBytes: memoryLimitBytes! },
       tls: { minVersion: minVersion as TlsVersionName, cipherSuites: suites.ok ? suites.suites : [] },
       healthProbe: healthProbe ?? null,

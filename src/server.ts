@@ -13,6 +13,8 @@ import { type Config, DEFAULT_CERT_DIR, DEFAULT_LIMITS, DEFAULT_SHUTDOWN, type S
 import { buildApp, type Readiness } from './http/app.js';
 import { createHealthServer } from './http/health-server.js';
 import { createMetrics } from './http/metrics.js';
+import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
+import { SignatureVerifier } from './signature/index.js';
 import { DEFAULT_TLS_POLICY, secureContextOptions } from './http/tls-policy.js';
 import { VERSION } from './version.js';
 
@@ -56,6 +58,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   const metrics = createMetrics();
   metrics.setServingCertificate(pair.cert);
+  // Trusted signing keys: a directory that cannot be read at start stops the server (a typo must not
+  // silently trust nothing); a key file that cannot be used is reported and skipped.
+  const keys: TrustedKeys | undefined = config.trustedKeysDir === undefined ? undefined : await readKeysDir(config.trustedKeysDir);
+  const verifier = new SignatureVerifier(keys?.keySet, Date.now, (outcome) => metrics.signatureVerified(outcome));
+  metrics.setTrustedKeys(keys?.keySet.keys.length ?? 0, keys?.problems.length ?? 0);
   const tls = secureContextOptions(config.tls ?? DEFAULT_TLS_POLICY);
   const app = buildApp({
     policy: config.policy,
@@ -64,6 +71,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     metrics,
     limits: { ...DEFAULT_LIMITS, ...config.limits },
     requireClientCertificate: clientCa !== undefined,
+    verifier,
     https: { ...pair, ...mtls, ...tls },
   });
   if (generated?.generated) {
@@ -83,6 +91,30 @@ export async function startServer(config: Config): Promise<RunningServer> {
     },
     onError: (error) => app.log.warn({ err: { message: error.message } }, 'serving certificate not reloaded'),
   });
+
+  const reportKeys = (loaded: TrustedKeys, what: string): void => {
+    app.log.info({ dir: config.trustedKeysDir, keys: loaded.keySet.fingerprints }, what);
+    // Names and reasons only: never a key file's content.
+    for (const { name, problem } of loaded.problems) app.log.warn({ dir: config.trustedKeysDir, file: name, problem }, 'trusted key file skipped');
+  };
+  let keysWatch: { close(): void } | undefined;
+  if (keys !== undefined && config.trustedKeysDir !== undefined) {
+    app.reviewThread.setKeys(keys.sources);
+    reportKeys(keys, 'trusted signing keys loaded');
+    keysWatch = watchTrustedKeys({
+      dir: config.trustedKeysDir,
+      initial: keys,
+      onChange: (next) => {
+        verifier.setKeys(next.keySet);
+        app.reviewThread.setKeys(next.sources);
+        metrics.setTrustedKeys(next.keySet.keys.length, next.problems.length);
+        reportKeys(next, 'trusted signing keys reloaded');
+      },
+      onError: (error) => app.log.warn({ err: { message: error.message } }, 'trusted signing keys not reloaded'),
+    });
+  } else {
+    app.log.info('no --trusted-keys: no image signature is trusted');
+  }
 
   // Loaded before the first large review arrives rather than while it waits.
   app.reviewThread.warm();
@@ -107,6 +139,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const close = (): Promise<void> => {
     readiness.ready = false;
     watch.close();
+    keysWatch?.close();
     // fastify answers requests that arrive while closing (return503OnClosing is off) with
     // `Connection: close`, and closes idle keep-alive connections at once.
     closing ??= Promise.all([app.close(), closeHealth(health)]).then(() => undefined);
@@ -175,6 +208,14 @@ async function readPem(file: string, what: string): Promise<string> {
     const code = (error as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? ' (image-admission certs --out DIR makes a development pair)' : '';
     throw new Error(`cannot read the ${what} ${file}: ${code ?? String(error)}${hint}`);
+  }
+}
+
+async function readKeysDir(dir: string): Promise<TrustedKeys> {
+  try {
+    return await loadTrustedKeys(dir);
+  } catch (error) {
+    throw new Error(`cannot read the trusted keys directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }
 

@@ -30,8 +30,10 @@ import {
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
+import { checkDerivedSignatures, judgementsOf, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
+import { type SignatureVerdicts, verifiesSignatures } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -61,8 +63,9 @@ export function handleReview(
   request: AdmissionRequest,
   endpoint: Endpoint,
   policy: Policy,
+  signatures?: SignatureVerdicts,
 ): { reply: AdmissionReviewReply; decision: Decision } {
-  const { response, decision } = decide(request, endpoint, policy);
+  const { response, decision } = decide(request, endpoint, policy, signatures);
   const annotations = auditAnnotations(request.uid, decision, policy);
   return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
 }
@@ -74,7 +77,7 @@ const untouched = (): Outcome => ({
   decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
 });
 
-function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): Outcome {
+function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
@@ -87,17 +90,26 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy): 
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
-  return judgeImage(request, endpoint, policy, target);
+  return judgeImage(request, endpoint, policy, target, signatures);
 }
 
 /** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget): Outcome {
+function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
   const object = request.object as Record<string, unknown>;
   // A judged resource carries exactly one Image, in the object written.
-  const { image, at } = imagesIn(target, object)![0]!;
+  const { image: written, at } = imagesIn(target, object)![0]!;
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
-  const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions };
-  const verdict: Verdict = request.operation === 'UPDATE' ? judgeUpdate(image, request.oldObject, endpoint, options) : judgeCreate(image, options);
+  // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
+  // malformed condition is still denied); /validate denies a write whose signatures disagree with
+  // verification (one that skipped /mutate, or changed after it). Those findings go through the same
+  // per-rule actions as the catalogue's (signature-verified=warn only warns).
+  const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
+  const verdict: Verdict =
+    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);
@@ -118,11 +130,14 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
     ...warned(inherited, 'pre-existing').map((e) => `pre-existing: ${formatError(e)}`),
     ...warned(advisories, 'advisory').map(formatError),
   ];
+  // Claims /mutate replaced are not findings (the stored object is right), but the writer should hear
+  // of them wherever the signature rule would warn.
+  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedClaims(corrected, written, at) : [];
 
   const base = { violations, inherited, advisories, reviewed: true, actions };
   if (denying.length > 0) {
     return {
-      response: denied(denying, subject, warningFields(warnTexts), verdict.truncated),
+      response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
@@ -130,9 +145,9 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const findings = violations.length + inherited.length + advisories.length > 0;
   // Exempt only matters when there was something to exempt from; what is only recorded stays silent.
   const decision: DecisionKind = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
-  const texts = exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts;
+  const texts = [...(exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts), ...replaced];
 
-  const patch = endpoint === 'mutate' && typeof image === 'object' && image !== null ? defaultingPatch(image as Record<string, unknown>, at) : {};
+  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
@@ -157,11 +172,26 @@ function appliedAction(policy: Policy, rule: string, kind: FindingKind, exempt: 
   return action === 'deny' && exempt ? 'warn' : action;
 }
 
-/** The defaulting patch of the Image at `at`, with paths from the object's root. */
-function defaultingPatch(image: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
+/** The patch from the Image as written to `next` defaulted, with paths from the object's root. */
+function defaultingPatch(written: Record<string, unknown>, next: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
   const prefix = at.map((step) => `/${escapePointer(String(step))}`).join('');
-  const operations = patchOperations(image, withDefaults(image));
+  const operations = patchOperations(written, withDefaults(next));
   return patchFields(prefix === '' ? operations : operations.map((op) => ({ ...op, path: `${prefix}${op.path}` })));
+}
+
+/**
+ * One warning per signature whose writer claimed conditions that /mutate replaced: the writer should
+ * know its claim was not stored. Signatures written without conditions are not mentioned.
+ */
+function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): string[] {
+  const signatures = isRecord(written) && Array.isArray(written.signatures) ? written.signatures : [];
+  return corrected
+    .filter((e) => e.path.at(-1) === 'conditions' && Array.isArray((signatures[e.path[1] as number] as { conditions?: unknown } | undefined)?.conditions))
+    .map((e) => `${formatError(withPathPrefix(e, at)).replace('Invalid value', 'replaced')}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function warningFields(texts: string[]): { warnings?: string[] } {

@@ -1,4 +1,4 @@
-/** How violations are enforced (rules.md §6). */
+/** How violations are enforced (docs/rules.md §6). */
 import type { RuleAction, RuleId } from '../image/index.js';
 
 export const MODES = ['enforce', 'warn', 'dry-run'] as const;

@@ -32,7 +32,7 @@ export const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
 /** `mutation.webhook.admission.k8s.io/round_N_index_M`: JSON `{"configuration","webhook","mutated"}`, written for every mutating call. */
 export const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
 
-/** Our webhook's decisions (rules.md §6, §8). */
+/** Our webhook's decisions (docs/rules.md §6, §8). */
 export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as const;
 export type WebhookDecision = (typeof DECISIONS)[number];
 
@@ -61,8 +61,8 @@ export const ATTENTION: ReadonlySet<Outcome> = new Set(['warned', 'exempt', 'dry
 export const LISTED: ReadonlySet<Outcome> = new Set(OUTCOMES.filter((o) => o !== 'denied' && o !== 'allowed' && o !== 'warned'));
 
 /** What the audit event says about one of our webhooks. */
-export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'no-answer' | 'not-called';
-export const VERDICTS = [...DECISIONS, 'failed-open', 'failed-closed', 'no-answer', 'not-called'] as const;
+export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'not-called';
+export const VERDICTS = [...DECISIONS, 'failed-open', 'failed-closed', 'not-called'] as const;
 
 /** One completed write on an audited resource, every field checked. */
 export interface WriteEvent {
@@ -78,13 +78,24 @@ export interface WriteEvent {
   sourceIPs: string[];
   userAgent?: string;
   requestURI: string;
-  code?: number;
+  code: number;
   message: string;
   dryRun: boolean;
-  annotations: ReadonlyMap<string, string>;
-  requestObject?: unknown;
-  responseObject?: unknown;
+  /** The event's annotations; a value that is not a string reads as absent (see `annotation`). */
+  annotations: Readonly<Record<string, unknown>>;
+  /** The logged objects; read only when needed (the review may parse them lazily). */
+  objects: () => { requestObject?: unknown; responseObject?: unknown };
+  /** The objects' JSON text as logged, when the review split it off the line: an exact cache key. */
+  objectsText?: () => string;
 }
+
+/** An annotation's value, if it is a string. */
+export function annotation(event: WriteEvent, key: string): string | undefined {
+  const value = Object.hasOwn(event.annotations, key) ? event.annotations[key] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+const NO_ANNOTATIONS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** What to make of one parsed JSON object. */
 export type Read =
@@ -108,7 +119,7 @@ function record(value: unknown): Record<string, unknown> | undefined {
 }
 
 /** Reads a parsed audit Event; never throws. */
-export function readEvent(raw: unknown): Read {
+export function readEvent(raw: unknown, objects?: () => { requestObject?: unknown; responseObject?: unknown }): Read {
   const event = record(raw);
   if (!event) return { kind: 'other' };
   const stage = event.stage;
@@ -132,45 +143,50 @@ export function readEvent(raw: unknown): Read {
   const name = text(ref.name, 253);
   if (name === undefined && verb !== 'create') return unknown('objectRef.name is missing');
 
-  const annotations = new Map<string, string>();
-  const source = record(event.annotations);
-  if (source) for (const [key, value] of Object.entries(source)) if (typeof value === 'string') annotations.set(key, value);
-  const user = text(record(event.user)?.username, 256) ?? '(unknown)';
-  const impersonatedUser = text(record(event.impersonatedUser)?.username, 256);
-  const sourceIPs = Array.isArray(event.sourceIPs) ? event.sourceIPs.filter((ip): ip is string => typeof ip === 'string').slice(0, 8).map((ip) => ip.slice(0, 64)) : [];
-  const time = text(event.stageTimestamp, 64) ?? text(event.requestReceivedTimestamp, 64);
-  const subresource = text(ref.subresource, 64);
-  const namespace = text(ref.namespace, 63);
-  const userAgent = text(event.userAgent, 256);
-  return {
-    kind: 'write',
-    event: {
-      ...(auditID ? { auditID } : {}),
-      ...(time ? { time } : {}),
-      verb: verb as WriteVerb,
-      resource,
-      ...(subresource ? { subresource } : {}),
-      ...(namespace ? { namespace } : {}),
-      ...(name ? { name } : {}),
-      user,
-      ...(impersonatedUser ? { impersonatedUser } : {}),
-      sourceIPs,
-      ...(userAgent ? { userAgent } : {}),
-      requestURI,
-      code,
-      message: text(status?.message, 4096) ?? '',
-      dryRun: isDryRun(requestURI),
-      annotations,
-      requestObject: event.requestObject,
-      responseObject: event.responseObject,
-    },
+  const annotations = record(event.annotations) ?? NO_ANNOTATIONS;
+  const raw_ = event;
+  // Built field by field (no spreads): this runs for every Image write of logs of many GB.
+  const out: WriteEvent = {
+    verb: verb as WriteVerb,
+    resource,
+    user: text(record(event.user)?.username, 256) ?? '(unknown)',
+    sourceIPs: ipsOf(event.sourceIPs),
+    requestURI,
+    code,
+    message: text(status?.message, 4096) ?? '',
+    dryRun: isDryRun(requestURI),
+    annotations,
+    objects: objects ?? (() => ({ requestObject: raw_.requestObject, responseObject: raw_.responseObject })),
   };
+  if (auditID !== undefined) out.auditID = auditID;
+  const time = text(event.stageTimestamp, 64) ?? text(event.requestReceivedTimestamp, 64);
+  if (time !== undefined) out.time = time;
+  const subresource = text(ref.subresource, 64);
+  if (subresource) out.subresource = subresource;
+  const namespace = text(ref.namespace, 63);
+  if (namespace) out.namespace = namespace;
+  if (name !== undefined) out.name = name;
+  const impersonated = event.impersonatedUser === undefined ? undefined : text(record(event.impersonatedUser)?.username, 256);
+  if (impersonated !== undefined) out.impersonatedUser = impersonated;
+  const userAgent = text(event.userAgent, 256);
+  if (userAgent !== undefined) out.userAgent = userAgent;
+  return { kind: 'write', event: out };
+}
+
+function ipsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const ips: string[] = [];
+  for (const ip of value) {
+    if (typeof ip === 'string') ips.push(ip.length > 64 ? ip.slice(0, 64) : ip);
+    if (ips.length === 8) break;
+  }
+  return ips;
 }
 
 /** Whether the request asked for a dry run (`?dryRun=All`): the API server then stores nothing. */
 export function isDryRun(requestURI: string): boolean {
   const query = requestURI.indexOf('?');
-  if (query === -1) return false;
+  if (query === -1 || !requestURI.includes('dryRun=', query)) return false;
   return new URLSearchParams(requestURI.slice(query + 1)).getAll('dryRun').some((v) => v !== '');
 }
 
@@ -187,6 +203,8 @@ export interface Classification {
   inheritedRules: string[];
   /** Other webhooks the event names (annotations, messages): to help when --webhook-name is wrong. */
   otherWebhooks: string[];
+  /** Whether a failed call was inferred (see classify) rather than read from an annotation or message. */
+  inferred: boolean;
 }
 
 // The API server's wording (k8s.io/apiserver webhook errors.ToStatusErr, util/webhook ErrCallingWebhook).
@@ -206,14 +224,18 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
   const failedOpenNames = new Set<string>();
   const calledNames = new Set<string>();
   const other = new Set<string>();
-  const ours = new Set(names);
+  const ours = setOf(names);
 
-  for (const [key, value] of event.annotations) {
-    if (key.startsWith(FAILED_OPEN_PREFIX) && key.includes(FAILED_OPEN_SUFFIX)) {
+  for (const key in event.annotations) {
+    const value = annotation(event, key);
+    if (value === undefined) continue;
+    const first = key.charCodeAt(0);
+    // Most keys are ours or authorization's: look closer only at the API server's webhook keys.
+    if (first === 0x66 /* f */ && key.startsWith(FAILED_OPEN_PREFIX) && key.includes(FAILED_OPEN_SUFFIX)) {
       // Blame only the webhook the annotation names: another webhook failing open is not ours.
       if (ours.has(value)) failedOpenNames.add(value);
       else other.add(value.slice(0, 253));
-    } else if (key.startsWith(MUTATION_PREFIX)) {
+    } else if (first === 0x6d /* m */ && key.startsWith(MUTATION_PREFIX)) {
       const webhook = mutationWebhook(value);
       if (webhook === undefined) continue;
       if (ours.has(webhook)) calledNames.add(webhook);
@@ -224,38 +246,56 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
       if (slash > 0 && key.slice(slash + 1) === AUDIT_KEYS.decisionId && !ours.has(key.slice(0, slash))) other.add(key.slice(0, Math.min(slash, 253)));
     }
   }
-  for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
+  if (event.message !== '') for (const match of event.message.matchAll(NAMED_IN_MESSAGE)) if (!ours.has(match[1]!)) other.add(match[1]!);
 
   const decided: WebhookDecision[] = [];
+  let inferred = false;
   for (const name of names) {
-    const decision = event.annotations.get(auditAnnotationKey(name, 'decision'));
-    const id = event.annotations.get(auditAnnotationKey(name, 'decisionId'));
+    const decision = annotation(event, auditAnnotationKey(name, 'decision'));
+    const id = annotation(event, auditAnnotationKey(name, 'decisionId'));
     if (id) decisionIds.push(id);
-    for (const rule of (event.annotations.get(auditAnnotationKey(name, 'violations')) ?? '').split(',')) if (rule !== '') annotatedRules.add(rule);
-    for (const rule of (event.annotations.get(auditAnnotationKey(name, 'preExisting')) ?? '').split(',')) if (rule !== '') inheritedRules.add(rule);
+    const violated = annotation(event, auditAnnotationKey(name, 'violations'));
+    if (violated) for (const rule of violated.split(',')) if (rule !== '') annotatedRules.add(rule);
+    const preExisting = annotation(event, auditAnnotationKey(name, 'preExisting'));
+    if (preExisting) for (const rule of preExisting.split(',')) if (rule !== '') inheritedRules.add(rule);
     let verdict: WebhookVerdict;
-    if (event.message.includes(deniedBy(name))) verdict = 'denied';
+    if (event.message !== '' && event.message.includes(deniedBy(name))) verdict = 'denied';
     else if (decision !== undefined && (DECISIONS as readonly string[]).includes(decision)) verdict = decision as WebhookDecision;
-    else if (event.message.includes(failedCalling(name))) verdict = 'failed-closed';
+    else if (event.message !== '' && event.message.includes(failedCalling(name))) verdict = 'failed-closed';
     else if (failedOpenNames.has(name)) verdict = 'failed-open';
     // The API server recorded a mutating call, but our webhook (which always annotates) left no
-    // decision: the call failed. Servers that predate the failed-open annotation show only this.
-    else if (calledNames.has(name)) verdict = 'no-answer';
-    else verdict = 'not-called';
+    // decision: the call failed, and the request went on (Ignore) or stopped (Fail). API servers
+    // before 1.21 write no failed-open annotation, and no audit level below RequestResponse keeps
+    // the status message: this annotation is then the only evidence.
+    else if (calledNames.has(name)) {
+      verdict = event.code < 400 ? 'failed-open' : 'failed-closed';
+      inferred = true;
+    } else verdict = 'not-called';
     webhooks[name] = verdict;
     if ((DECISIONS as readonly string[]).includes(verdict)) decided.push(verdict as WebhookDecision);
   }
+  // An internal error after one of our webhooks allowed the write, while the other one registered
+  // for it left no decision: that call failed closed (a validating call leaves no annotation of the
+  // API server's own on 1.20, and the status message is not kept below RequestResponse).
+  if (event.code === 500 && isJudged(event.resource, event.verb) && decided.length > 0) {
+    for (const name of names) {
+      if (webhooks[name] === 'not-called') {
+        webhooks[name] = 'failed-closed';
+        inferred = true;
+      }
+    }
+  }
 
   const verdicts = Object.values(webhooks);
-  const tookEffect = !event.dryRun && event.code !== undefined && event.code < 400;
+  const tookEffect = !event.dryRun && event.code < 400;
   let outcome: Outcome;
   if (verdicts.includes('denied')) outcome = 'denied';
   else if (!tookEffect) {
-    if (event.code !== undefined && event.code >= 400 && (verdicts.includes('failed-closed') || verdicts.includes('no-answer'))) outcome = 'failed-closed';
+    if (event.code >= 400 && verdicts.includes('failed-closed')) outcome = 'failed-closed';
     else if (event.dryRun) outcome = 'not-stored';
     else if (decided.length > 0 || verdicts.includes('failed-open')) outcome = 'refused-elsewhere';
     else outcome = 'not-stored';
-  } else if (verdicts.includes('failed-open') || verdicts.includes('no-answer')) outcome = 'failed-open';
+  } else if (verdicts.includes('failed-open')) outcome = 'failed-open';
   else if (decided.length === 0) outcome = 'bypassed';
   else if (isJudged(event.resource, event.verb) && decided.length < names.length) outcome = 'partial';
   else outcome = SEVERITY.find((s) => decided.includes(s))!;
@@ -267,7 +307,15 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
     annotatedRules: [...annotatedRules],
     inheritedRules: [...inheritedRules],
     otherWebhooks: [...other],
+    inferred,
   };
+}
+
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function setOf(names: readonly string[]): ReadonlySet<string> {
+  let set = sets.get(names);
+  if (!set) sets.set(names, (set = new Set(names)));
+  return set;
 }
 
 /** The webhook a `mutation.webhook.admission.k8s.io/…` annotation names, if its value is the JSON the API server writes. */

@@ -154,7 +154,7 @@ function tag(outcome: Outcome): string {
 function entriesTable(entries: WriteEntry[]): string {
   const rows = entries
     .map((e) => {
-      const what = `${escapeHtml(e.verb)} <code>${escapeHtml(e.resource)}${e.subresource ? `/${escapeHtml(e.subresource)}` : ''}</code> ${e.namespace ? `${escapeHtml(e.namespace)}/` : ''}<code>${escapeHtml(e.name ?? '(no name)')}</code>${e.code !== null ? ` → ${e.code}` : ''}`;
+      const what = `${escapeHtml(e.verb)} <code>${escapeHtml(e.resource)}${e.subresource ? `/${escapeHtml(e.subresource)}` : ''}</code> ${e.namespace ? `${escapeHtml(e.namespace)}/` : ''}<code>${escapeHtml(e.name ?? '(no name)')}</code> → ${e.code}`;
       const actor = `<code>${escapeHtml(e.user)}</code>${e.impersonatedUser ? `<br>as <code>${escapeHtml(e.impersonatedUser)}</code>` : ''}${e.sourceIPs.length ? `<br><span class="note">${escapeHtml(e.sourceIPs.join(', '))}</span>` : ''}`;
       const hooks = Object.entries(e.webhooks)
         .map(([name, verdict]) => `<code>${escapeHtml(name.split('.')[0]!)}</code> <span class="nowrap">${escapeHtml(verdict)}</span>`)

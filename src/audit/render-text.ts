@@ -41,7 +41,7 @@ export function entryLines(e: WriteEntry): string[] {
     .map(([name, verdict]) => `${name}=${verdict}`)
     .join(' ');
   const out = [
-    `  [${e.outcome}] ${e.time ?? '-'}  auditID ${e.auditID ?? '-'}  ${printable(what)}${e.code !== null ? ` -> ${e.code}` : ''}`,
+    `  [${e.outcome}] ${e.time ?? '-'}  auditID ${e.auditID ?? '-'}  ${printable(what)} -> ${e.code}`,
     `      by ${printable(who(e))}${e.sourceIPs.length > 0 ? ` from ${printable(e.sourceIPs.join(', '))}` : ''}${e.userAgent ? ` (${printable(e.userAgent)})` : ''}`,
     `      webhooks: ${printable(hooks)}; re-check: ${e.recheck}`,
   ];

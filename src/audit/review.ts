@@ -21,7 +21,7 @@ import {
   type WriteEvent,
 } from './events.js';
 import { JsonValueSplitter } from './json-values.js';
-import { forEachLine, type LineInput, type ProgressListener } from './lines.js';
+import { forEachLine, type LineInput, type Pause, type ProgressListener } from './lines.js';
 import { Timeline, type TimelineBucket } from './timeline.js';
 
 /** Line numbers of the first malformed lines kept per input. */
@@ -52,7 +52,7 @@ export interface WriteEntry {
   impersonatedUser: string | null;
   sourceIPs: string[];
   userAgent: string | null;
-  code: number | null;
+  code: number;
   dryRun: boolean;
   /** Each of our webhooks, by name: its decision, or what happened to the call. */
   webhooks: Record<string, WebhookVerdict>;
@@ -134,6 +134,14 @@ export interface AuditReport {
   notes: string[];
 }
 
+/** A line's logged objects, parsed on demand, and their text. */
+type LazyObjects = (() => { requestObject?: unknown; responseObject?: unknown }) & { text: () => string };
+
+/** Re-check results by the exact text of the objects: audit logs repeat objects (an Image re-imported, a write retried). */
+type RecheckCache = Map<string, { violations: Violation[]; createRulesOnly: boolean } | undefined>;
+const CACHED_ENTRIES = 256;
+const CACHED_TEXT = 64 * 1024;
+
 /** What to review and how. */
 export interface ReviewOptions extends JudgeOptions {
   inputs: LineInput[];
@@ -147,6 +155,8 @@ export interface ReviewOptions extends JudgeOptions {
   listAll?: boolean;
   /** Called with each listed entry as soon as it is found (NDJSON streaming). */
   onEntry?: (entry: WriteEntry) => void;
+  /** Asked between reads whether to wait (for the output to drain). */
+  pause?: Pause;
 }
 
 const GROUP_MARKER = Buffer.from(JSON.stringify(IMAGE_GROUP));
@@ -159,14 +169,17 @@ const VERB_KEY = Buffer.from('"verb":"');
 const AUDIT_ID_KEY = Buffer.from('"auditID"');
 const DECISION_ID_KEY = Buffer.from('"decisionId"');
 const EVENT_LIST = Buffer.from('"EventList"');
+const REQUEST_OBJECT_KEY = Buffer.from(',"requestObject":');
+const RESPONSE_OBJECT_KEY = Buffer.from(',"responseObject":');
+const TAIL_KEY = Buffer.from(',"requestReceivedTimestamp":');
 // First letters of the write verbs: create (and connect), update, patch.
 const WRITE_INITIALS = new Set([0x63, 0x75, 0x70]);
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
-// Outcomes whose object is worth re-checking: stored without a full verdict of ours, or stored with
-// violations our webhook let pass (the re-check gives their paths and details).
-const RECHECKED: ReadonlySet<Outcome> = new Set(['bypassed', 'partial', 'failed-open', 'exempt', 'dry-run']);
+// Outcomes whose object is re-checked: stored without a full verdict of ours. Exempt and dry-run
+// writes were judged: their annotations name the rules, the decision log (--decisions) the paths.
+const RECHECKED: ReadonlySet<Outcome> = new Set(['bypassed', 'partial', 'failed-open']);
 
 const zeroOutcomes = (): OutcomeCounts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
 const zeroVerdicts = (): VerdictCounts => Object.fromEntries(VERDICTS.map((v) => [v, 0])) as VerdictCounts;
@@ -202,6 +215,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     notes: [],
   };
   const timeline = new Timeline<OutcomeCounts>(zeroOutcomes);
+  const recheckCache: RecheckCache = new Map();
   const byUser = new Map<string, UserCounts>();
   const byResource = new Map<string, OutcomeCounts>();
   const deniedByRule = new Map<string, number>();
@@ -219,11 +233,12 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     report.outcomes[outcome]++;
     const attention = ATTENTION.has(outcome);
     if (attention) report.attention++;
-    timeline.add(event.time, (counts) => counts[outcome]++);
+    timeline.add(event.time)[outcome]++;
     let resourceCounts = byResource.get(event.resource);
     if (!resourceCounts) byResource.set(event.resource, (resourceCounts = zeroOutcomes()));
     resourceCounts[outcome]++;
-    for (const [name, verdict] of Object.entries(c.webhooks)) {
+    for (const name of names) {
+      const verdict = c.webhooks[name]!;
       if (verdict !== 'not-called') ourNamesSeen.add(name);
       report.byWebhook[name]![verdict]++;
     }
@@ -249,7 +264,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     let recheckState: WriteEntry['recheck'] = 'not-needed';
     let rechecked: ReturnType<typeof recheck>;
     if (RECHECKED.has(outcome)) {
-      rechecked = recheck(event, options, c.inheritedRules);
+      rechecked = recheck(event, options, c.inheritedRules, recheckCache);
       if (rechecked) {
         report.recheck.checked++;
         if (rechecked.createRulesOnly) report.recheck.createRulesOnly++;
@@ -299,7 +314,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       impersonatedUser: event.impersonatedUser ?? null,
       sourceIPs: event.sourceIPs,
       userAgent: event.userAgent ?? null,
-      code: event.code ?? null,
+      code: event.code,
       dryRun: event.dryRun,
       webhooks: c.webhooks,
       violations,
@@ -307,7 +322,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       recheck: recheckState,
       at,
     };
-    const note = noteFor(event, outcome, c.webhooks);
+    const note = noteFor(event, outcome, c.inferred);
     if (note) entry.note = note;
     options.onEntry?.(entry);
     if (options.onEntry) return;
@@ -326,7 +341,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
     let decisionLines = 0;
     let lastLine = 0;
 
-    const takeValue = (value: unknown, lineNo: number) => {
+    const takeValue = (value: unknown, lineNo: number, objects?: LazyObjects) => {
       if (typeof value !== 'object' || value === null) return bad(lineNo);
       const items = Array.isArray(value) ? value : (value as { kind?: unknown }).kind === 'EventList' ? (value as { items?: unknown }).items : [value];
       if (!Array.isArray(items)) return bad(lineNo);
@@ -336,7 +351,8 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
           continue;
         }
         if ('auditID' in item || 'stage' in item) sawEvent = true;
-        const read = readEvent(item);
+        const read = readEvent(item, objects);
+        if (read.kind === 'write' && objects) read.event.objectsText = objects.text;
         const at = `${input.path}:${lineNo}`;
         if (read.kind === 'write') {
           sawImageGroup = true;
@@ -384,12 +400,42 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
       }
       if (!sawImageGroup && line.indexOf(GROUP_TEXT) !== -1) sawImageGroup = true;
       const list = line.indexOf(EVENT_LIST);
-      if ((list === -1 || list > 64) && !mayBeWrite(line)) return;
+      if (list !== -1 && list <= 64) return parseValue(line.toString('utf8'), lineNo);
+      if (!mayBeWrite(line)) return;
+      // The API server writes the objects after the fields that classify a write, and the times and
+      // annotations after them: parse the rest first, and the objects only if a re-check needs them.
+      const start = line.indexOf(REQUEST_OBJECT_KEY);
+      const objectsAt = start !== -1 ? start : line.indexOf(RESPONSE_OBJECT_KEY);
+      const tail = objectsAt === -1 ? -1 : line.lastIndexOf(TAIL_KEY);
+      if (tail > objectsAt) {
+        let envelope: unknown;
+        try {
+          envelope = JSON.parse(line.toString('utf8', 0, objectsAt) + line.toString('utf8', tail));
+        } catch {
+          envelope = undefined;
+        }
+        if (typeof envelope === 'object' && envelope !== null && !Array.isArray(envelope)) {
+          // Decoded only if a re-check needs it, and only while this line is handled (the buffer is reused).
+          let text: string | undefined;
+          const objects: LazyObjects = Object.assign(
+            () => {
+              try {
+                return JSON.parse(`{${objects.text()}}`) as { requestObject?: unknown; responseObject?: unknown };
+              } catch {
+                bad(lineNo);
+                return {};
+              }
+            },
+            { text: () => (text ??= line.toString('utf8', objectsAt + 1, tail)) },
+          );
+          return takeValue(envelope, lineNo, objects);
+        }
+      }
       parseValue(line.toString('utf8'), lineNo);
     };
 
     try {
-      const read = await forEachLine(input, onLine, options.onProgress?.(input.path));
+      const read = await forEachLine(input, onLine, options.onProgress?.(input.path), options.pause);
       Object.assign(summary, read);
     } catch (error) {
       summary.lines = lastLine;
@@ -470,9 +516,9 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
 /** The order writes are listed in: what got past the webhook first. */
 export const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
 
-function noteFor(event: WriteEvent, outcome: Outcome, webhooks: Record<string, WebhookVerdict>): string | undefined {
-  if (outcome === 'failed-open' && Object.values(webhooks).includes('no-answer') && !Object.values(webhooks).includes('failed-open')) {
-    return 'the API server called the mutating webhook but recorded no decision of it: the call failed and the write went on';
+function noteFor(event: WriteEvent, outcome: Outcome, inferred: boolean): string | undefined {
+  if (inferred && (outcome === 'failed-open' || outcome === 'failed-closed')) {
+    return 'inferred: the API server recorded a call to our webhook (or refused the write with an internal error) but no decision of it, so the call failed';
   }
   if (outcome === 'not-stored' && event.dryRun) return 'dry-run request: nothing was stored';
   if (outcome === 'failed-closed' || outcome === 'refused-elsewhere' || outcome === 'not-stored') return event.message ? event.message.slice(0, 300) : undefined;
@@ -540,14 +586,32 @@ function lastNonSpace(line: Buffer): number {
  * rules only. A patch is not the object: it is checked on the stored object of a RequestResponse
  * event. Undefined when the event holds nothing to check; a lone signature is not an Image.
  */
-export function recheck(event: WriteEvent, rules: JudgeOptions = {}, inherited: readonly string[] = []): { violations: Violation[]; createRulesOnly: boolean } | undefined {
+export function recheck(
+  event: WriteEvent,
+  rules: JudgeOptions = {},
+  inherited: readonly string[] = [],
+  cache?: RecheckCache,
+): { violations: Violation[]; createRulesOnly: boolean } | undefined {
+  const text = cache ? event.objectsText?.() : undefined;
+  if (text === undefined || text.length > CACHED_TEXT) return recheckNow(event, rules, inherited);
+  // Exact keys: the same text, resource, verb and inherited rules give the same verdict.
+  const key = `${event.resource}\u0000${event.verb}\u0000${inherited.join(',')}\u0000${text}`;
+  if (cache!.has(key)) return cache!.get(key);
+  const result = recheckNow(event, rules, inherited);
+  if (cache!.size >= CACHED_ENTRIES) cache!.clear();
+  cache!.set(key, result);
+  return result;
+}
+
+function recheckNow(event: WriteEvent, rules: JudgeOptions, inherited: readonly string[]): { violations: Violation[]; createRulesOnly: boolean } | undefined {
   const target = targetOf(event.resource);
   if (target === undefined || target.carrier === 'none' || event.subresource) return undefined;
   const { verb } = event;
   // The verbs whose object is in the log whole: what the webhook judges (a patch as an UPDATE), and an import's create.
   const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
   if (target.carrier === 'response' ? verb !== 'create' : !target.judged.includes(operation)) return undefined;
-  const carrier = target.carrier === 'response' || verb === 'patch' ? event.responseObject : event.requestObject;
+  const objects = event.objects();
+  const carrier = target.carrier === 'response' || verb === 'patch' ? objects.responseObject : objects.requestObject;
   if (!isObject(carrier)) return undefined;
   const located = imagesIn(target, carrier)?.filter(({ image }) => isObject(image));
   // A mapping without an Image is not re-checked; an import is, even when it wrote no Image.

@@ -1,5 +1,5 @@
 /**
- * `audit scan`: checks Images that already exist (rules.md §5: a cluster gains the webhook after it
+ * `audit scan`: checks Images that already exist (docs/rules.md §5: a cluster gains the webhook after it
  * holds Images) from `kubectl get images -o json|yaml` output or from a live cluster, page by page.
  */
 import type * as K8s from '@kubernetes/client-node';

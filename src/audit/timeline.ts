@@ -40,22 +40,29 @@ export class Timeline<C extends Record<string, number>> {
   /** Events without a readable time. */
   untimed = 0;
 
-  constructor(private readonly zero: () => C) {}
+  private readonly scratch: C;
 
-  /** Counts one event at `time` (RFC 3339) with `bump`. */
-  add(time: string | undefined, bump: (counts: C) => void): void {
+  constructor(private readonly zero: () => C) {
+    this.scratch = zero();
+  }
+
+  /** The counts to add one event at `time` (RFC 3339) to; a scratch record when the time cannot be read. */
+  add(time: string | undefined): C {
     const ms = time === undefined ? NaN : Date.parse(time);
     if (!Number.isFinite(ms)) {
       this.untimed++;
-      return;
+      return this.scratch;
     }
     const key = Math.floor(ms / BASES[this.base]!);
     let counts = this.cells.get(key);
     if (!counts) {
       this.cells.set(key, (counts = this.zero()));
-      if (this.cells.size > MAX_CELLS && this.base < BASES.length - 1) this.fold();
+      if (this.cells.size > MAX_CELLS && this.base < BASES.length - 1) {
+        this.fold();
+        return this.add(time);
+      }
     }
-    bump(counts);
+    return counts;
   }
 
   private fold(): void {

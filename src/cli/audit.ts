@@ -111,6 +111,8 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
       decisions = log.decisions;
     }
     const bar = io.stderr.isTTY ? progressBar(io.stderr, 'reading') : undefined;
+    // NDJSON lines are written in batches: one write per line would cost more than the review.
+    const stream = batched(io.stdout);
     const report = await reviewAuditLogs({
       inputs: parsed.positionals.map((path) => ({ path, ...(io.stdin ? { stdin: io.stdin } : {}) })),
       webhookNames: names,
@@ -118,14 +120,18 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
       maxEntries,
       ...(parsed.values['list-all'] ? { listAll: true } : {}),
       ...(decisions ? { decisions } : {}),
-      ...(ndjson ? { onEntry: (entry: WriteEntry) => io.stdout.write(`${JSON.stringify({ type: 'write', ...entry })}\n`) } : {}),
+      ...(ndjson ? { onEntry: (entry: WriteEntry) => stream.push(`{"type":"write",${JSON.stringify(entry).slice(1)}\n`), pause: stream.pause } : {}),
       ...(bar ? { onProgress: () => bar.update } : {}),
     });
     bar?.done();
     for (const problem of report.problems) io.stderr.write(`image-admission audit: ${problem}\n`);
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderAuditHtml(report));
-    if (ndjson) io.stdout.write(`${JSON.stringify({ type: 'summary', ...report, entries: undefined })}\n`);
-    else io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report));
+    if (ndjson) {
+      stream.push(`${JSON.stringify({ type: 'summary', ...report, entries: undefined })}\n`);
+      stream.flush();
+    }
+    // Indented for a person at a terminal; one line for a pipe (jq), which is also much faster on big reports.
+    else io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, (io.stdout as { isTTY?: boolean }).isTTY ? 2 : undefined)}\n` : renderAuditText(report));
     // "All clear" only when the review could read everything and nothing needs attention.
     if (report.problems.length > 0) return 2;
     return report.attention > 0 ? 1 : 0;
@@ -162,6 +168,34 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     return inputError(io, error);
   }
+}
+
+/**
+ * Collects text and writes it in chunks of about 256 KiB; `pause` gives a promise while the output
+ * is full (a pipe to a slower reader), so that the review waits instead of buffering without bound.
+ */
+function batched(out: NodeJS.WritableStream): { push(text: string): void; flush(): void; pause(): Promise<void> | undefined } {
+  let parts: string[] = [];
+  let size = 0;
+  let full = false;
+  const flush = () => {
+    if (parts.length > 0 && !out.write(parts.join(''))) full = true;
+    parts = [];
+    size = 0;
+  };
+  return {
+    push(text) {
+      parts.push(text);
+      size += text.length;
+      if (size >= 256 * 1024) flush();
+    },
+    flush,
+    pause() {
+      if (!full) return undefined;
+      full = false;
+      return new Promise((resolve) => out.once('drain', () => resolve()));
+    },
+  };
 }
 
 // A file that cannot be read, or a cluster that cannot be reached: the command could not do its work.

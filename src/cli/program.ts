@@ -2,8 +2,8 @@
  * The `image-admission` command line: picks a subcommand and hands it the remaining arguments. Each
  * subcommand module exports `run(argv, io)` and returns the process exit code. main.ts runs it.
  */
-import { readFileSync } from 'node:fs';
 import { usageError } from './args.js';
+import { VERSION } from '../version.js';
 import type { CommandIo } from './io.js';
 
 type Command = { run(argv: string[], io: CommandIo): Promise<number> };
@@ -24,12 +24,6 @@ function help(): string {
   return `usage: image-admission <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nflags:\n  -h, --help     show this help\n  -V, --version  print the version\n\nRun 'image-admission <command> --help' for a command's flags.\n`;
 }
 
-/** The version of the installed package: package.json sits two folders up from src/cli and dist/cli alike. */
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return String(manifest.version);
-}
-
 /** Runs the command line `argv` (without node and the script). */
 export async function main(argv: string[], io: CommandIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -38,7 +32,7 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === '-V') {
-    io.stdout.write(`image-admission ${version()}\n`);
+    io.stdout.write(`image-admission ${VERSION}\n`);
     return 0;
   }
   if (name === undefined) return usageError(io, '', `missing command: one of ${Object.keys(COMMANDS).join(', ')}`);

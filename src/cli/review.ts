@@ -53,7 +53,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`image-admission review: ${e.code === 'ENOENT' ? `no such file: ${file}` : e.message}\n`);
     return 2;
   }
-  const answer = answerBody(body, endpoint as Endpoint, policy);
+  const answer = await answerBody(body, endpoint as Endpoint, policy);
   switch (answer.kind) {
     case 'answered':
       io.stdout.write(`${answer.reply}\n`);

@@ -12,6 +12,7 @@ import { BodyReadError, readBody } from './body-reader.js';
 import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { answerBody } from '../review/answer.js';
 import { DECISION_MESSAGE, type ReviewRecord, toDecisionLine } from '../review/record.js';
 import { answersOnThread } from '../review/route.js';
@@ -67,6 +68,8 @@ export interface AppOptions {
    * certificate, still reach /healthz and /readyz.
    */
   requireClientCertificate?: boolean;
+  /** Verifies image signatures (its keys are replaced on reload); one that trusts no key when omitted. */
+  verifier?: SignatureVerifier;
 }
 
 /** The metrics of an app built by buildApp, and the thread that answers its large reviews. */
@@ -74,6 +77,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
     reviewThread: ReviewThread;
+    verifier: SignatureVerifier;
     /** The budget every request body is taken from. */
     memoryBudget: MemoryBudget;
     /** Open connections per source address. */
@@ -111,6 +115,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.server.maxConnections = limits.maxConnections;
   app.decorate('connections', limitConnectionsPerSource(app.server, limits.maxConnectionsPerSource, () => metrics.connectionRefused()));
   app.decorate('metrics', metrics);
+  const verifier = options.verifier ?? new SignatureVerifier();
+  app.decorate('verifier', verifier);
   const budget = new MemoryBudget(bodyBudgetBytes(limits.memoryLimitBytes, BODY_LIMIT));
   app.decorate('memoryBudget', budget);
   metrics.setBodyBytes(0, budget.capacityBytes);
@@ -176,7 +182,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       }
     : undefined;
   for (const endpoint of ['mutate', 'validate'] as const) {
-    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, thread, metrics, request, reply));
+    app.post(`/${endpoint}`, onRequest ? { onRequest } : {}, (request, reply) => review(endpoint, options.policy, thread, verifier, metrics, request, reply));
   }
   app.get('/metrics', async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -186,7 +192,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   return app;
 }
 
-async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, verifier: SignatureVerifier, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();
   const finished = metrics.startReview();
   try {
@@ -196,7 +202,7 @@ async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, 
       metrics.badRequest('empty-body');
       return await reply.code(400).send({ code: 400, reason: 'body is empty: expected an AdmissionReview as JSON' });
     }
-    const answer = answersOnThread(body) ? await thread.answer(body, endpoint) : answerBody(body, endpoint, policy);
+    const answer = answersOnThread(body) ? await thread.answer(body, endpoint) : await answerBody(body, endpoint, policy, verifier);
     switch (answer.kind) {
       case 'answered':
         metrics.observeReview(answer.record);

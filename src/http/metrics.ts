@@ -46,6 +46,10 @@ export interface Metrics {
   internalError(endpoint: Endpoint | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
+  /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */
+  setTrustedKeys(keys: number, skippedFiles: number): void;
+  /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
+  signatureVerified(outcome: string): void;
   /** Counts a connection closed at accept because its source address held too many. */
   connectionRefused(): void;
   /** Reports how many body bytes the memory budget holds now, and its capacity. */
@@ -106,6 +110,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'notAfter of the serving certificate in use, as a Unix time in seconds.',
     registers: [registry],
   });
+  const trustedKeys = new Gauge({
+    name: 'image_admission_trusted_keys',
+    help: 'OpenPGP public keys trusted for image signatures (0: no signature is trusted).',
+    registers: [registry],
+  });
+  const skippedKeyFiles = new Gauge({
+    name: 'image_admission_trusted_key_files_skipped',
+    help: 'Files of the trusted keys directory that hold no usable public key (see the log).',
+    registers: [registry],
+  });
+  const verifications = new Counter({
+    name: 'image_admission_signature_verifications_total',
+    help: 'Signature verifications performed on the main thread, by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   const refusedConnections = new Counter({
     name: 'image_admission_connections_refused_total',
     help: 'Connections closed at accept because their source address already held --max-connections-per-source.',
@@ -156,6 +176,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setServingCertificate(pem) {
       expiry.set(certificateExpiry(pem).getTime() / 1000);
+    },
+    setTrustedKeys(keys, skippedFiles) {
+      trustedKeys.set(keys);
+      skippedKeyFiles.set(skippedFiles);
+    },
+    signatureVerified(outcome) {
+      verifications.inc({ result: outcome });
     },
     connectionRefused() {
       refusedConnections.inc();

@@ -12,8 +12,10 @@
  *
  * Cost: the manifest is parsed once and hashed once; the config is hashed once, measured by
  * Buffer.byteLength, and parsed only to check that it is JSON (and not at all when `config-json` is
- * disabled). No value is re-serialised.
+ * disabled). No value is re-serialised. Each of these facts is kept by the exact text it comes from
+ * (content-cache.ts), so the /validate review of a write reuses its /mutate review's work.
  */
+import { factOf } from './content-cache.js';
 import { type DigestAlgorithm, digestAlgorithm, digestOf } from './digest.js';
 import { type FieldError, invalid, invalidHidden } from './field-error.js';
 import { Findings } from './findings.js';
@@ -60,7 +62,7 @@ export function collectContentErrors(image: Record<string, unknown>, findings: F
   if (enabled('reference-digest')) add(checkReferenceDigest(image));
 
   const config = typeof image.dockerImageConfig === 'string' && image.dockerImageConfig !== '' ? image.dockerImageConfig : undefined;
-  if (config !== undefined && enabled('config-json') && !isJson(config)) {
+  if (config !== undefined && enabled('config-json') && !factOf(config, 'json', isJson)) {
     add([invalidHidden('config-json', ['dockerImageConfig'], 'must be valid JSON')]);
   }
 
@@ -110,14 +112,23 @@ function isJson(text: string): boolean {
 }
 
 function readManifest(text: string, recordedMediaType: unknown): Manifest {
-  let parsed: unknown;
+  const json = factOf(text, 'object', parseObject, true);
+  return json === undefined ? { text, json, kind: 'other' } : { text, json, kind: manifestKind(json, recordedMediaType) };
+}
+
+/** The JSON object `text` holds, or undefined. Shared through the cache: never changed by a rule. */
+function parseObject(text: string): Record<string, unknown> | undefined {
   try {
-    parsed = JSON.parse(text);
+    const parsed: unknown = JSON.parse(text);
+    return isObject(parsed) ? parsed : undefined;
   } catch {
-    return { text, json: undefined, kind: 'other' };
+    return undefined;
   }
-  if (!isObject(parsed)) return { text, json: undefined, kind: 'other' };
-  return { text, json: parsed, kind: manifestKind(parsed, recordedMediaType) };
+}
+
+/** The digest of `text` with `algorithm`, kept with the text. */
+function digestOfText(text: string, algorithm: DigestAlgorithm): string {
+  return factOf(text, `digest:${algorithm}`, (t) => digestOf(t, algorithm));
 }
 
 function manifestKind(json: Record<string, unknown>, recordedMediaType: unknown): ManifestKind {
@@ -145,15 +156,20 @@ function checkManifestDigest(image: Record<string, unknown>, manifest: Manifest)
   // A name that is not a digest of a known algorithm cannot equal any digest; compare with sha256,
   // the algorithm registries use, so the message shows what the name should be.
   const algorithm: DigestAlgorithm = digestAlgorithm(name) ?? 'sha256';
-  let content: string | Uint8Array = manifest.text;
+  let digest: string;
   if (manifest.json !== undefined && isSignedSchema1(manifest.json, image.dockerImageManifestMediaType)) {
-    const payload = schema1CanonicalPayload(manifest.text, manifest.json);
-    if (typeof payload === 'string') {
-      return [invalidHidden('manifest-digest', ['dockerImageManifest'], `cannot compute the digest of the signed schema 1 manifest: ${payload}`)];
+    const json = manifest.json;
+    const payload = factOf(manifest.text, `schema1:${algorithm}`, (text) => {
+      const bytes = schema1CanonicalPayload(text, json);
+      return typeof bytes === 'string' ? { problem: bytes } : { digest: digestOf(bytes, algorithm) };
+    });
+    if (payload.digest === undefined) {
+      return [invalidHidden('manifest-digest', ['dockerImageManifest'], `cannot compute the digest of the signed schema 1 manifest: ${payload.problem}`)];
     }
-    content = payload;
+    digest = payload.digest;
+  } else {
+    digest = digestOfText(manifest.text, algorithm);
   }
-  const digest = digestOf(content, algorithm);
   return digest === name
     ? []
     : [invalidHidden('manifest-digest', ['dockerImageManifest'], `the manifest's digest is ${digest}, but metadata.name is ${JSON.stringify(name)}`)];
@@ -234,13 +250,13 @@ function checkConfig(config: string, manifest: Record<string, unknown>, enabled:
   const algorithm = digestAlgorithm(descriptor.digest);
   // A config digest of an unknown algorithm cannot be checked here; a registry would have refused it.
   if (enabled('config-digest') && algorithm !== undefined) {
-    const digest = digestOf(config, algorithm);
+    const digest = digestOfText(config, algorithm);
     if (digest !== descriptor.digest) {
       errors.push(invalidHidden('config-digest', ['dockerImageConfig'], `the config's digest is ${digest}, but the manifest's config.digest is ${String(descriptor.digest)}`));
     }
   }
   if (enabled('config-size') && typeof descriptor.size === 'number') {
-    const size = Buffer.byteLength(config, 'utf8');
+    const size = factOf(config, 'bytes', (text) => Buffer.byteLength(text, 'utf8'));
     if (size !== descriptor.size) {
       errors.push(invalidHidden('config-size', ['dockerImageConfig'], `the config is ${size} bytes, but the manifest's config.size is ${descriptor.size}`));
     }

@@ -1,4 +1,4 @@
-/** Defaulting (rules.md §7): the only field the webhook fills in. */
+/** Defaulting (docs/rules.md §7): the only field the webhook fills in. */
 import { isObject } from './json.js';
 import type { Image } from './types.js';
 

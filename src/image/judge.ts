@@ -31,6 +31,11 @@ export interface JudgeOptions {
   readonly disabledRules?: ReadonlySet<RuleId>;
   /** Per-rule actions over the catalogue's: `deny` and `warn` decide which list a violation joins, `off` disables. */
   readonly ruleActions?: ReadonlyMap<RuleId, RuleAction>;
+  /**
+   * Violations found outside these rules (signature verification, src/signature) that are judged like
+   * create-rule violations: dropped when their rule is off, warned when its action is warn, ratcheted on UPDATE.
+   */
+  readonly additional?: readonly FieldError[];
 }
 
 /** Whether a violation of `rule` denies or only warns, before modes and exemptions. */
@@ -61,6 +66,7 @@ export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
   const options = withOffRules(given);
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectImageErrors(image, findings, options);
+  findings.addAll(options.additional ?? []);
   return verdictOf(findings);
 }
 
@@ -81,6 +87,7 @@ export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, gi
     certainViolations: immutability.violations.length,
   });
   collectImageErrors(next, findings, options);
+  findings.addAll(options.additional ?? []);
   return {
     violations: [...findings.violations, ...immutability.violations],
     inherited: findings.inherited,

@@ -1,5 +1,5 @@
 /**
- * Ratcheting (rules.md §5): on UPDATE, a create-rule violation at a path whose value the write did
+ * Ratcheting (docs/rules.md §5): on UPDATE, a create-rule violation at a path whose value the write did
  * not change was there before this webhook; it is reported as a warning, not a denial.
  */
 import type { FieldError, FieldPath } from './field-error.js';

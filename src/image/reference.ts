@@ -107,6 +107,19 @@ const DIGEST_HEX_MIN = 32;
  * empty; grammar (retried on the lower-cased input to tell upper case apart); name length; digest.
  */
 export function parseReference(spec: string, options: ParseReferenceOptions = {}): ReferenceResult {
+  // Two rules parse the same reference in one review: the last answer is kept (results are never changed).
+  if (options.allowIPv6Host !== true && spec === last.spec) return last.result;
+  const result = parseUncached(spec, options);
+  if (options.allowIPv6Host !== true) {
+    last.spec = spec;
+    last.result = result;
+  }
+  return result;
+}
+
+const last: { spec: string | undefined; result: ReferenceResult } = { spec: undefined, result: { ok: false, reason: 'Empty', message: REFERENCE_ERROR_MESSAGES.Empty } };
+
+function parseUncached(spec: string, options: ParseReferenceOptions): ReferenceResult {
   if (spec === '') return failure('Empty');
   if (spec.length > MAX_REFERENCE_INPUT) return failure('InvalidFormat');
 

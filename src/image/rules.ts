@@ -1,7 +1,7 @@
 /**
  * The rule catalogue: every rule the webhook enforces, with the identifier that appears in field
  * errors, audit annotations, the decision log and metrics. The authority is
- * ../shared/spec/rules.md; the section each rule comes from is noted beside it.
+ * docs/rules.md, which a test keeps in step with it; the section each rule comes from is noted beside it.
  */
 
 /** What a violation of a rule does to the write (before modes, exemptions and ratcheting). */
@@ -30,6 +30,11 @@ const catalogue = [
   { id: 'signature-condition-type', section: '2', summary: 'each signature condition has a non-empty type' },
   { id: 'signature-condition-status', section: '2', summary: 'each signature condition status is True, False or Unknown' },
   { id: 'signature-public-key-id', section: '2', summary: 'issuedTo.publicKeyID is set when issuedTo is' },
+  {
+    id: 'signature-verified',
+    section: 'signatures',
+    summary: "a signature's conditions and claims are what verification under the trusted keys derives (/mutate sets them)",
+  },
   { id: 'docker-signatures-base64', section: '2', summary: 'dockerImageSignatures holds standard base64 strings' },
   { id: 'metadata-version', section: '2', summary: 'dockerImageMetadataVersion is "", "1.0" or "pre012"' },
   // §3 OpenShift's create rules

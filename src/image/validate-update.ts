@@ -1,5 +1,5 @@
 /**
- * The update rules (rules.md §4): an Image is immutable. validateImageUpdate(next, prev, phase)
+ * The update rules (docs/rules.md §4): an Image is immutable. validateImageUpdate(next, prev, phase)
  * compares the fields that make an Image what it is and reports each change at its own path.
  */
 import { type FieldError, type FieldPath, invalid, invalidHidden } from './field-error.js';

@@ -1,5 +1,5 @@
 /**
- * The create rules (rules.md §2 and §3): validateImage(image) returns every violation at once.
+ * The create rules (docs/rules.md §2 and §3): validateImage(image) returns every violation at once.
  * The shape comes from the JSON Schema (schema.ts); the rules here are those a schema cannot say.
  */
 import { type ContentOptions, collectContentErrors } from './content.js';

@@ -7,6 +7,8 @@
 import { type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
+import { signatureContentsOf } from '../admission/signatures.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { BodyError, parseJsonBody } from './json-body.js';
 import { recordOf, type ReviewRecord } from './record.js';
 
@@ -22,8 +24,14 @@ export type BodyAnswer =
   /** A bug: HTTP 500, and the error goes to the log (never to the client). */
   | { kind: 'failed'; uid?: string; error: { type: string; message: string; stack?: string } };
 
-/** Answers one review body received at `endpoint`. */
-export function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy): BodyAnswer {
+/** The verifier of callers that bring none: it trusts no key, so no signature is Trusted. */
+const UNTRUSTING = new SignatureVerifier();
+
+/**
+ * Answers one review body received at `endpoint`. Signatures the review carries are verified first
+ * (asynchronously, bounded and cached by `verifier`), then the review is judged with their verdicts.
+ */
+export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyAnswer> {
   let uid: string | undefined;
   try {
     const value = parseJsonBody(body);
@@ -31,7 +39,10 @@ export function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy): Bo
     const parsed = parseReview(value);
     if (!parsed.ok) return { kind: 'refused', reason: 'not-a-review', message: parsed.problem, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) };
     uid = parsed.request.uid;
-    const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy);
+    const contents = signatureContentsOf(parsed.request, policy);
+    const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy, { verdicts, now });
     const text = JSON.stringify(reply);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, decision, seconds) };

@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
+import type { KeySource } from '../signature/index.js';
 import type { BodyAnswer } from './answer.js';
 
 /**
@@ -34,6 +35,13 @@ export interface ReviewJobResult {
 /** The worker's startup data. */
 export interface ReviewThreadData {
   policy: Policy;
+  /** The trusted key files: the worker verifies signatures with its own verifier and cache. */
+  keys: readonly KeySource[];
+}
+
+/** Sent to the worker when the trusted keys change. */
+export interface ReviewThreadKeys {
+  keys: readonly KeySource[];
 }
 
 /**
@@ -70,6 +78,7 @@ export class ReviewThread {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
+  private keys: readonly KeySource[] = [];
   private handed = 0;
 
   /** How many reviews were handed to the thread so far (what routing decided, for tests and metrics). */
@@ -82,6 +91,13 @@ export class ReviewThread {
     private readonly policy: Policy,
     private readonly onLost: (why: string) => void = () => {},
   ) {}
+
+  /** Trusts `keys` from now on, in the running worker and in any started later. */
+  setKeys(keys: readonly KeySource[]): void {
+    this.keys = keys;
+    const message: ReviewThreadKeys = { keys };
+    this.worker?.postMessage(message);
+  }
 
   /** Starts the worker now, so the first large review does not wait for it to load the rules. */
   warm(): void {
@@ -124,7 +140,7 @@ export class ReviewThread {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker({ policy: this.policy });
+    const worker = startWorker({ policy: this.policy, keys: this.keys });
     worker.on('message', ({ id, answer }: ReviewJobResult) => this.settle(id, answer));
     // A crash (out of memory, a bug at load) fails the reviews this worker held, and only those: Node
     // reports 'error' and then, later, 'exit', and a replacement may hold new reviews by then. The next

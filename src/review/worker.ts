@@ -8,10 +8,21 @@ import { setPriority } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { type KeySource, readKeySet, SignatureVerifier } from '../signature/index.js';
 import { answerBody } from './answer.js';
-import type { ReviewJob, ReviewJobResult, ReviewThreadData } from './thread.js';
+import type { ReviewJob, ReviewJobResult, ReviewThreadData, ReviewThreadKeys } from './thread.js';
 
-const { policy } = workerData as ReviewThreadData;
+const { policy, keys } = workerData as ReviewThreadData;
+
+/** This thread's own verifier (openpgp keys cannot cross threads): loaded from the same key files. */
+const verifier = new SignatureVerifier();
+/** Key loads in order, so that a review never sees an older set after a newer one. */
+let keysLoaded: Promise<void> = trust(keys);
+
+async function trust(sources: readonly KeySource[]): Promise<void> {
+  // The main thread already reported the files' problems; the same files give the same problems here.
+  verifier.setKeys((await readKeySet(sources)).keySet);
+}
 
 /**
  * Yields the CPU to the main thread whenever both want it: the main thread serves every small review,
@@ -48,8 +59,17 @@ function exposeGc(): (() => void) | undefined {
   }
 }
 
-parentPort!.on('message', ({ id, endpoint, body }: ReviewJob) => {
-  const result: ReviewJobResult = { id, answer: answerBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), endpoint, policy) };
-  parentPort!.postMessage(result);
-  collect?.();
+parentPort!.on('message', (message: ReviewJob | ReviewThreadKeys) => {
+  if (!('id' in message)) {
+    keysLoaded = keysLoaded.then(() => trust(message.keys));
+    return;
+  }
+  const { id, endpoint, body } = message;
+  void keysLoaded
+    .then(() => answerBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), endpoint, policy, verifier))
+    .then((answer) => {
+      const result: ReviewJobResult = { id, answer };
+      parentPort!.postMessage(result);
+      collect?.();
+    });
 });

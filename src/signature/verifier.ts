@@ -96,6 +96,8 @@ export class SignatureVerifier {
   constructor(
     keySet: KeySet = NO_KEYS,
     private readonly clock: () => number = Date.now,
+    /** Hears the outcome of each verification performed (for metrics). */
+    private readonly onOutcome: (outcome: string) => void = () => {},
   ) {
     this.keySet = keySet;
   }
@@ -144,6 +146,7 @@ export class SignatureVerifier {
         : await verifySignature(Buffer.from(content, 'base64'), this.keySet.keys, new Date(now), this.work);
     const outcome = verdict.verified ? 'Verified' : verdict.reason;
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+    this.onOutcome(outcome);
     return verdict;
   }
 

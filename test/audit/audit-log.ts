@@ -22,6 +22,8 @@ export const SCENARIOS = [
   'failed-open',
   'failed-open-inferred',
   'failed-closed',
+  'failed-closed-inferred',
+  'validating-failed-closed-inferred',
   'other-failed-open',
   'bypassed',
   'partial',
@@ -48,6 +50,8 @@ export const EXPECTED_OUTCOME: Record<Scenario, Outcome> = {
   'failed-open': 'failed-open',
   'failed-open-inferred': 'failed-open',
   'failed-closed': 'failed-closed',
+  'failed-closed-inferred': 'failed-closed',
+  'validating-failed-closed-inferred': 'failed-closed',
   'other-failed-open': 'allowed',
   bypassed: 'bypassed',
   partial: 'partial',
@@ -241,6 +245,21 @@ export function auditEvent(options: EventOptions): Record<string, unknown> {
       };
       annotations = { ...annotations, [`${MUTATING}/decision`]: 'allowed', [`${MUTATING}/decision-id`]: `${uid}-m`, [`${MUTATING}/mode`]: 'enforce' };
       break;
+    case 'failed-closed-inferred':
+      // What a 1.20 API server logs below RequestResponse: the call, no decision, a 500 without message.
+      name = good.metadata!.name;
+      requestObject = good;
+      code = 500;
+      status = { metadata: {}, status: 'Failure', reason: 'InternalError', code };
+      annotations = { ...annotations, 'mutation.webhook.admission.k8s.io/round_0_index_0': JSON.stringify({ configuration: 'image-admission-webhook', webhook: MUTATING, mutated: false }) };
+      break;
+    case 'validating-failed-closed-inferred':
+      name = good.metadata!.name;
+      requestObject = good;
+      code = 500;
+      status = { metadata: {}, status: 'Failure', reason: 'InternalError', code };
+      annotations = { ...annotations, [`${MUTATING}/decision`]: 'allowed', [`${MUTATING}/decision-id`]: `${uid}-m`, [`${MUTATING}/mode`]: 'enforce' };
+      break;
     case 'other-failed-open':
       name = good.metadata!.name;
       requestObject = good;
@@ -408,9 +427,10 @@ export function auditLines(options: LogOptions): string[] {
   let n = 0;
   const levels: Level[] = ['Metadata', 'Request', 'RequestResponse'];
   for (let i = 0; i < options.perScenario; i++) {
-    for (const scenario of SCENARIOS) {
+    for (const [k, scenario] of SCENARIOS.entries()) {
       const time = new Date(start + n * 97_000).toISOString();
-      lines.push(JSON.stringify(auditEvent({ scenario, level: levels[(i + n) % 3]!, seed: `${scenario}/${i}`, time })));
+      // Every scenario at every level once in three rounds.
+      lines.push(JSON.stringify(auditEvent({ scenario, level: levels[(i + k) % 3]!, seed: `${scenario}/${i}`, time })));
       // The same request's first stage: the review must not count it twice.
       if (n % 5 === 0) lines.push(JSON.stringify({ ...auditEvent({ scenario, level: 'Metadata', seed: `${scenario}/${i}`, time }), stage: 'RequestReceived' }));
       for (let j = 0; j < options.noise; j++) lines.push(JSON.stringify(noiseEvent(n * options.noise + j, time)));

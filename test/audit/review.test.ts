@@ -117,7 +117,7 @@ describe('audit review', () => {
     expect(Object.keys(report.throughByRule).sort()).toEqual([...BROKEN_RULES].sort());
     expect(Object.keys(report.deniedByRule).sort()).toEqual([...BROKEN_RULES].sort());
     expect(report.deniedByRule[BROKEN_RULES[0]!]).toBe(report.outcomes.denied);
-    expect(report.byWebhook[VALIDATING]).toMatchObject({ 'failed-closed': 3, 'failed-open': 3, 'not-called': expect.any(Number) });
+    expect(report.byWebhook[VALIDATING]).toMatchObject({ 'failed-closed': 6, 'failed-open': 3, 'not-called': expect.any(Number) });
     expect(report.timeline.buckets.reduce((n, b) => n + Object.values(b.counts).reduce((a, c) => a + c, 0), 0)).toBe(report.writes);
   });
 
@@ -191,7 +191,7 @@ describe('audit review', () => {
   it.each([
     { scenarios: ['allowed', 'denied', 'mapping-allowed', 'update-allowed', 'patch-allowed', 'impersonated', 'other-failed-open'] as const, want: 0 },
     { scenarios: ['refused-elsewhere', 'not-found', 'dry-run-request', 'denied-422-annotation-only'] as const, want: 0 },
-    ...(['warned', 'exempt', 'dry-run', 'bypassed', 'partial', 'failed-open', 'failed-open-inferred', 'failed-closed', 'import-bypassed', 'signature-bypassed'] as const).map((s) => ({ scenarios: ['allowed', s] as const, want: 1 })),
+    ...(['warned', 'exempt', 'dry-run', 'bypassed', 'partial', 'failed-open', 'failed-open-inferred', 'failed-closed', 'failed-closed-inferred', 'validating-failed-closed-inferred', 'import-bypassed', 'signature-bypassed'] as const).map((s) => ({ scenarios: ['allowed', s] as const, want: 1 })),
   ])('exits $want for $scenarios', async ({ scenarios, want }) => {
     const { code, out } = await reviewCli([writeLog(scenarios.map((s, i) => eventLine(s, `e${i}`)))]);
     expect(code).toBe(want);

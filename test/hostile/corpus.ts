@@ -54,7 +54,11 @@ const dockerConfig = (image: Record<string, unknown>) => (image.dockerImageMetad
 const base64Of = (bytes: number) => Buffer.alloc(bytes, 'q8Zt').toString('base64');
 const withSignatureContent = (bytes: number) =>
   imageWith((image) => {
-    (image.signatures as Record<string, unknown>[])[0]!.content = base64Of(bytes);
+    const signature = (image.signatures as Record<string, unknown>[])[0]!;
+    signature.content = base64Of(bytes);
+    // Refused unread by the verifier (over its size cap): stored with the conditions it derives.
+    const conditions = signature.conditions as Record<string, unknown>[];
+    Object.assign(conditions[0]!, { reason: 'TooLarge', message: 'the signature is larger than 65536 bytes' });
   });
 
 const notJson = /body is not valid JSON/;

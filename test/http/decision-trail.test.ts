@@ -2,11 +2,12 @@
  * The trail a review leaves: audit annotations the API server can store, and one decision log line
  * that says who did what and why, without ever copying signature contents, manifests or configs.
  */
+import type { ImageSignature } from '../../src/image/index.js';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import { buildApp } from '../../src/http/app.js';
 import type { Image } from '../../src/image/types.js';
-import { admissionReview, buildSingleArchImage, imageStreamMappingReview, REGISTRY_USER, trustedSignature } from '../fixtures/index.js';
+import { admissionReview, buildSingleArchImage, imageStreamMappingReview, REGISTRY_USER, notOpenPGPConditions } from '../fixtures/index.js';
 
 const SIGNATURE_MARKER = Buffer.from('SIGNATURE-CONTENT-MARKER-7f3a9c').toString('base64');
 const MANIFEST_MARKER = 'MANIFEST-CONTENT-MARKER-51c2e8';
@@ -32,8 +33,8 @@ function markedImage(valid: boolean): Image {
     steps: [{ createdBy: 'COPY app /app # buildkit', size: 7_361 }],
     manifestAnnotations: { note: MANIFEST_MARKER },
   });
-  const signature = trustedSignature({ imageName: built.digest, seed: 'trail/signature', identity: 'quay.io/example/trail:latest' });
-  signature.content = SIGNATURE_MARKER;
+  // The marker is not an OpenPGP message: stored with the conditions verification derives for it.
+  const signature: ImageSignature = { metadata: { name: `${built.digest}@${'7'.repeat(32)}` }, type: 'atomic', content: SIGNATURE_MARKER, conditions: notOpenPGPConditions() };
   const image = { ...built.image, signatures: [signature] };
   if (!image.dockerImageManifest!.includes(MANIFEST_MARKER) || !image.dockerImageConfig!.includes(CONFIG_MARKER)) throw new Error('markers missing');
   if (!valid) {
@@ -103,8 +104,9 @@ describe('audit annotations', () => {
       decision: 'denied',
       'decision-id': body.request.uid,
       mode: 'enforce',
-      violations: 'signature-type,signature-condition-status',
-      'rule-actions': 'signature-type=deny,signature-condition-status=deny',
+      // Without a type, verification derives Trusted=False (UnsupportedType): the written conditions disagree.
+      violations: 'signature-type,signature-condition-status,signature-verified',
+      'rule-actions': 'signature-type=deny,signature-condition-status=deny,signature-verified=deny',
     });
   });
 });
@@ -113,54 +115,73 @@ describe('per-rule actions (--rule-actions), over the mode', () => {
   const TYPE = 'signatures[0].type: Required value';
   const STATUS = /^signatures\[0\]\.conditions\[1\]\.status: Unsupported value/;
   type Row = { name: string; p: Policy; decision: string; denied: string[]; warned: (string | RegExp)[]; actions: string };
+  // The invalid Image also claims conditions verification does not derive: signature-verified, found
+  // at /validate, goes through the same actions.
+  const SIG = /^signatures\[0\]\.conditions: Invalid value/;
   const rows: Row[] = [
     {
-      name: 'warn on one rule in enforce mode: the other still denies, this one only warns',
+      name: 'warn on one rule in enforce mode: the others still deny, this one only warns',
       p: policy({ ruleActions: new Map([['signature-type', 'warn']]) }),
       decision: 'denied',
-      denied: ['signatures[0].conditions[1].status'],
+      denied: ['signatures[0].conditions[1].status', 'signatures[0].conditions'],
       warned: [TYPE],
-      actions: 'signature-type=warn,signature-condition-status=deny',
+      actions: 'signature-type=warn,signature-condition-status=deny,signature-verified=deny',
     },
     {
-      name: 'deny on one rule in warn mode: this one denies, the other only warns',
+      name: 'deny on one rule in warn mode: this one denies, the others only warn',
       p: policy({ mode: 'warn', ruleActions: new Map([['signature-type', 'deny']]) }),
       decision: 'denied',
       denied: ['signatures[0].type'],
-      warned: [STATUS],
-      actions: 'signature-type=deny,signature-condition-status=warn',
+      warned: [STATUS, SIG],
+      actions: 'signature-type=deny,signature-condition-status=warn,signature-verified=warn',
     },
     {
-      name: 'deny on one rule in dry-run mode: this one denies, the other is only recorded',
+      name: 'deny on one rule in dry-run mode: this one denies, the others are only recorded',
       p: policy({ mode: 'dry-run', ruleActions: new Map([['signature-type', 'deny']]) }),
       decision: 'denied',
       denied: ['signatures[0].type'],
       warned: [],
-      actions: 'signature-type=deny,signature-condition-status=record',
+      actions: 'signature-type=deny,signature-condition-status=record,signature-verified=record',
     },
     {
-      name: 'warn on both rules in enforce mode: allowed, with both warnings',
-      p: policy({ ruleActions: new Map([['signature-type', 'warn'], ['signature-condition-status', 'warn']]) }),
+      name: 'warn on every rule found in enforce mode: allowed, with every warning',
+      p: policy({ ruleActions: new Map([['signature-type', 'warn'], ['signature-condition-status', 'warn'], ['signature-verified', 'warn']]) }),
       decision: 'warned',
       denied: [],
-      warned: [TYPE, STATUS],
-      actions: 'signature-type=warn,signature-condition-status=warn',
+      warned: [TYPE, STATUS, SIG],
+      actions: 'signature-type=warn,signature-condition-status=warn,signature-verified=warn',
+    },
+    {
+      name: 'warn on signature-verified in enforce mode: the disagreeing conditions only warn',
+      p: policy({ ruleActions: new Map([['signature-verified', 'warn']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type', 'signatures[0].conditions[1].status'],
+      warned: [SIG],
+      actions: 'signature-type=deny,signature-condition-status=deny,signature-verified=warn',
     },
     {
       name: 'off on one rule: it is not checked at all',
       p: policy({ ruleActions: new Map([['signature-type', 'off']]) }),
       decision: 'denied',
-      denied: ['signatures[0].conditions[1].status'],
+      denied: ['signatures[0].conditions[1].status', 'signatures[0].conditions'],
       warned: [],
-      actions: 'signature-condition-status=deny',
+      actions: 'signature-condition-status=deny,signature-verified=deny',
+    },
+    {
+      name: 'off on signature-verified: signatures are not verified at all',
+      p: policy({ ruleActions: new Map([['signature-verified', 'off']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type', 'signatures[0].conditions[1].status'],
+      warned: [],
+      actions: 'signature-type=deny,signature-condition-status=deny',
     },
     {
       name: 'deny on one rule for an exempt writer: warned, never denied',
       p: policy({ mode: 'warn', ruleActions: new Map([['signature-type', 'deny']]), exemptUsers: new Set([REGISTRY_USER.username]) }),
       decision: 'exempt',
       denied: [],
-      warned: [`exempt: ${TYPE}`, /^exempt: signatures\[0\]\.conditions\[1\]\.status/],
-      actions: 'signature-type=warn,signature-condition-status=warn',
+      warned: [`exempt: ${TYPE}`, /^exempt: signatures\[0\]\.conditions\[1\]\.status/, /^exempt: signatures\[0\]\.conditions: Invalid value/],
+      actions: 'signature-type=warn,signature-condition-status=warn,signature-verified=warn',
     },
   ];
 
@@ -203,6 +224,13 @@ describe('the decision log line', () => {
     expect(line.violations).toEqual([
       { rule: 'signature-type', path: 'signatures[0].type', type: 'Required', action: 'deny' },
       { rule: 'signature-condition-status', path: 'signatures[0].conditions[1].status', type: 'NotSupported', action: 'deny' },
+      {
+        rule: 'signature-verified',
+        path: 'signatures[0].conditions',
+        type: 'Invalid',
+        detail: 'must be what verification derives: Trusted=False (UnsupportedType), ForImage=Unknown (NotVerified)',
+        action: 'deny',
+      },
     ]);
     expect(typeof line.latencyMs).toBe('number');
     expect(line.latencyMs as number).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPath, judgeUpdate } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
-import { anImage } from '../fixtures/index.js';
+import { anImage, trustedSignature } from '../fixtures/index.js';
 
 const paths = (errors: { path: readonly (string | number)[] }[]) => errors.map((e) => formatPath(e.path)).sort();
 
@@ -51,6 +51,7 @@ describe('ratcheting: violations the write did not introduce only warn', () => {
 
   it('denies claims that the write made wrong by turning the trust of their signature to Unknown', () => {
     const prev = anImage();
+    prev.signatures = [trustedSignature({ imageName: prev.metadata!.name!, seed: 'ratchet/signature', identity: 'quay.io/example/hello:latest' })];
     const next = structuredClone(prev);
     next.signatures![0]!.conditions!.find((c) => c.type === 'Trusted')!.status = 'Unknown';
     const verdict = judgeUpdate(next, prev, 'mutate');

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { type FieldError, formatError, formatPath, RULES, validateImage } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
-import { anImage, largeSignedImage, manifestListImage, ociImage, ociIndexImage, schema1Image, schema2Image } from '../fixtures/index.js';
+import { anImage, largeSignedImage, manifestListImage, ociImage, ociIndexImage, schema1Image, schema2Image, trustedSignature } from '../fixtures/index.js';
 
 /** The errors as `type path rule` rows: what a user (and the audit trail) depends on. */
 const rows = (errors: FieldError[]) => errors.map((e) => `${e.type} ${formatPath(e.path)} ${e.rule}`).sort();
 
 const HEX = 'a'.repeat(64);
 const layer = { name: `sha256:${HEX}`, size: 10, mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' };
-const signatureOf = (image: Image) => structuredClone(image.signatures![0]!);
+/** A signature carrying the claims a verifier records (these rules judge claims, not cryptography). */
+const signatureOf = (image: Image) => trustedSignature({ imageName: image.metadata!.name!, seed: 'validate/signature', identity: 'quay.io/example/hello:latest' });
 /**
  * The known-good Image without the manifest and config its layers come from (as once the registry
  * stores the manifest blob): shape rules on layers are then not also content contradictions.

@@ -34,7 +34,7 @@ const bodies: [string, Buffer][] = [
 
 describe('the review thread', () => {
   it.each(bodies)('answers %s as the main thread does', async (_name, body) => {
-    const inline = answerBody(body, 'mutate', policy);
+    const inline = await answerBody(body, 'mutate', policy);
     // The thread takes the bytes: hand it a copy so the inline answer above stays comparable.
     const threaded = await thread.answer(Buffer.from(body), 'mutate');
     expect(comparable(threaded)).toEqual(comparable(inline));

@@ -12,10 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { judgeSignature } from '../../src/signature/judge.js';
-import { SignatureVerifier } from '../../src/signature/verifier.js';
-import { generateSignatureFixtures, type SignatureFixtures } from '../fixtures/signatures/generate.js';
-import { fixtures as committed, trustedKeysOf } from './helpers.js';
+import { judgeSignature } from '../../../src/signature/judge.js';
+import { SignatureVerifier } from '../../../src/signature/verifier.js';
+import { generateSignatureFixtures, type SignatureFixtures } from '../../fixtures/signatures/generate.js';
+import { fixtures as committed, trustedKeysOf } from '../helpers.js';
 
 const available = ['skopeo', 'gpg'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
 const required = process.env.REQUIRE_SKOPEO === '1';
