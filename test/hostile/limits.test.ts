@@ -11,7 +11,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BODY_LIMIT, nodeTimeouts } from '../../src/http/app.js';
 import { RESERVED_BYTES, SMALL_RESERVE_BYTES } from '../../src/http/memory-budget.js';
-import { DEFAULT_LIMITS } from '../../src/config.js';
+import { DEFAULT_LIMITS } from '../../src/http/limits.js';
 import { admissionReview, hugeAdmissionReview } from '../fixtures/index.js';
 import { checkServerIdentity, send, SERVICE_DNS, startTestServer, type TestServer } from '../support/tls.js';
 import { validCreate } from './corpus.js';
