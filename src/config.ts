@@ -12,8 +12,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the serving certificate is read when no path is given; `serve` generates it there if missing. */
 export const DEFAULT_CERT_DIR = 'certs';
-export const DEFAULT_TLS_CERT = `${DEFAULT_CERT_DIR}/tls.crt`;
-export const DEFAULT_TLS_KEY = `${DEFAULT_CERT_DIR}/tls.key`;
+const DEFAULT_TLS_CERT = `${DEFAULT_CERT_DIR}/tls.crt`;
+const DEFAULT_TLS_KEY = `${DEFAULT_CERT_DIR}/tls.key`;
 
 /** The validated configuration of `image-admission serve`. */
 export interface Config {
@@ -70,7 +70,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
 };
 
 /** The manifests' default; taken when neither MEMORY_LIMIT nor a cgroup limit says otherwise. */
-export const DEFAULT_MEMORY_LIMIT = '384Mi';
+const DEFAULT_MEMORY_LIMIT = '384Mi';
 export const DEFAULT_SHUTDOWN: ShutdownTimes = { drainMs: 5_000, timeoutMs: 10_000 };
 
 /** The shutdown sequence on SIGTERM (see docs/operations.md for how it fits Kubernetes' grace period). */
@@ -253,7 +253,7 @@ const MIN_MEMORY_LIMIT = 128 * 1024 * 1024;
 const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
 /** A Kubernetes memory quantity (`402653184`, `384Mi`, `1G`) in bytes, or undefined. */
-export function parseQuantity(text: string): number | undefined {
+function parseQuantity(text: string): number | undefined {
   const match = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(text.trim());
   if (!match) return undefined;
   const bytes = Number(match[1]) * UNITS[match[2] ?? '']!;
@@ -261,7 +261,7 @@ export function parseQuantity(text: string): number | undefined {
 }
 
 /** `host:port`, `:port` (every address) or `[v6]:port`, as Go's net.Listen takes it; undefined if not one. */
-export function parseBindAddress(text: string): { host: string; port: number } | undefined {
+function parseBindAddress(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
   if (!match) return undefined;
   const port = Number(match[3]);

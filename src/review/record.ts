@@ -18,7 +18,7 @@ export const DECISION_MESSAGE = 'decision';
  * Violations kept per list in the decision log: a hostile review can carry 100,000 of them and one log
  * line must stay readable (the metrics count them all).
  */
-export const LOGGED_VIOLATIONS = 20;
+const LOGGED_VIOLATIONS = 20;
 
 /** A violation as the trail records it: never the offending value (it may be signature content). */
 export interface LoggedViolation {
@@ -175,7 +175,7 @@ function logged(errors: readonly FieldError[]): LoggedViolation[] {
 }
 
 /** Groups kept in the decision log; the rest are counted. */
-export const LOGGED_GROUPS = 20;
+const LOGGED_GROUPS = 20;
 
 function loggedGroups(groups: readonly string[]): string[] {
   const shown = groups.slice(0, LOGGED_GROUPS).map((group) => bounded(group));
