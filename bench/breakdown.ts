@@ -10,10 +10,11 @@
 import process from 'node:process';
 import type { Endpoint } from '../src/admission/handle.js';
 import type { Policy } from '../src/admission/policy.js';
+import type { RuleId } from '../src/image/index.js';
 import { answerBody } from '../src/review/answer.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
-const CONTENT_RULES = [
+const CONTENT_RULES: RuleId[] = [
   'manifest-json',
   'config-json',
   'manifest-digest',
@@ -25,7 +26,7 @@ const CONTENT_RULES = [
   'reference-digest',
 ];
 
-const policy = (disabled: string[] = []): Policy => ({ mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(disabled) });
+const policy = (disabled: RuleId[] = []): Policy => ({ mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(disabled) });
 
 const replay = process.env.BENCH_CONTENT === 'replay';
 let pass = 0;
