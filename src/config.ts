@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
-import { parseRuleList } from './image/index.js';
+import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -98,6 +98,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'exempt-users', env: 'EXEMPT_USERS', help: 'comma-separated user names whose writes are allowed with a warning', fallback: '' },
   { flag: 'exempt-groups', env: 'EXEMPT_GROUPS', help: 'comma-separated groups whose writes are allowed with a warning', fallback: '' },
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
+  { flag: 'rule-actions', env: 'RULE_ACTIONS', help: 'RULE=deny|warn|off,...: per-rule actions over the mode (deny even in warn mode, warn even in enforce mode)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   {
@@ -169,9 +170,15 @@ export function loadConfig(
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const ruleList = parseRuleList(read('disable-rules'));
-  const disabledRules = ruleList.ok ? ruleList.rules : new Set<string>();
+  const disabledRules = ruleList.ok ? ruleList.rules : new Set<RuleId>();
   if (!ruleList.ok) {
     errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${ruleList.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
+  }
+  const actionList = parseRuleActions(read('rule-actions'));
+  const ruleActions = actionList.ok ? actionList.actions : new Map<RuleId, RuleAction>();
+  if (!actionList.ok) for (const problem of actionList.problems) errors.push(`--rule-actions (RULE_ACTIONS): ${problem}`);
+  for (const [id, action] of ruleActions) {
+    if (action !== 'off' && disabledRules.has(id)) errors.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
   }
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
@@ -235,6 +242,7 @@ export function loadConfig(
         exemptUsers: commaSet(read('exempt-users')),
         exemptGroups: commaSet(read('exempt-groups')),
         disabledRules,
+        ruleActions,
       },
       logLevel: logLevel as LogLevel,
       ...(clientCaFile === '' ? {} : { clientCaFile }),

@@ -14,9 +14,9 @@ export interface SignatureVerdicts {
   readonly now: string;
 }
 
-/** Whether signatures are verified under `policy` (the operator can turn the rule off). */
+/** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
 export function verifiesSignatures(policy: Policy): boolean {
-  return policy.disabledRules?.has(SIGNATURE_RULE) !== true;
+  return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
 }
 
 /** The signature contents the Images written by `request` ask to verify (none for requests not judged). */

@@ -15,7 +15,7 @@ import { judgeExisting } from '../../src/audit/existing.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, OPEN_REPORTS, POLICY_REPORTS, reportName, type ReportApi } from '../../src/controller/report.js';
 import type { ScanReport } from '../../src/audit/scan.js';
 import type { Image } from '../../src/image/types.js';
-import { RULES } from '../../src/image/index.js';
+import { RULES, type RuleId } from '../../src/image/index.js';
 import { brokenImage, BROKEN_PATHS, BROKEN_RULES, goodImage } from '../audit/audit-log.js';
 import { compactEtcd, ControllerProcess, DirectApiServer, eventually, sample } from './controller-process.js';
 import { CONTROLLER_SUITE_PREFIX, forCrd, kubectl, kubectlJson, NAME_DIGEST_RULES, nameOf, ROOT, suiteEnvironment } from './harness.js';
@@ -30,7 +30,7 @@ const CRD_FILES: Record<string, string> = {
 };
 /** As the controller's service account (run.sh's `controller` context), judging as the suite's webhook does. */
 const COMMON = ['--context', 'controller', '--disable-rules', NAME_DIGEST_RULES.join(','), '--page-size', '2', '--report-writes-per-second', '50', '--log-level', 'info'];
-const JUDGE = { disabledRules: new Set<string>(NAME_DIGEST_RULES) };
+const JUDGE = { disabledRules: new Set<RuleId>(NAME_DIGEST_RULES) };
 
 /**
  * A fixture Image under a name of this suite (`controller-suite-…`, signatures following): the

@@ -80,7 +80,8 @@ beforeAll(async () => {
     'resources: [../manifests/overlays/cert-manager]\ncomponents: [../manifests/components/monitoring]\n',
   );
   rendered.set('cert-manager+monitoring', kustomize(own));
-});
+  // Nine renders with kubectl and a certificate set: well over the default hook time on a busy 2-core machine.
+}, 180_000);
 
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
