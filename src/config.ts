@@ -5,15 +5,15 @@
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
-import { parseRuleList } from './image/index.js';
+import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the serving certificate is read when no path is given; `serve` generates it there if missing. */
 export const DEFAULT_CERT_DIR = 'certs';
-export const DEFAULT_TLS_CERT = `${DEFAULT_CERT_DIR}/tls.crt`;
-export const DEFAULT_TLS_KEY = `${DEFAULT_CERT_DIR}/tls.key`;
+const DEFAULT_TLS_CERT = `${DEFAULT_CERT_DIR}/tls.crt`;
+const DEFAULT_TLS_KEY = `${DEFAULT_CERT_DIR}/tls.key`;
 
 /** The validated configuration of `image-admission serve`. */
 export interface Config {
@@ -70,7 +70,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
 };
 
 /** The manifests' default; taken when neither MEMORY_LIMIT nor a cgroup limit says otherwise. */
-export const DEFAULT_MEMORY_LIMIT = '384Mi';
+const DEFAULT_MEMORY_LIMIT = '384Mi';
 export const DEFAULT_SHUTDOWN: ShutdownTimes = { drainMs: 5_000, timeoutMs: 10_000 };
 
 /** The shutdown sequence on SIGTERM (see docs/operations.md for how it fits Kubernetes' grace period). */
@@ -98,6 +98,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'exempt-users', env: 'EXEMPT_USERS', help: 'comma-separated user names whose writes are allowed with a warning', fallback: '' },
   { flag: 'exempt-groups', env: 'EXEMPT_GROUPS', help: 'comma-separated groups whose writes are allowed with a warning', fallback: '' },
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
+  { flag: 'rule-actions', env: 'RULE_ACTIONS', help: 'RULE=deny|warn|off,...: per-rule actions over the mode (deny even in warn mode, warn even in enforce mode)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   {
@@ -169,9 +170,15 @@ export function loadConfig(
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const ruleList = parseRuleList(read('disable-rules'));
-  const disabledRules = ruleList.ok ? ruleList.rules : new Set<string>();
+  const disabledRules = ruleList.ok ? ruleList.rules : new Set<RuleId>();
   if (!ruleList.ok) {
     errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${ruleList.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
+  }
+  const actionList = parseRuleActions(read('rule-actions'));
+  const ruleActions = actionList.ok ? actionList.actions : new Map<RuleId, RuleAction>();
+  if (!actionList.ok) for (const problem of actionList.problems) errors.push(`--rule-actions (RULE_ACTIONS): ${problem}`);
+  for (const [id, action] of ruleActions) {
+    if (action !== 'off' && disabledRules.has(id)) errors.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
   }
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
@@ -235,6 +242,7 @@ export function loadConfig(
         exemptUsers: commaSet(read('exempt-users')),
         exemptGroups: commaSet(read('exempt-groups')),
         disabledRules,
+        ruleActions,
       },
       logLevel: logLevel as LogLevel,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
@@ -253,7 +261,7 @@ const MIN_MEMORY_LIMIT = 128 * 1024 * 1024;
 const UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
 /** A Kubernetes memory quantity (`402653184`, `384Mi`, `1G`) in bytes, or undefined. */
-export function parseQuantity(text: string): number | undefined {
+function parseQuantity(text: string): number | undefined {
   const match = /^(\d+)(k|M|G|Ki|Mi|Gi)?$/.exec(text.trim());
   if (!match) return undefined;
   const bytes = Number(match[1]) * UNITS[match[2] ?? '']!;
@@ -261,7 +269,7 @@ export function parseQuantity(text: string): number | undefined {
 }
 
 /** `host:port`, `:port` (every address) or `[v6]:port`, as Go's net.Listen takes it; undefined if not one. */
-export function parseBindAddress(text: string): { host: string; port: number } | undefined {
+function parseBindAddress(text: string): { host: string; port: number } | undefined {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
   if (!match) return undefined;
   const port = Number(match[3]);

@@ -77,6 +77,41 @@ describe('--disable-rules / DISABLE_RULES', () => {
   });
 });
 
+describe('--rule-actions / RULE_ACTIONS', () => {
+  const actions = (argv: string[], env: Record<string, string> = {}) => {
+    const result = loadConfig(argv, env);
+    if (!result.ok || result.ok === 'help') throw new Error(JSON.stringify(result));
+    return Object.fromEntries(result.config.policy.ruleActions ?? []);
+  };
+
+  it.each<[string, string[], Record<string, string>, Record<string, string>]>([
+    ['none by default', [], {}, {}],
+    ['RULE=ACTION pairs, spaces allowed', ['--rule-actions', 'manifest-digest=warn, reference-digest=deny'], {}, { 'manifest-digest': 'warn', 'reference-digest': 'deny' }],
+    ['the environment', [], { RULE_ACTIONS: 'layer-size=off' }, { 'layer-size': 'off' }],
+    ['the flag over the environment', ['--rule-actions=layer-name=warn'], { RULE_ACTIONS: 'layer-size=off' }, { 'layer-name': 'warn' }],
+  ])('%s', (_name, argv, env, want) => {
+    expect(actions(argv, env)).toEqual(want);
+  });
+
+  it('reports every bad entry at once, with the other configuration errors', () => {
+    const result = loadConfig(['--rule-actions', 'no-such-rule=warn,layer-size=block,layer-name,layer-size=warn,layer-size=deny', '--mode', 'x'], {});
+    expect(result.ok).toBe(false);
+    const errors = result.ok === false ? result.errors : [];
+    expect(errors.filter((e) => e.startsWith('--rule-actions'))).toEqual([
+      '--rule-actions (RULE_ACTIONS): "no-such-rule" is not a rule (image-admission rules lists them)',
+      '--rule-actions (RULE_ACTIONS): layer-size="block": the action must be one of deny, warn, off',
+      '--rule-actions (RULE_ACTIONS): "layer-name" is not RULE=ACTION',
+      '--rule-actions (RULE_ACTIONS): layer-size is given twice',
+    ]);
+    expect(errors.join('\n')).toContain('--mode');
+  });
+
+  it('refuses a rule both disabled and given an action other than off', () => {
+    const result = loadConfig(['--rule-actions', 'layer-size=deny', '--disable-rules', 'layer-size'], {});
+    expect(result.ok === false ? result.errors : []).toEqual(['--rule-actions sets layer-size=deny but --disable-rules turns it off: say one']);
+  });
+});
+
 describe('loadConfig: operations settings', () => {
   it('has defaults that fit a 10 s preStop sleep and a 30 s grace period', () => {
     const result = loadConfig([], {});

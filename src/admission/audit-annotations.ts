@@ -4,7 +4,7 @@
  * `audit review` reads them back with `auditAnnotationKey`.
  */
 import type { FieldError } from '../image/index.js';
-import type { DecisionKind, Policy } from './policy.js';
+import type { AppliedAction, DecisionKind, Policy } from './policy.js';
 
 /** The keys, at most 63 characters and without `/` (the API server drops others). */
 export const AUDIT_KEYS = {
@@ -14,6 +14,7 @@ export const AUDIT_KEYS = {
   violations: 'violations',
   preExisting: 'pre-existing-violations',
   advisories: 'advisories',
+  ruleActions: 'rule-actions',
 } as const;
 
 /** The annotation key the API server stores `key` under, for the webhook named `webhookName`. */
@@ -21,10 +22,20 @@ export function auditAnnotationKey(webhookName: string, key: keyof typeof AUDIT_
   return `${webhookName}/${AUDIT_KEYS[key]}`;
 }
 
-/** The annotations of one answer: the decision, its id (the review's uid), the mode, and the rules found. */
+/**
+ * The annotations of one answer: the decision, its id (the review's uid), the mode, the rules found,
+ * and what each of those rules did (`rule-actions`: `RULE=deny|warn|record`, after --rule-actions,
+ * the mode and exemptions).
+ */
 export function auditAnnotations(
   uid: string,
-  decision: { decision: DecisionKind; violations: readonly FieldError[]; inherited: readonly FieldError[]; advisories: readonly FieldError[] },
+  decision: {
+    decision: DecisionKind;
+    violations: readonly FieldError[];
+    inherited: readonly FieldError[];
+    advisories: readonly FieldError[];
+    actions: ReadonlyMap<string, AppliedAction>;
+  },
   policy: Policy,
 ): Record<string, string> {
   const annotations: Record<string, string> = { [AUDIT_KEYS.decision]: decision.decision, [AUDIT_KEYS.decisionId]: uid, [AUDIT_KEYS.mode]: policy.mode };
@@ -34,6 +45,7 @@ export function auditAnnotations(
   if (violated) annotations[AUDIT_KEYS.violations] = violated;
   if (inherited) annotations[AUDIT_KEYS.preExisting] = inherited;
   if (advised) annotations[AUDIT_KEYS.advisories] = advised;
+  if (decision.actions.size > 0) annotations[AUDIT_KEYS.ruleActions] = [...decision.actions].map(([rule, action]) => `${rule}=${action}`).join(',');
   return annotations;
 }
 

@@ -14,6 +14,8 @@
  * | violations in dry-run mode                | allowed silently; only annotated and logged | same                        |
  * | an exempt user or group, with violations  | allowed with warnings (none in dry-run); decision "exempt" | same         |
  * | only inherited violations (ratcheting)    | allowed with warnings                     | same                          |
+ * | a rule with --rule-actions RULE=deny      | its violations deny in any mode (unless exempt); others follow the mode | same |
+ * | a rule with --rule-actions RULE=warn      | its violations warn in any mode, never deny | same                        |
  */
 import {
   bounded,
@@ -21,15 +23,16 @@ import {
   type FieldPath,
   formatError,
   type ReviewPhase,
+  type RuleId,
   type Verdict,
   judgeCreate,
   judgeUpdate,
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
-import { checkDerivedSignatures, withDerivedSignatures } from '../signature/index.js';
+import { checkDerivedSignatures, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
-import type { Policy, DecisionKind } from './policy.js';
+import type { AppliedAction, Policy, DecisionKind } from './policy.js';
 import { type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
@@ -50,6 +53,8 @@ export interface Decision {
   /** Whether the request was one this webhook judges (not DELETE, not misrouted). */
   reviewed: boolean;
   patched: boolean;
+  /** What each rule found did to the write (after --rule-actions, the mode and exemptions). */
+  actions: ReadonlyMap<string, AppliedAction>;
 }
 
 /** Answers a review received at `endpoint` under `policy`. */
@@ -69,7 +74,7 @@ type Outcome = { response: Omit<AdmissionResponse, 'uid'>; decision: Decision };
 
 const untouched = (): Outcome => ({
   response: allowed(),
-  decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
+  decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
 });
 
 function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
@@ -81,7 +86,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, s
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,
       ),
-      decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false },
+      decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
@@ -96,13 +101,14 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
   // malformed condition is still denied); /validate denies a write whose signatures disagree with
-  // verification (one that skipped /mutate, or changed after it).
+  // verification (one that skipped /mutate, or changed after it). Those findings go through the same
+  // per-rule actions as the catalogue's (signature-verified=warn only warns).
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
   const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const additional = endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
-  const options = { disabledRules: policy.disabledRules, additional };
+  const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
@@ -110,33 +116,61 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const inherited = prefixed(verdict.inherited);
   const advisories = prefixed(verdict.advisories);
   const exempt = isExempt(request, policy);
-  const adviceTexts = [...inherited.map((e) => `pre-existing: ${formatError(e)}`), ...advisories.map(formatError), ...replacedClaims(corrected, written, at)];
+  const actions = new Map<string, AppliedAction>();
+  const act = (kind: FindingKind) => (e: FieldError) => {
+    const action = appliedAction(policy, e.rule, kind, exempt);
+    // One action per rule: the strongest any of its findings got.
+    if (STRENGTH[action] > STRENGTH[actions.get(e.rule) ?? 'record']) actions.set(e.rule, action);
+    else if (!actions.has(e.rule)) actions.set(e.rule, action);
+    return action;
+  };
+  const denying = violations.filter((e) => act('violation')(e) === 'deny');
+  const warned = (errors: FieldError[], kind: FindingKind) => errors.filter((e) => act(kind)(e) === 'warn');
+  const warnTexts = [
+    ...warned(violations, 'violation').map(formatError),
+    ...warned(inherited, 'pre-existing').map((e) => `pre-existing: ${formatError(e)}`),
+    ...warned(advisories, 'advisory').map(formatError),
+  ];
+  // Claims /mutate replaced are not findings (the stored object is right), but the writer should hear
+  // of them wherever the signature rule would warn.
+  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedClaims(corrected, written, at) : [];
 
-  const base = { violations, inherited, advisories, reviewed: true };
-  if (!exempt && policy.mode === 'enforce' && violations.length > 0) {
+  const base = { violations, inherited, advisories, reviewed: true, actions };
+  if (denying.length > 0) {
     return {
-      response: denied(violations, subject, warningFields(adviceTexts), verdict.truncated),
+      response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
       decision: { ...base, decision: 'denied', patched: false },
     };
   }
 
   const findings = violations.length + inherited.length + advisories.length > 0;
-  let decision: DecisionKind = findings ? 'warned' : 'allowed';
-  let texts: string[] = [...violations.map(formatError), ...adviceTexts];
-  // Exempt only matters when there was something to exempt from; dry-run stays silent for everyone.
-  if (exempt && findings) {
-    decision = 'exempt';
-    texts = policy.mode === 'dry-run' ? [] : texts.map((t) => `exempt: ${t}`);
-  } else if (policy.mode === 'dry-run') {
-    decision = findings ? 'dry-run' : 'allowed';
-    texts = [];
-  }
+  // Exempt only matters when there was something to exempt from; what is only recorded stays silent.
+  const decision: DecisionKind = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
+  const texts = [...(exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts), ...replaced];
 
   const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
   };
+}
+
+type FindingKind = 'violation' | 'pre-existing' | 'advisory';
+const STRENGTH: Record<AppliedAction, number> = { record: 0, warn: 1, deny: 2 };
+
+/**
+ * What one finding does. An explicit --rule-actions entry wins over the mode (Gatekeeper's
+ * per-constraint enforcementAction over a cluster default): `deny` denies in any mode, `warn` warns in
+ * any mode. Without one, the mode decides: enforce denies (warns for the catalogue's warn-only rules),
+ * warn warns, dry-run only records. A violation the old object already had never denies (ratcheting),
+ * and an exempt writer is warned where others would be denied.
+ */
+function appliedAction(policy: Policy, rule: string, kind: FindingKind, exempt: boolean): AppliedAction {
+  const explicit = policy.ruleActions?.get(rule as RuleId);
+  let action: AppliedAction;
+  if (kind === 'violation') action = explicit === 'deny' || policy.mode === 'enforce' ? 'deny' : policy.mode === 'warn' ? 'warn' : 'record';
+  else action = explicit === 'deny' || explicit === 'warn' || policy.mode !== 'dry-run' ? 'warn' : 'record';
+  return action === 'deny' && exempt ? 'warn' : action;
 }
 
 /** The patch from the Image as written to `next` defaulted, with paths from the object's root. */

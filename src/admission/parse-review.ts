@@ -24,7 +24,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The longest uid accepted. The API server sends a UUID (36 characters); the uid is echoed in the
  * answer, the audit annotations and the decision log, so a longer one is refused rather than echoed.
  */
-export const MAX_UID_LENGTH = 128;
+const MAX_UID_LENGTH = 128;
 
 /** Checks that `body` is an AdmissionReview carrying a request this webhook can answer. */
 export function parseReview(body: unknown): ParsedReview {

@@ -26,13 +26,13 @@ export function allowed(fields: Fields = {}): Omit<AdmissionResponse, 'uid'> {
  * then ends with "and N more errors", or "and more errors" when the rules stopped looking (they keep
  * at most FINDINGS_LIMIT of each kind, src/image/findings.ts).
  */
-export const MAX_CAUSES = 100;
+const MAX_CAUSES = 100;
 
 /**
  * The most warnings a response carries. The API server keeps only about 4 KiB of warnings per
  * request, so more would be dropped anyway; the last one says how many were left out.
  */
-export const MAX_WARNINGS = 30;
+const MAX_WARNINGS = 30;
 
 /** Warnings for `texts`, printable, at most MAX_WARNINGS of them. */
 export function toWarnings(texts: readonly string[]): string[] {
@@ -125,7 +125,7 @@ export function escapePointer(key: string): string {
 const WARNING_MAX = 119;
 
 /** One admission warning: printable, under 120 characters. */
-export function toWarning(text: string): string {
+function toWarning(text: string): string {
   // eslint-disable-next-line no-control-regex
   const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
   return printable.length > WARNING_MAX ? `${printable.slice(0, WARNING_MAX - 3)}...` : printable;

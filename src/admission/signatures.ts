@@ -5,7 +5,8 @@
  * functions, so a stored signature is judged exactly as /validate judges a write.
  */
 import type { FieldError } from '../image/index.js';
-import { checkDerivedSignatures, contentsToVerify, type JudgementOf, judgementsOf, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import { checkDerivedSignatures, contentsToVerify, judgementsOf, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import type { JudgementOf } from '../signature/derive.js';
 import type { Policy } from './policy.js';
 import { IMAGE_GROUP, imagesIn, reviewedTarget } from './targets.js';
 import type { AdmissionRequest } from './types.js';
@@ -18,11 +19,11 @@ export interface SignatureVerdicts {
 }
 
 /** The part of a policy (or of a command's rule options) that decides whether signatures are judged. */
-export type SignatureRules = Pick<Policy, 'disabledRules'>;
+export type SignatureRules = Pick<Policy, 'disabledRules' | 'ruleActions'>;
 
-/** Whether signatures are verified under `policy` (the operator can turn the rule off). */
+/** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
 export function verifiesSignatures(policy: SignatureRules): boolean {
-  return policy.disabledRules?.has(SIGNATURE_RULE) !== true;
+  return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
 }
 
 /** The signature contents the Images written by `request` ask to verify (none for requests not judged). */

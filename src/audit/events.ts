@@ -18,7 +18,7 @@ export type WriteVerb = (typeof WRITE_VERBS)[number];
  * register them): a patch is admitted as an UPDATE. Imports and signatures store Images without
  * any webhook on these resources seeing them.
  */
-export function isJudged(resource: string, verb: WriteVerb): boolean {
+function isJudged(resource: string, verb: WriteVerb): boolean {
   const operation = verb === 'create' ? 'CREATE' : 'UPDATE';
   return reviewedTarget(resource)?.judged.includes(operation) ?? false;
 }
@@ -27,10 +27,10 @@ export function isJudged(resource: string, verb: WriteVerb): boolean {
 // admission/plugin/webhook/{mutating,validating}/dispatcher.go). The key suffix is
 // `round_<r>_index_<i>`: nothing in it names the webhook, only the value does.
 /** `failed-open.mutation.webhook.admission.k8s.io/…` and `failed-open.validating.webhook.admission.k8s.io/…`: value = webhook name. */
-export const FAILED_OPEN_PREFIX = 'failed-open.';
-export const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
+const FAILED_OPEN_PREFIX = 'failed-open.';
+const FAILED_OPEN_SUFFIX = '.webhook.admission.k8s.io/';
 /** `mutation.webhook.admission.k8s.io/round_N_index_M`: JSON `{"configuration","webhook","mutated"}`, written for every mutating call. */
-export const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
+const MUTATION_PREFIX = 'mutation.webhook.admission.k8s.io/';
 
 /** Our webhook's decisions (docs/rules.md §6, §8). */
 export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as const;
@@ -90,7 +90,7 @@ export interface WriteEvent {
 }
 
 /** An annotation's value, if it is a string. */
-export function annotation(event: WriteEvent, key: string): string | undefined {
+function annotation(event: WriteEvent, key: string): string | undefined {
   const value = Object.hasOwn(event.annotations, key) ? event.annotations[key] : undefined;
   return typeof value === 'string' ? value : undefined;
 }
@@ -109,7 +109,7 @@ export type Read =
 const MAX_TEXT = 512;
 
 /** A string field, bounded; anything else is undefined. */
-export function text(value: unknown, max = MAX_TEXT): string | undefined {
+function text(value: unknown, max = MAX_TEXT): string | undefined {
   if (typeof value !== 'string') return undefined;
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
@@ -184,7 +184,7 @@ function ipsOf(value: unknown): string[] {
 }
 
 /** Whether the request asked for a dry run (`?dryRun=All`): the API server then stores nothing. */
-export function isDryRun(requestURI: string): boolean {
+function isDryRun(requestURI: string): boolean {
   const query = requestURI.indexOf('?');
   if (query === -1 || !requestURI.includes('dryRun=', query)) return false;
   return new URLSearchParams(requestURI.slice(query + 1)).getAll('dryRun').some((v) => v !== '');

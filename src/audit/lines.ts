@@ -165,12 +165,6 @@ async function forEachStreamLine(
   return { lines: lineNo, bytes, gzip };
 }
 
-/** Whether `line` is blank (only spaces, tabs and a carriage return). */
-export function isBlank(line: Buffer): boolean {
-  for (const byte of line) if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return false;
-  return true;
-}
-
 /** A progress bar for stderr, drawn at most five times a second; `done()` clears it. */
 export function progressBar(stream: NodeJS.WritableStream & { columns?: number }, label: string): { update: ProgressListener; done(): void } {
   let last = 0;

@@ -9,7 +9,7 @@ import type { AuditReport, WriteEntry } from './review.js';
 import type { ScanReport } from './scan.js';
 
 /** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: unknown): string {
+function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -75,7 +75,7 @@ function tableHtml(header: string[], rows: (string | number)[][], numeric: boole
 }
 
 /** Horizontal bars, one per label (labels are escaped here). */
-export function barChart(entries: [string, number][], color = '#4f86c6'): string {
+function barChart(entries: [string, number][], color = '#4f86c6'): string {
   if (entries.length === 0) return '<p class="note">No violations.</p>';
   const row = 26;
   const labelWidth = 230;

@@ -35,7 +35,7 @@ export const OUTCOME_MEANING: Record<Outcome, string> = {
 const who = (e: { user: string; impersonatedUser: string | null }) => `${e.user}${e.impersonatedUser ? ` (as ${e.impersonatedUser})` : ''}`;
 
 /** One listed write on one line, then its violations. */
-export function entryLines(e: WriteEntry): string[] {
+function entryLines(e: WriteEntry): string[] {
   const what = `${e.verb} ${e.resource}${e.subresource ? `/${e.subresource}` : ''} ${e.namespace ? `${e.namespace}/` : ''}${e.name ?? '(no name)'}`;
   const hooks = Object.entries(e.webhooks)
     .map(([name, verdict]) => `${name}=${verdict}`)

@@ -6,7 +6,7 @@
  * are kept.
  */
 import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
-import type { ReadDecisionLine } from '../review/record.js';
+import { DECISION_ID_FIELD, type ReadDecisionLine } from '../review/record.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
 import {
   ATTENTION,
@@ -25,7 +25,7 @@ import { forEachLine, type LineInput, type Pause, type ProgressListener } from '
 import { Timeline, type TimelineBucket } from './timeline.js';
 
 /** Line numbers of the first malformed lines kept per input. */
-export const MALFORMED_EXAMPLES = 5;
+const MALFORMED_EXAMPLES = 5;
 /** Writes listed in full by default; the rest are counted, and the report says so. */
 export const DEFAULT_MAX_ENTRIES = 10_000;
 
@@ -167,7 +167,7 @@ const STAGE_COMPLETE = Buffer.from('ResponseComplete"');
 const STAGE_PANIC = Buffer.from('Panic"');
 const VERB_KEY = Buffer.from('"verb":"');
 const AUDIT_ID_KEY = Buffer.from('"auditID"');
-const DECISION_ID_KEY = Buffer.from('"decisionId"');
+const DECISION_ID_KEY = Buffer.from(JSON.stringify(DECISION_ID_FIELD));
 const EVENT_LIST = Buffer.from('"EventList"');
 const REQUEST_OBJECT_KEY = Buffer.from(',"requestObject":');
 const RESPONSE_OBJECT_KEY = Buffer.from(',"responseObject":');
@@ -514,7 +514,7 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
 }
 
 /** The order writes are listed in: what got past the webhook first. */
-export const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
+const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
 
 function noteFor(event: WriteEvent, outcome: Outcome, inferred: boolean): string | undefined {
   if (inferred && (outcome === 'failed-open' || outcome === 'failed-closed')) {
@@ -586,7 +586,7 @@ function lastNonSpace(line: Buffer): number {
  * rules only. A patch is not the object: it is checked on the stored object of a RequestResponse
  * event. Undefined when the event holds nothing to check; a lone signature is not an Image.
  */
-export function recheck(
+function recheck(
   event: WriteEvent,
   rules: JudgeOptions = {},
   inherited: readonly string[] = [],

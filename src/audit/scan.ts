@@ -11,7 +11,7 @@ import { judgeStoredImage } from './existing.js';
 import type { Violation } from './review.js';
 
 /** Images with violations listed in full; the rest are only counted. */
-export const SCAN_FINDINGS_LISTED = 1000;
+const SCAN_FINDINGS_LISTED = 1000;
 
 /** One Image that breaks the rules. */
 export interface ScanFinding {

@@ -32,7 +32,7 @@ const SIZES: [number, string][] = [
 /** At most this many cells are kept before folding into the next granularity. */
 const MAX_CELLS = 5_000;
 /** The chart shows at most about this many buckets. */
-export const TARGET_BUCKETS = 48;
+const TARGET_BUCKETS = 48;
 
 export class Timeline<C extends Record<string, number>> {
   private base = 0;

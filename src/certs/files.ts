@@ -17,7 +17,7 @@ import {
 export type CertificatePaths = Record<keyof CertificatePems, string>;
 
 /** The file names inside a certificate folder. */
-export const CERTIFICATE_FILES: CertificatePaths = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' };
+const CERTIFICATE_FILES: CertificatePaths = { caCert: 'ca.crt', caKey: 'ca.key', cert: 'tls.crt', key: 'tls.key' };
 
 const PRIVATE: ReadonlySet<keyof CertificatePems> = new Set(['caKey', 'key']);
 

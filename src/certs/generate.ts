@@ -58,9 +58,9 @@ export interface GenerateOptions extends ServiceNames {
 }
 
 /** Default lifetime of the development CA: long, since every client must be given it again when it changes. */
-export const DEFAULT_CA_VALIDITY_DAYS = 3650;
+const DEFAULT_CA_VALIDITY_DAYS = 3650;
 /** Default lifetime of the serving certificate: short enough to exercise renewal, long enough to forget. */
-export const DEFAULT_VALIDITY_DAYS = 365;
+const DEFAULT_VALIDITY_DAYS = 365;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Backdated so that a node whose clock is a little behind the signer's still accepts a fresh certificate.
@@ -87,7 +87,7 @@ export function generateCertificateAuthority(opts: CaOptions = {}): PemKeyPair {
 }
 
 /** The SANs of a webhook behind `service` in `namespace`, plus localhost and 127.0.0.1 for development. */
-export function servingIdentity(names: ServiceNames): ServingIdentity {
+function servingIdentity(names: ServiceNames): ServingIdentity {
   const { service, namespace } = names;
   const dnsNames = [
     service,

@@ -77,7 +77,7 @@ export function helpText(spec: CommandSpec): string {
 }
 
 /** One flag's help line; a long flag puts its help on the next line, aligned. */
-export function flagRow(flag: string, help: string): string {
+function flagRow(flag: string, help: string): string {
   const lines = help.split('\n');
   const first = flag.length < FLAG_COLUMN - 3 ? `  ${flag.padEnd(FLAG_COLUMN - 2)}${lines[0]}` : `  ${flag}\n${' '.repeat(FLAG_COLUMN)}${lines[0]}`;
   return [first, ...lines.slice(1).map((line) => `${' '.repeat(FLAG_COLUMN)}${line}`)].join('\n');

@@ -7,7 +7,7 @@ import { checkImage, type CheckResult } from '../review/check.js';
 import { isImage, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
 
 const SPEC = {
   name: 'check',
@@ -19,6 +19,7 @@ one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") a
   flags: {
     old: { type: 'string', value: 'FILE', help: 'the Images before the write: check an update of them' },
     'disable-rules': DISABLE_RULES_FLAG,
+    'rule-actions': RULE_ACTIONS_FLAG,
   },
   positionals: { min: 1, missing: 'needs at least one FILE (or - for stdin)' },
   footer: 'Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.',
@@ -28,7 +29,7 @@ one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") a
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = readCommand(SPEC, argv, io);
   if ('exit' in parsed) return parsed.exit;
-  const rules = readDisableRules(parsed.values['disable-rules']);
+  const rules = readRuleFlags(parsed.values);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   // The server's policy with nothing exempt: what an enforcing webhook answers.
   const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...rules };

@@ -16,7 +16,7 @@ import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDir
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 /** The environment variable serve reads its disabled rules from: one setting for both (docs/deploy.md). */
-export const DISABLE_RULES_ENV = 'DISABLE_RULES';
+const DISABLE_RULES_ENV = 'DISABLE_RULES';
 
 const SPEC = {
   name: 'controller',

@@ -1,15 +1,21 @@
-/** `image-admission rules`: lists the rule catalogue, the identifiers --disable-rules takes. */
-import { RULES } from '../image/index.js';
-import { type CommandSpec, readCommand } from './args.js';
+/** `image-admission rules`: lists the rule catalogue, the identifiers --disable-rules and --rule-actions take. */
+import { enforcementOf, RULES } from '../image/index.js';
+import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
+import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
 
 const SPEC = {
   name: 'rules',
   synopsis: '[--json]',
   description: `Lists every rule the webhook enforces: its identifier (as in denials' audit annotations, the decision
-log, metrics and --disable-rules), what it checks, and whether a violation denies or only warns.
-docs/rules.md describes each rule.`,
-  flags: { json: { type: 'boolean', help: 'print the catalogue as JSON' } },
+log, metrics, --disable-rules and --rule-actions), what it checks, and what a violation does: deny,
+warn, or off. Give the server's --disable-rules and --rule-actions to see what they make of each rule
+(the mode then applies to the rules without an explicit action). docs/rules.md describes each rule.`,
+  flags: {
+    json: { type: 'boolean', help: 'print the catalogue as JSON' },
+    'disable-rules': DISABLE_RULES_FLAG,
+    'rule-actions': RULE_ACTIONS_FLAG,
+  },
   positionals: 'none',
 } as const satisfies CommandSpec;
 
@@ -17,12 +23,21 @@ docs/rules.md describes each rule.`,
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const command = readCommand(SPEC, argv, io);
   if ('exit' in command) return command.exit;
+  const options = readRuleFlags(command.values);
+  if (typeof options === 'string') return usageError(io, SPEC.name, options);
+  // What a violation does with these flags: off, or the explicit or catalogue deny/warn.
+  const rows = RULES.map((rule) => ({
+    ...rule,
+    action: options.disabledRules?.has(rule.id as never) || options.ruleActions?.get(rule.id as never) === 'off' ? 'off' : enforcementOf(rule.id, options),
+    explicit: options.ruleActions?.has(rule.id as never) === true || options.disabledRules?.has(rule.id as never) === true,
+  }));
   if (command.values.json) {
-    io.stdout.write(`${JSON.stringify(RULES, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
   }
   const width = Math.max(...RULES.map((r) => r.id.length));
-  const lines = RULES.map((r) => `${r.id.padEnd(width)}  ${r.enforcement.padEnd(4)}  ${r.summary}`);
-  io.stdout.write(`${'rule'.padEnd(width)}  on    checks\n${lines.join('\n')}\n`);
+  const lines = rows.map((r) => `${r.id.padEnd(width)}  ${`${r.action}${r.explicit ? '*' : ''}`.padEnd(6)}  ${r.summary}`);
+  const note = rows.some((r) => r.explicit) ? '\n* set by --rule-actions or --disable-rules\n' : '\n';
+  io.stdout.write(`${'rule'.padEnd(width)}  action  checks\n${lines.join('\n')}${note}`);
   return 0;
 }

@@ -28,6 +28,7 @@ function placeholder(flag: string): string {
     'client-ca': 'FILE',
     mode: 'MODE',
     'disable-rules': 'IDS',
+    'rule-actions': 'RULE=ACTION,...',
     'log-level': 'LEVEL',
     'memory-limit': 'BYTES',
     'health-probe-bind-address': 'ADDRESS',

@@ -36,7 +36,7 @@ interface Lease {
 }
 
 /** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits (the API server parses no other). */
-export function microTime(date: Date): string {
+function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 

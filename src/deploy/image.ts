@@ -9,10 +9,10 @@ import { parseReference } from '../image/reference.js';
 export const IMAGE_ENV_FILE = 'manifests/base/image.env';
 
 /** The name the manifests use until the image is set; a reference equal to it would deploy nothing. */
-export const IMAGE_PLACEHOLDER = 'image-admission-webhook';
+const IMAGE_PLACEHOLDER = 'image-admission-webhook';
 
 /** Checks `ref` as a pull spec for the webhook's image; throws with the reason. */
-export function checkImageReference(ref: string): void {
+function checkImageReference(ref: string): void {
   const parsed = parseReference(ref);
   if (!parsed.ok) throw new Error(`--image ${JSON.stringify(ref)} is not an image reference: ${parsed.message}`);
   if (parsed.reference.name === '') throw new Error(`--image ${JSON.stringify(ref)} names a registry but no repository`);

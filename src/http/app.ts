@@ -29,7 +29,7 @@ export const BODY_LIMIT = 7 * 1024 * 1024;
  * The API server's HTTP client keeps idle connections for 90 s. If the server closed them sooner, the
  * client could write a review onto a connection being closed and fail the call without retrying.
  */
-export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+const KEEP_ALIVE_TIMEOUT_MS = 120_000;
 
 /**
  * How often Node looks for requests past their timeouts. Node ends a request only at the first sweep
@@ -37,7 +37,7 @@ export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
  * is then ended within the configured time (30 s, the API server's longest timeoutSeconds), not up to
  * a sweep later.
  */
-export const TIMEOUT_SWEEP_MS = 500;
+const TIMEOUT_SWEEP_MS = 500;
 
 /** The timeouts to give Node so that its sweep ends a request by the configured times. */
 export function nodeTimeouts(limits: Pick<ServerLimits, 'requestTimeoutMs' | 'headersTimeoutMs'>): { requestTimeout: number; headersTimeout: number; sweep: number } {
@@ -47,7 +47,7 @@ export function nodeTimeouts(limits: Pick<ServerLimits, 'requestTimeoutMs' | 'he
 }
 
 /** Seconds a refused (429) review is told to wait: the API server retries after it, within its timeoutSeconds. */
-export const RETRY_AFTER_SECONDS = 1;
+const RETRY_AFTER_SECONDS = 1;
 /** Whether the server should receive new work: flips to false when shutdown starts. */
 export interface Readiness {
   ready: boolean;

@@ -31,7 +31,7 @@ export type BadRequestReason = (typeof BAD_REQUEST_REASONS)[number];
  * buckets (5 ms and up) would put nearly every review in the first one. Up to 10 s, the API server's
  * default webhook timeout, so slow reviews are seen before they become timeouts.
  */
-export const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The resources this webhook reviews; anything else (a misrouted request) is counted as `other`. */
 const KNOWN_RESOURCES: ReadonlySet<string> = new Set(REVIEWED_RESOURCES);

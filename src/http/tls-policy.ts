@@ -11,7 +11,7 @@
  */
 
 /** The TLS 1.2 suites that may be named: IANA name → OpenSSL name. Only forward-secret AEAD suites. */
-export const TLS12_CIPHER_SUITES: Readonly<Record<string, string>> = {
+const TLS12_CIPHER_SUITES: Readonly<Record<string, string>> = {
   TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
   TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
   TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
@@ -21,7 +21,7 @@ export const TLS12_CIPHER_SUITES: Readonly<Record<string, string>> = {
 };
 
 /** All of them, in Go's preference order (AES-128 first: as strong in practice, and cheaper). */
-export const DEFAULT_TLS12_CIPHER_SUITES: readonly string[] = Object.keys(TLS12_CIPHER_SUITES);
+const DEFAULT_TLS12_CIPHER_SUITES: readonly string[] = Object.keys(TLS12_CIPHER_SUITES);
 
 /** `--tls-min-version` values, as Kubernetes components spell them, and Node's names for them. */
 export const TLS_VERSIONS = { VersionTLS12: 'TLSv1.2', VersionTLS13: 'TLSv1.3' } as const;

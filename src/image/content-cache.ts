@@ -30,7 +30,7 @@ const EDGE = 32;
 const SPREAD = 16;
 
 /** The facts known about one text, each computed at most once while the text is kept. */
-export class TextFacts {
+class TextFacts {
   private readonly known = new Map<string, unknown>();
 
   /** The fact named `name`, computed by `compute` the first time it is asked for. */
@@ -83,7 +83,7 @@ function forget(entry: Entry): void {
  * The facts of `text`: those a review of the same text already computed, or a fresh record kept for
  * the next. `keepsParse`: a fact will hold the text's parse (counted in the memory estimate).
  */
-export function factsOf(text: string, keepsParse = false): TextFacts {
+function factsOf(text: string, keepsParse = false): TextFacts {
   // One review asks about its manifest and its config several times: the last two answers first.
   if (text === last[0].text) return last[0].facts;
   if (text === last[1].text) return last[1].facts;

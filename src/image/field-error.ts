@@ -96,7 +96,7 @@ const MAP_FIELDS: ReadonlySet<string> = new Set(['labels', 'annotations', 'signe
  * (a name, a reference, a label key) ends up in the denial, the warnings and the decision log: a 1 MB
  * name would otherwise become a 4 MB answer and a 2 MB log line.
  */
-export const MAX_ECHOED_CHARS = 256;
+const MAX_ECHOED_CHARS = 256;
 
 /** `text` cut to `max` characters (MAX_ECHOED_CHARS by default), saying how long it was when cut. */
 export function bounded(text: string, max: number = MAX_ECHOED_CHARS): string {
@@ -126,7 +126,7 @@ export function formatPath(path: FieldPath): string {
 }
 
 /** Renders a value as the API server quotes it: strings in Go's %q style, other values as JSON. */
-export function formatValue(value: unknown): string {
+function formatValue(value: unknown): string {
   if (typeof value === 'string') {
     if (value.length <= MAX_ECHOED_CHARS) return JSON.stringify(value);
     return `${JSON.stringify(value.slice(0, MAX_ECHOED_CHARS - 3))}... (${value.length} characters)`;

@@ -9,7 +9,7 @@
 import type { FieldError } from './field-error.js';
 import { type FindingKind, Findings } from './findings.js';
 import { ratchetOf } from './ratchet.js';
-import { ruleById } from './rules.js';
+import { type Enforcement, ruleById, type RuleAction, type RuleId } from './rules.js';
 import { collectImageErrors } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
@@ -28,18 +28,32 @@ export interface Verdict {
 /** How the rules are applied, from the configuration. */
 export interface JudgeOptions {
   /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
-  readonly disabledRules?: ReadonlySet<string>;
+  readonly disabledRules?: ReadonlySet<RuleId>;
+  /** Per-rule actions over the catalogue's: `deny` and `warn` decide which list a violation joins, `off` disables. */
+  readonly ruleActions?: ReadonlyMap<RuleId, RuleAction>;
   /**
    * Violations found outside these rules (signature verification, src/signature) that are judged like
-   * create-rule violations: dropped when their rule is disabled, ratcheted on UPDATE.
+   * create-rule violations: dropped when their rule is off, warned when its action is warn, ratcheted on UPDATE.
    */
   readonly additional?: readonly FieldError[];
 }
 
+/** Whether a violation of `rule` denies or only warns, before modes and exemptions. */
+export function enforcementOf(rule: string, options: JudgeOptions = {}): Enforcement {
+  const action = options.ruleActions?.get(rule as RuleId);
+  return action === 'deny' || action === 'warn' ? action : (ruleById(rule)?.enforcement ?? 'deny');
+}
+
+/** --disable-rules and the rules whose action is `off`, as one set (costly checks of either are skipped). */
+function withOffRules(options: JudgeOptions): JudgeOptions {
+  const off = [...(options.ruleActions ?? [])].filter(([, action]) => action === 'off').map(([id]) => id);
+  return off.length === 0 ? options : { ...options, disabledRules: new Set([...(options.disabledRules ?? []), ...off]) };
+}
+
 /** Disabled rules' errors are dropped; warn-only rules advise; everything else is a violation. */
 function kindOf(error: FieldError, options: JudgeOptions): FindingKind {
-  if (options.disabledRules?.has(error.rule)) return 'dropped';
-  return ruleById(error.rule)?.enforcement === 'warn' ? 'advisory' : 'violation';
+  if (options.disabledRules?.has(error.rule as RuleId)) return 'dropped';
+  return enforcementOf(error.rule, options) === 'warn' ? 'advisory' : 'violation';
 }
 
 function verdictOf(findings: Findings): Verdict {
@@ -48,7 +62,8 @@ function verdictOf(findings: Findings): Verdict {
 }
 
 /** The verdict on creating `image`. */
-export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict {
+export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
+  const options = withOffRules(given);
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectImageErrors(image, findings, options);
   findings.addAll(options.additional ?? []);
@@ -56,7 +71,8 @@ export function judgeCreate(image: unknown, options: JudgeOptions = {}): Verdict
 }
 
 /** The verdict on replacing `prev` with `next`: immutability, then create rules with ratcheting. */
-export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, options: JudgeOptions = {}): Verdict {
+export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, given: JudgeOptions = {}): Verdict {
+  const options = withOffRules(given);
   // Immutability first: when it already denies the write, the create rules may stop early (findings.ts).
   const immutability = new Findings({ classify: (error) => kindOf(error, options) });
   immutability.addAll(validateImageUpdate(next, prev, phase));

@@ -71,7 +71,7 @@ export interface ParseReferenceOptions {
  * (ErrDigestInvalidFormat, ErrDigestInvalidLength, ErrDigestUnsupported). Note that upstream's
  * upper-case message has no `invalid reference format: ` prefix; that prefix is added by the Docker CLI.
  */
-export const REFERENCE_ERROR_MESSAGES: Readonly<Record<ReferenceErrorReason, string>> = {
+const REFERENCE_ERROR_MESSAGES: Readonly<Record<ReferenceErrorReason, string>> = {
   Empty: 'repository name must have at least one component',
   InvalidFormat: 'invalid reference format',
   NameContainsUppercase: 'repository name must be lowercase',
@@ -82,7 +82,7 @@ export const REFERENCE_ERROR_MESSAGES: Readonly<Record<ReferenceErrorReason, str
 };
 
 /** docker/distribution `NameTotalLengthMax`: the name (registry and path) may not be longer. */
-export const NAME_TOTAL_LENGTH_MAX = 255;
+const NAME_TOTAL_LENGTH_MAX = 255;
 
 /**
  * Inputs longer than this are rejected before any scanning. The longest valid reference is far shorter

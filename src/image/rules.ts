@@ -77,12 +77,44 @@ export function ruleById(id: string): Rule | undefined {
   return byId.get(id);
 }
 
+function isRuleId(id: string): id is RuleId {
+  return byId.has(id);
+}
+
 /**
  * Reads a comma-separated list of rule identifiers (the `--disable-rules` value), or says which
  * identifiers are not in the catalogue.
  */
-export function parseRuleList(list: string): { ok: true; rules: ReadonlySet<string> } | { ok: false; unknown: string[] } {
-  const rules = new Set(list.split(',').map((s) => s.trim()).filter((s) => s !== ''));
-  const unknown = [...rules].filter((id) => !byId.has(id));
-  return unknown.length === 0 ? { ok: true, rules } : { ok: false, unknown };
+export function parseRuleList(list: string): { ok: true; rules: ReadonlySet<RuleId> } | { ok: false; unknown: string[] } {
+  const ids = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = ids.filter((id) => !isRuleId(id));
+  return unknown.length === 0 ? { ok: true, rules: new Set(ids.filter(isRuleId)) } : { ok: false, unknown };
+}
+
+/**
+ * What an operator makes a rule do, over the catalogue's default and the global mode (as Gatekeeper's
+ * per-constraint `enforcementAction`): `deny` denies a violating write even in warn or dry-run mode,
+ * `warn` only warns even in enforce mode, `off` turns the rule off (as --disable-rules).
+ */
+export const RULE_ACTIONS = ['deny', 'warn', 'off'] as const;
+export type RuleAction = (typeof RULE_ACTIONS)[number];
+
+/**
+ * Reads `RULE=ACTION,...` (the `--rule-actions` value): every problem at once (unknown rule, unknown
+ * action, a rule named twice, an entry without `=`).
+ */
+export function parseRuleActions(list: string): { ok: true; actions: ReadonlyMap<RuleId, RuleAction> } | { ok: false; problems: string[] } {
+  const actions = new Map<RuleId, RuleAction>();
+  const problems: string[] = [];
+  for (const entry of list.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = entry.indexOf('=');
+    const id = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    const action = eq < 0 ? '' : entry.slice(eq + 1).trim();
+    if (eq < 0) problems.push(`${JSON.stringify(entry)} is not RULE=ACTION`);
+    else if (!isRuleId(id)) problems.push(`${JSON.stringify(id)} is not a rule (image-admission rules lists them)`);
+    else if (!(RULE_ACTIONS as readonly string[]).includes(action)) problems.push(`${id}=${JSON.stringify(action)}: the action must be one of ${RULE_ACTIONS.join(', ')}`);
+    else if (actions.has(id)) problems.push(`${id} is given twice`);
+    else actions.set(id, action as RuleAction);
+  }
+  return problems.length === 0 ? { ok: true, actions } : { ok: false, problems };
 }

@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type FieldError, type FieldPath, invalid, notSupported, required } from './field-error.js';
-import { Findings } from './findings.js';
+import type { Findings } from './findings.js';
 import { isObject, valueAt } from './json.js';
 import { work } from './work.js';
 
@@ -89,7 +89,7 @@ const manifestEntry = {
 };
 
 /** The JSON Schema of an Image as this webhook judges it (unknown fields are ignored, as the API server ignores them). */
-export const IMAGE_SCHEMA = {
+const IMAGE_SCHEMA = {
   type: 'object',
   properties: {
     apiVersion: str,
@@ -167,13 +167,6 @@ function withoutCollections(schema: SchemaNode, at: string[], collections: Colle
 }
 
 const imagePart = partOf(IMAGE_SCHEMA);
-
-/** Checks an Image's JSON shape and returns its violations as FieldErrors (at most the findings' cap). */
-export function checkShape(image: unknown): FieldError[] {
-  const findings = new Findings();
-  collectShapeErrors(image, findings);
-  return findings.violations;
-}
 
 /** Adds the Image's shape violations to `findings`, looking no further once they are done. */
 export function collectShapeErrors(image: unknown, findings: Findings): void {

@@ -64,7 +64,7 @@ function pathSegmentNameProblems(name: string): string[] {
  * Images are named by digest (`sha256:` and 64 hex digits, 71 characters; sha512 135), so nothing
  * real comes near it; without it a 1 MB name was echoed into every message about the Image.
  */
-export const MAX_NAME_LENGTH = 253;
+const MAX_NAME_LENGTH = 253;
 
 function validateName(image: Record<string, unknown>): FieldError[] {
   const metadata = isObject(image.metadata) ? image.metadata : {};

@@ -52,7 +52,7 @@ function flattenList(value: unknown): unknown[] {
 }
 
 /** Splits concatenated top-level JSON values (`{...}{...}` or one per line). */
-export function splitJsonValues(text: string): string[] {
+function splitJsonValues(text: string): string[] {
   const values: string[] = [];
   let depth = 0;
   let start = -1;

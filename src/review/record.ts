@@ -6,7 +6,7 @@
  * cannot drift between them.
  */
 import type { Decision, Endpoint } from '../admission/handle.js';
-import type { DecisionKind, Policy } from '../admission/policy.js';
+import { APPLIED_ACTIONS, type AppliedAction, type DecisionKind, type Policy } from '../admission/policy.js';
 import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
 import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS } from '../image/index.js';
@@ -18,7 +18,7 @@ export const DECISION_MESSAGE = 'decision';
  * Violations kept per list in the decision log: a hostile review can carry 100,000 of them and one log
  * line must stay readable (the metrics count them all).
  */
-export const LOGGED_VIOLATIONS = 20;
+const LOGGED_VIOLATIONS = 20;
 
 /** A violation as the trail records it: never the offending value (it may be signature content). */
 export interface LoggedViolation {
@@ -27,6 +27,8 @@ export interface LoggedViolation {
   path: string;
   type: FieldErrorType;
   detail?: string;
+  /** What it did to the write: denied it, warned the writer, or was only recorded. */
+  action?: AppliedAction;
 }
 
 /** How many violations of one rule, of one kind, a review found: what the metrics count. */
@@ -34,30 +36,6 @@ export interface RuleCount {
   rule: string;
   kind: 'violation' | 'pre-existing' | 'advisory';
   count: number;
-}
-
-/** What the metrics and the decision log need to know about one answered review. */
-export interface ReviewRecord {
-  uid: string;
-  endpoint: Endpoint;
-  operation: string;
-  group: string;
-  resource: string;
-  name?: string;
-  imageName?: string;
-  namespace?: string;
-  user?: string;
-  groups?: string[];
-  dryRun?: boolean;
-  decision: DecisionKind;
-  mode: Policy['mode'];
-  patched: boolean;
-  violations: LoggedViolation[];
-  preExisting: LoggedViolation[];
-  advisories: LoggedViolation[];
-  counts: RuleCount[];
-  /** From the parsed body to the serialized answer. */
-  seconds: number;
 }
 
 /**
@@ -86,6 +64,26 @@ export interface DecisionLine {
   /** From the request's arrival at the handler to the answer. */
   latencyMs: number;
 }
+
+/**
+ * What the metrics and the decision log need to know about one answered review: the decision line's
+ * fields (one definition, above) with the request's own `uid`, `group` and `resource` where the line
+ * has `decisionId` and `resource.group`, the per-rule counts, and the time in seconds.
+ */
+export type ReviewRecord = Omit<DecisionLine, typeof DECISION_ID_FIELD | 'resource' | 'latencyMs'> & {
+  uid: string;
+  group: string;
+  resource: string;
+  counts: RuleCount[];
+  /** From the parsed body to the serialized answer. */
+  seconds: number;
+};
+
+/**
+ * The key that joins a decision line to its audit event (whose `decision-id` annotation holds the same
+ * uid): `audit review` looks for it in raw lines before parsing them.
+ */
+export const DECISION_ID_FIELD = 'decisionId' satisfies keyof DecisionLine;
 
 /** The decision line of `record`. */
 export function toDecisionLine(record: ReviewRecord, latencyMs: number): DecisionLine {
@@ -126,11 +124,12 @@ export function parseDecisionLine(text: string): ReadDecisionLine | undefined {
   }
   if (entry?.msg !== DECISION_MESSAGE || typeof entry.decisionId !== 'string') return undefined;
   const violations = Array.isArray(entry.violations)
-    ? entry.violations.map((v: { rule?: unknown; path?: unknown; type?: unknown; detail?: unknown }): LoggedViolation => ({
+    ? entry.violations.map((v: { rule?: unknown; path?: unknown; type?: unknown; detail?: unknown; action?: unknown }): LoggedViolation => ({
         rule: String(v?.rule ?? ''),
         path: String(v?.path ?? ''),
         type: String(v?.type ?? '') as FieldErrorType,
         ...(v?.detail == null ? {} : { detail: String(v.detail) }),
+        ...(APPLIED_ACTIONS.includes(v?.action as AppliedAction) ? { action: v.action as AppliedAction } : {}),
       }))
     : [];
   return { decisionId: entry.decisionId, decision: String(entry.decision ?? ''), violations };
@@ -160,22 +159,29 @@ export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: 
     decision: decision.decision,
     mode: policy.mode,
     patched: decision.patched,
-    violations: logged(decision.violations),
-    preExisting: logged(decision.inherited),
-    advisories: logged(decision.advisories),
+    violations: logged(decision.violations, decision.actions),
+    preExisting: logged(decision.inherited, decision.actions),
+    advisories: logged(decision.advisories, decision.actions),
     counts: [...count(decision.violations, 'violation'), ...count(decision.inherited, 'pre-existing'), ...count(decision.advisories, 'advisory')],
     seconds,
   };
 }
 
-function logged(errors: readonly FieldError[]): LoggedViolation[] {
-  return errors
-    .slice(0, LOGGED_VIOLATIONS)
-    .map((e) => ({ rule: e.rule, path: bounded(formatPath(e.path)), type: e.type, ...(e.detail === undefined ? {} : { detail: bounded(e.detail, MAX_DETAIL_CHARS) }) }));
+function logged(errors: readonly FieldError[], actions: ReadonlyMap<string, AppliedAction>): LoggedViolation[] {
+  return errors.slice(0, LOGGED_VIOLATIONS).map((e) => {
+    const action = actions.get(e.rule);
+    return {
+      rule: e.rule,
+      path: bounded(formatPath(e.path)),
+      type: e.type,
+      ...(e.detail === undefined ? {} : { detail: bounded(e.detail, MAX_DETAIL_CHARS) }),
+      ...(action === undefined ? {} : { action }),
+    };
+  });
 }
 
 /** Groups kept in the decision log; the rest are counted. */
-export const LOGGED_GROUPS = 20;
+const LOGGED_GROUPS = 20;
 
 function loggedGroups(groups: readonly string[]): string[] {
   const shown = groups.slice(0, LOGGED_GROUPS).map((group) => bounded(group));

@@ -51,7 +51,7 @@ export interface ReviewThreadKeys {
  * on. Without a cap such a review grew the whole process until V8 or the kernel killed it. A 6 MiB
  * UPDATE needs about 40 MB; the memory budget reserves this much for the thread (docs/operations.md).
  */
-export const REVIEW_THREAD_HEAP_MB = 96;
+const REVIEW_THREAD_HEAP_MB = 96;
 
 /**
  * Starts the worker script next to this module: the compiled JavaScript, or, when this module runs from

@@ -21,7 +21,7 @@
 import { parseDigest } from '../image/reference.js';
 
 /** The type string of every simple-signing payload. */
-export const SIGNATURE_TYPE = 'atomic container signature';
+const SIGNATURE_TYPE = 'atomic container signature';
 
 /** What a valid payload claims. */
 export interface SignedClaims {

@@ -26,12 +26,12 @@ export interface KeySource {
 }
 
 /** The empty key set: nothing is trusted. */
-export const NO_KEYS: KeySet = { id: 'none', keys: [], fingerprints: [] };
+const NO_KEYS: KeySet = { id: 'none', keys: [], fingerprints: [] };
 
 /** Key files larger than this are refused unread (a key with many signatures is still far smaller). */
 export const MAX_KEY_FILE_BYTES = 1024 * 1024;
 /** At most this many keys are trusted at once. */
-export const MAX_KEYS = 256;
+const MAX_KEYS = 256;
 
 /**
  * Reads key files into a key set. A file that is not a public key (unreadable, a private key, too large)
@@ -74,10 +74,10 @@ export async function readKeySet(sources: readonly KeySource[]): Promise<{ keySe
 export type VerificationCounts = Map<string, number>;
 
 /** Limits of the cache. */
-export const CACHE_TTL_MS = 5 * 60_000;
+const CACHE_TTL_MS = 5 * 60_000;
 /** The cache holds at most this many characters of content (keys are the contents themselves). */
-export const CACHE_MAX_CHARS = 16 * 1024 * 1024;
-export const CACHE_MAX_ENTRIES = 10_000;
+const CACHE_MAX_CHARS = 16 * 1024 * 1024;
+const CACHE_MAX_ENTRIES = 10_000;
 
 interface Entry {
   readonly verdict: Promise<SignatureVerdict>;

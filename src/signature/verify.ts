@@ -24,7 +24,7 @@ import { type Config, config as defaults, enums, type Key, type PublicKey, readM
 /** A signed message larger than this is refused unread. Real atomic signatures are under 2 KiB. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** A compressed message may not inflate beyond this (a compression bomb costs nothing to send). */
-export const MAX_DECOMPRESSED_BYTES = 64 * 1024;
+const MAX_DECOMPRESSED_BYTES = 64 * 1024;
 /** A signed message has a one-pass header, the literal data and the signature: nothing more. */
 const MAX_PACKETS = 3;
 

@@ -29,7 +29,7 @@ export async function eventually<T>(what: string, ms: number, check: () => T | u
 }
 
 /** GET http://127.0.0.1:port/path: the status and body, or status 0 when nothing answers. */
-export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path, timeout: 3_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -43,7 +43,7 @@ export function httpGet(port: number, path: string): Promise<{ status: number; b
 }
 
 /** The samples of a Prometheus text exposition: `name{labels}` -> value. */
-export function parseMetrics(text: string): Map<string, number> {
+function parseMetrics(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;

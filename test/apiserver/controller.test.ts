@@ -19,7 +19,7 @@ import { judgeExisting } from '../../src/audit/existing.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, OPEN_REPORTS, POLICY_REPORTS, reportName, type ReportApi } from '../../src/controller/report.js';
 import type { ScanReport } from '../../src/audit/scan.js';
 import type { Image } from '../../src/image/types.js';
-import { RULES } from '../../src/image/index.js';
+import { RULES, type RuleId } from '../../src/image/index.js';
 import { answerBody } from '../../src/review/answer.js';
 import { readKeySet, SIGNATURE_RULE, SignatureVerifier } from '../../src/signature/index.js';
 import { admissionReview, anImage, untrustedRealSignature } from '../fixtures/index.js';
@@ -41,10 +41,10 @@ const CRD_FILES: Record<string, string> = {
  * does. The blocks about reporting leave signatures out (their fixtures' signatures are random bytes
  * claimed Trusted=True): the last block judges signatures, with and without trusted keys.
  */
-const REPORTING_RULES = [...NAME_DIGEST_RULES, SIGNATURE_RULE];
+const REPORTING_RULES: RuleId[] = [...NAME_DIGEST_RULES, SIGNATURE_RULE];
 const CONNECTION = ['--context', 'controller', '--page-size', '2', '--report-writes-per-second', '50', '--log-level', 'info'];
 const COMMON = [...CONNECTION, '--disable-rules', REPORTING_RULES.join(',')];
-const JUDGE = { disabledRules: new Set<string>(REPORTING_RULES) };
+const JUDGE = { disabledRules: new Set<RuleId>(REPORTING_RULES) };
 
 /**
  * A fixture Image under a name of this suite (`controller-suite-…`, signatures following): the

@@ -84,6 +84,18 @@ describe('image-admission check', () => {
     expect(code).toBe(0);
   });
 
+  it('applies --rule-actions as the server does: warn lets the write through with a warning, deny denies a warn-only rule', async () => {
+    const image = anImage({ dockerImageReference: undefined });
+    const warned = await check([file('warned.json', JSON.stringify(image)), '--rule-actions', 'reference-format=warn']);
+    expect(warned.code).toBe(0);
+    expect(warned.err).toMatch(/^Warning: dockerImageReference: Required value$/m);
+    const off = await check([file('off2.json', JSON.stringify(image)), '--rule-actions', 'reference-format=off']);
+    expect(off).toMatchObject({ code: 0, err: '' });
+    const refused = await check([file('bad-action.json', JSON.stringify(image)), '--rule-actions', 'reference-format=block']);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('reference-format="block": the action must be one of deny, warn, off');
+  });
+
   it('refuses --disable-rules with an identifier the catalogue does not have', async () => {
     const { code, err } = await check([file('x.json', JSON.stringify(anImage())), '--disable-rules', 'no-such-rule']);
     expect(code).toBe(2);

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
+import type { RuleId } from '../../src/image/index.js';
 import { run } from '../../src/cli/review.js';
 import { buildApp } from '../../src/http/app.js';
 import { brokenImage } from '../audit/audit-log.js';
@@ -33,7 +34,7 @@ describe('image-admission review', () => {
       what: 'a warned create in warn mode, with a rule turned off',
       body: () => admissionReview({ operation: 'CREATE', object: brokenImage('r') }),
       args: ['--mode', 'warn', '--disable-rules', 'signature-type'],
-      policy: { ...enforce, mode: 'warn' as const, disabledRules: new Set(['signature-type']) },
+      policy: { ...enforce, mode: 'warn' as const, disabledRules: new Set<RuleId>(['signature-type']) },
       code: 0,
     },
   ])('prints exactly the server\'s answer: $what', async ({ body, args, policy, code }) => {

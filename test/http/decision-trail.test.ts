@@ -106,7 +106,100 @@ describe('audit annotations', () => {
       mode: 'enforce',
       // Without a type, verification derives Trusted=False (UnsupportedType): the written conditions disagree.
       violations: 'signature-type,signature-condition-status,signature-verified',
+      'rule-actions': 'signature-type=deny,signature-condition-status=deny,signature-verified=deny',
     });
+  });
+});
+
+describe('per-rule actions (--rule-actions), over the mode', () => {
+  const TYPE = 'signatures[0].type: Required value';
+  const STATUS = /^signatures\[0\]\.conditions\[1\]\.status: Unsupported value/;
+  type Row = { name: string; p: Policy; decision: string; denied: string[]; warned: (string | RegExp)[]; actions: string };
+  // The invalid Image also claims conditions verification does not derive: signature-verified, found
+  // at /validate, goes through the same actions.
+  const SIG = /^signatures\[0\]\.conditions: Invalid value/;
+  const rows: Row[] = [
+    {
+      name: 'warn on one rule in enforce mode: the others still deny, this one only warns',
+      p: policy({ ruleActions: new Map([['signature-type', 'warn']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].conditions[1].status', 'signatures[0].conditions'],
+      warned: [TYPE],
+      actions: 'signature-type=warn,signature-condition-status=deny,signature-verified=deny',
+    },
+    {
+      name: 'deny on one rule in warn mode: this one denies, the others only warn',
+      p: policy({ mode: 'warn', ruleActions: new Map([['signature-type', 'deny']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type'],
+      warned: [STATUS, SIG],
+      actions: 'signature-type=deny,signature-condition-status=warn,signature-verified=warn',
+    },
+    {
+      name: 'deny on one rule in dry-run mode: this one denies, the others are only recorded',
+      p: policy({ mode: 'dry-run', ruleActions: new Map([['signature-type', 'deny']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type'],
+      warned: [],
+      actions: 'signature-type=deny,signature-condition-status=record,signature-verified=record',
+    },
+    {
+      name: 'warn on every rule found in enforce mode: allowed, with every warning',
+      p: policy({ ruleActions: new Map([['signature-type', 'warn'], ['signature-condition-status', 'warn'], ['signature-verified', 'warn']]) }),
+      decision: 'warned',
+      denied: [],
+      warned: [TYPE, STATUS, SIG],
+      actions: 'signature-type=warn,signature-condition-status=warn,signature-verified=warn',
+    },
+    {
+      name: 'warn on signature-verified in enforce mode: the disagreeing conditions only warn',
+      p: policy({ ruleActions: new Map([['signature-verified', 'warn']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type', 'signatures[0].conditions[1].status'],
+      warned: [SIG],
+      actions: 'signature-type=deny,signature-condition-status=deny,signature-verified=warn',
+    },
+    {
+      name: 'off on one rule: it is not checked at all',
+      p: policy({ ruleActions: new Map([['signature-type', 'off']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].conditions[1].status', 'signatures[0].conditions'],
+      warned: [],
+      actions: 'signature-condition-status=deny,signature-verified=deny',
+    },
+    {
+      name: 'off on signature-verified: signatures are not verified at all',
+      p: policy({ ruleActions: new Map([['signature-verified', 'off']]) }),
+      decision: 'denied',
+      denied: ['signatures[0].type', 'signatures[0].conditions[1].status'],
+      warned: [],
+      actions: 'signature-type=deny,signature-condition-status=deny',
+    },
+    {
+      name: 'deny on one rule for an exempt writer: warned, never denied',
+      p: policy({ mode: 'warn', ruleActions: new Map([['signature-type', 'deny']]), exemptUsers: new Set([REGISTRY_USER.username]) }),
+      decision: 'exempt',
+      denied: [],
+      warned: [`exempt: ${TYPE}`, /^exempt: signatures\[0\]\.conditions\[1\]\.status/, /^exempt: signatures\[0\]\.conditions: Invalid value/],
+      actions: 'signature-type=warn,signature-condition-status=warn,signature-verified=warn',
+    },
+  ];
+
+  it.each(rows)('$name', async ({ p, decision, denied, warned, actions }) => {
+    const body = invalid();
+    const { reply, decisions } = await review(p, body);
+    const response = reply.response as { allowed: boolean; warnings?: string[]; status?: { details: { causes: { field: string }[] } }; auditAnnotations: Record<string, string> };
+    expect(response.allowed).toBe(denied.length === 0);
+    expect((response.status?.details.causes ?? []).map((c) => c.field)).toEqual(denied);
+    expect(response.warnings ?? []).toHaveLength(warned.length);
+    warned.forEach((w, i) => expect(response.warnings![i]).toMatch(w));
+    expect(response.auditAnnotations.decision).toBe(decision);
+    const sorted = (list: string) => list.split(',').sort();
+    expect(sorted(response.auditAnnotations['rule-actions']!)).toEqual(sorted(actions));
+    // The decision log says the same, per violation, whichever list it is in.
+    const line = decisions[0]! as Record<string, { rule: string; action: string }[]>;
+    const logged = [...line.violations!, ...line.preExisting!, ...line.advisories!].map((v) => `${v.rule}=${v.action}`);
+    expect(logged.sort()).toEqual(sorted(actions));
   });
 });
 
@@ -129,13 +222,14 @@ describe('the decision log line', () => {
       mode: 'enforce',
     });
     expect(line.violations).toEqual([
-      { rule: 'signature-type', path: 'signatures[0].type', type: 'Required' },
-      { rule: 'signature-condition-status', path: 'signatures[0].conditions[1].status', type: 'NotSupported' },
+      { rule: 'signature-type', path: 'signatures[0].type', type: 'Required', action: 'deny' },
+      { rule: 'signature-condition-status', path: 'signatures[0].conditions[1].status', type: 'NotSupported', action: 'deny' },
       {
         rule: 'signature-verified',
         path: 'signatures[0].conditions',
         type: 'Invalid',
         detail: 'must be what verification derives: Trusted=False (UnsupportedType), ForImage=Unknown (NotVerified)',
+        action: 'deny',
       },
     ]);
     expect(typeof line.latencyMs).toBe('number');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type FieldError, formatPath, judgeCreate, judgeUpdate, RULES, validateContent, validateImage } from '../../src/image/index.js';
+import { type FieldError, formatPath, judgeCreate, judgeUpdate, RULES, type RuleId, validateContent, validateImage } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
 import {
   anImage,
@@ -207,7 +207,7 @@ describe('enforcement', () => {
 
 describe('rules can be disabled by name', () => {
   it.each(contradictions)('$name: no error once its rules are disabled', ({ image, want }) => {
-    const disabledRules = new Set(want.map((row) => row.split(' ')[2]!));
+    const disabledRules = new Set(want.map((row) => row.split(' ')[2]! as RuleId));
     const verdict = judgeCreate(image(), { disabledRules });
     expect([...verdict.violations, ...verdict.advisories]).toEqual([]);
   });

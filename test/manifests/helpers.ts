@@ -31,7 +31,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 import type { CommandIo } from '../../src/cli/io.js';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MANIFESTS = join(ROOT, 'manifests');
 
 /** A Kubernetes object as read from YAML. */
