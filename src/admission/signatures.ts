@@ -22,7 +22,7 @@ export interface SignatureVerdicts {
 export type SignatureRules = Pick<Policy, 'disabledRules' | 'ruleActions'>;
 
 /** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
-export function verifiesSignatures(policy: SignatureRules): boolean {
+function verifiesSignatures(policy: SignatureRules): boolean {
   return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
 }
 

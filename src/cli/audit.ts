@@ -13,7 +13,7 @@ import { imagesFromCluster, scanImages } from '../audit/scan.js';
 import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readDisableRules, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 import { SIGNATURE_RULE, SignatureVerifier } from '../signature/index.js';
 
@@ -66,6 +66,7 @@ conditions or claims that disagree with verification against the trusted keys ar
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
     'trusted-keys': TRUSTED_KEYS_FLAG,
     ...SHARED_FLAGS,
+    'rule-actions': RULE_ACTIONS_FLAG,
   },
   footer: 'Exit status: 0 no Image breaks the rules; 1 Images with violations; 2 usage or input errors.',
 } as const satisfies CommandSpec;
@@ -150,7 +151,8 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   const usageError = (problem: string) => reportUsage(io, SCAN.name, problem);
   const pageSize = Number(parsed.values['page-size'] ?? '500');
   if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(`--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
-  const rules = readDisableRules(parsed.values['disable-rules']);
+  // As the webhook judges: an `off` rule is not judged, a `warn` rule's violations do not fail the scan.
+  const rules = readRuleFlags(parsed.values);
   if (typeof rules === 'string') return usageError(rules);
   const keysDir = trustedKeysDirOf(parsed.values['trusted-keys'], io.env);
   try {

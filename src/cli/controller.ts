@@ -11,12 +11,13 @@ import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
-import { readDisableRules } from './rules-flag.js';
+import { readRuleFlags } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 /** The environment variable serve reads its disabled rules from: one setting for both (docs/deploy.md). */
 const DISABLE_RULES_ENV = 'DISABLE_RULES';
+const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const SPEC = {
   name: 'controller',
@@ -40,6 +41,7 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
+    'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
   },
@@ -88,7 +90,12 @@ export function readControllerFlags(
     }
     return parsed;
   };
-  const rules = readDisableRules(values['disable-rules'] ?? (env[DISABLE_RULES_ENV] === '' ? undefined : env[DISABLE_RULES_ENV]));
+  // A flag wins over its variable; an empty variable is none (as serve reads them).
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const rules = readRuleFlags({
+    'disable-rules': (values['disable-rules'] as string | undefined) ?? fromEnv(DISABLE_RULES_ENV),
+    'rule-actions': (values['rule-actions'] as string | undefined) ?? fromEnv(RULE_ACTIONS_ENV),
+  });
   const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'] as string | undefined, env);
   if (typeof rules === 'string') errors.push(rules);
   const logLevel = (values['log-level'] as string | undefined) ?? 'info';

@@ -100,8 +100,12 @@ describe('audit scan and the webhook judge a stored signature alike', () => {
     expect(untrusted.err).toContain('no --trusted-keys');
   });
 
-  it('--disable-rules signature-verified leaves signatures unjudged, as on the webhook', async () => {
-    expect(await scan([claimedTrusted('untrusted-key')], ['--disable-rules', SIGNATURE_RULE])).toMatchObject({ code: 0, report: { withViolations: 0 } });
+  it('--disable-rules signature-verified leaves signatures unjudged, as on the webhook; so does --rule-actions off, and warn does not fail', async () => {
+    const image = claimedTrusted('untrusted-key');
+    expect(await scan([image], ['--disable-rules', SIGNATURE_RULE])).toMatchObject({ code: 0, report: { withViolations: 0 } });
+    expect(await scan([image], ['--rule-actions', `${SIGNATURE_RULE}=off`])).toMatchObject({ code: 0, report: { withViolations: 0 } });
+    expect(await scan([image], ['--rule-actions', `${SIGNATURE_RULE}=warn`])).toMatchObject({ code: 0, report: { withViolations: 0 } });
+    expect(await scan([image], ['--rule-actions', `${SIGNATURE_RULE}=deny`])).toMatchObject({ code: 1, report: { withViolations: 1 } });
   });
 });
 

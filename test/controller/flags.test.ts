@@ -48,6 +48,9 @@ describe('readControllerFlags', () => {
     expect(none).not.toHaveProperty('trustedKeysDir');
     expect(none).not.toHaveProperty('config.judge.disabledRules');
     expect(readControllerFlags([], noNamespace, { DISABLE_RULES: 'no-such-rule' })).toEqual({ errors: ['--disable-rules names rules that do not exist: "no-such-rule"'] });
+    // Per-rule actions too, as serve's RULE_ACTIONS.
+    expect(readControllerFlags([], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'warn']]) } } });
+    expect(readControllerFlags(['--rule-actions', 'layer-size=off'], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'off']]) } } });
   });
 
   it('refuses unknown flags and arguments', () => {
