@@ -23,6 +23,7 @@ import { judgeStoredImage } from '../audit/existing.js';
 import { imagePages } from '../audit/scan.js';
 import type { JudgeOptions } from '../image/index.js';
 import type { SignatureVerifier } from '../signature/index.js';
+import { LatestJudgements } from './latest.js';
 import { errorText, type Logger } from './log.js';
 import type { ControllerMetrics } from './metrics.js';
 import { toFinding } from './report.js';
@@ -93,28 +94,25 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   let lastActivity = Date.now();
   let known = 0;
 
-  // Judging is asynchronous (signatures are verified first), so two versions of one Image can be in
-  // flight at once: each judgement takes a number, and only the Image's latest one may record its
-  // verdict; a deletion withdraws the number. Entries live only while a judgement is in flight.
-  const latest = new Map<string, number>();
-  let judgements = 0;
+  // Judging is asynchronous (signatures are verified first): only an Image's latest judgement may
+  // record its verdict, and none after its deletion.
+  const latest = new LatestJudgements();
   const observe = async (object: unknown): Promise<void> => {
     const metadata = (object as { metadata?: { name?: unknown; uid?: unknown } } | null)?.metadata;
     if (typeof metadata?.name !== 'string') return;
     const name = metadata.name;
     const uid = typeof metadata.uid === 'string' ? metadata.uid : undefined;
-    const number = ++judgements;
-    latest.set(name, number);
+    const ticket = latest.begin(name);
     try {
       const verdict = await judgeStoredImage(object, judge, options.verifier);
-      if (latest.get(name) !== number) return;
+      if (!latest.current(name, ticket)) return;
       metrics.judged();
       store.set(name, uid, toFinding(verdict.violations));
     } catch (error) {
       // A bug, not a verdict: say so, and let the next event or rescan judge it again.
       log.error('an Image could not be judged', { image: name.slice(0, 253), error: errorText(error) });
     } finally {
-      if (latest.get(name) === number) latest.delete(name);
+      latest.end(name, ticket);
     }
   };
 
@@ -195,7 +193,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     store.total = known;
     if (object.metadata?.name) {
       // A judgement still in flight for a deleted Image must not bring its verdict back.
-      latest.delete(object.metadata.name);
+      latest.withdraw(object.metadata.name);
       store.delete(object.metadata.name);
     }
   });
