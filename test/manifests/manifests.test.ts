@@ -11,7 +11,8 @@ import { readControllerFlags } from '../../src/cli/controller.js';
 import { createControllerMetrics } from '../../src/controller/metrics.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
-import { BODY_LIMIT, buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
+import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { admissionReview, anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
 import {
   MANIFESTS,
