@@ -22,7 +22,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   audit: ['image', 'signature', 'admission', 'review'],
   // The controller keeps a live report of the stored Images: a consumer of the rules like audit scan.
   controller: ['image', 'signature', 'admission', 'review', 'audit', 'certs', 'version'],
-  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'certs', 'deploy', 'config', 'server', 'version'],
+  // check reads --trusted-keys as the server does.
+  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'certs', 'keys', 'deploy', 'config', 'server', 'version'],
   certs: [],
   // The trusted signing keys, loaded from files for the signature rules.
   keys: ['signature'],
