@@ -564,7 +564,7 @@ async function main(): Promise<number> {
     for (const name of SELECTED) {
       const build = WORKLOADS[name];
       if (!build) throw new Error(`unknown workload ${name}; known: ${Object.keys(WORKLOADS).join(', ')}`);
-      const workload = build();
+      const workload = await build();
       log(`\n${name}: ${workload.description}; ${workload.requests.length} distinct requests, bodies ${kib(workload.bodyBytes.min)}-${kib(workload.bodyBytes.max)} KiB`);
       results.push(await runWorkload(workload, tls, profDir));
     }

@@ -1,14 +1,21 @@
 /**
  * The three benchmark workloads, built from the test fixtures (every digest and size true), each
- * request with the answer it must get. Every expectation is checked once against the rules in
- * process before the run, so a wrong expectation fails fast instead of being counted as the
+ * request with the answer it must get. Every expectation is checked once before the run against the
+ * server's own path in process (`answerBody`, signature verification included, with no trusted keys
+ * as the bench's server runs), so a wrong expectation fails fast instead of being counted as the
  * server's mistake.
+ *
+ * Signatures are as a cluster has them: a writer sends a signature's type and content (and name) only,
+ * /mutate derives its conditions and claims, and the API server stores that. So an Image the workloads
+ * start from carries its signatures as stored (derived here by the webhook's own functions), a /mutate
+ * request that adds a signature carries it as written (and expects a patch), and the write's /validate
+ * request carries it as /mutate derived it.
  */
 import { createHash } from 'node:crypto';
-import { handleReview } from '../src/admission/handle.js';
-import { parseReview } from '../src/admission/parse-review.js';
 import type { Policy } from '../src/admission/policy.js';
-import type { Image } from '../src/image/types.js';
+import type { Image, ImageSignature } from '../src/image/types.js';
+import { answerBody } from '../src/review/answer.js';
+import { contentsToVerify, DERIVED_FIELDS, judgementsOf, SignatureVerifier, withDerivedSignatures } from '../src/signature/index.js';
 import {
   admissionReview,
   buildSingleArchImage,
@@ -70,9 +77,9 @@ type Review = ReturnType<typeof admissionReview>;
 // share a label, and so the salt of their n-th sending.
 const writeIds = new Map<string, number>();
 
-function toRequest(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): BenchRequest {
+async function toRequest(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): Promise<BenchRequest> {
   review.request.uid = UID_SLOT;
-  selfCheck(label, endpoint, review, expect);
+  await selfCheck(label, endpoint, review, expect);
   const text = JSON.stringify(review);
   const at = text.indexOf(UID_SLOT);
   if (at < 0 || text.indexOf(UID_SLOT, at + 1) >= 0) throw new Error(`${label}: the uid slot must occur exactly once`);
@@ -90,7 +97,7 @@ function toRequest(label: string, endpoint: 'mutate' | 'validate', review: Revie
   };
   // A salted body must be judged as the original is.
   const salted = JSON.parse(fresh(UID_SLOT, 1).toString('utf8')) as Review;
-  selfCheck(`${label} (salted)`, endpoint, salted, expect);
+  await selfCheck(`${label} (salted)`, endpoint, salted, expect);
   return request;
 }
 
@@ -161,13 +168,35 @@ function salting(review: Review, writeId: number): (uid: string, pass: number) =
   };
 }
 
-/** Runs the review through the rules in process: the expectation must be what they decide. */
-function selfCheck(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): void {
-  const parsed = parseReview(JSON.parse(JSON.stringify(review)));
-  if (!parsed.ok) throw new Error(`${label}: not a valid review: ${parsed.problem}`);
-  const { reply } = handleReview(parsed.apiVersion, parsed.request, endpoint, POLICY);
-  const problem = checkAnswer(reply, UID_SLOT, review.apiVersion, { ...expect, patched: endpoint === 'mutate' && expect.patched });
+/**
+ * The bench's server runs without --trusted-keys: its verifier trusts no key. One instance for the
+ * self-checks, as the server keeps one (verdicts are cached by content, which changes no answer).
+ */
+const UNTRUSTING = new SignatureVerifier();
+
+/** Runs the review through the server's path in process: the expectation must be what it answers. */
+async function selfCheck(label: string, endpoint: 'mutate' | 'validate', review: Review, expect: Expectation): Promise<void> {
+  const answer = await answerBody(Buffer.from(JSON.stringify(review), 'utf8'), endpoint, POLICY, UNTRUSTING);
+  if (answer.kind !== 'answered') throw new Error(`bench workload ${label} (${endpoint}) is not a review the server answers: ${answer.kind}`);
+  const problem = checkAnswer(JSON.parse(answer.reply), UID_SLOT, review.apiVersion, { ...expect, patched: endpoint === 'mutate' && expect.patched });
   if (problem) throw new Error(`bench workload ${label} (${endpoint}) is mis-specified: ${problem}`);
+}
+
+/** When the workloads' stored signatures were judged (any fixed time: /validate compares no times). */
+const STORED_AT = '2024-03-19T08:30:00Z';
+
+/** `image` as the API server stores it after /mutate: every signature with what verification derives. */
+async function stored(image: Image): Promise<Image> {
+  const record = image as unknown as Record<string, unknown>;
+  const verdicts = await UNTRUSTING.verifyAll(contentsToVerify(record));
+  return withDerivedSignatures(record, judgementsOf(record, verdicts), STORED_AT) as unknown as Image;
+}
+
+/** A signature as a writer sends it: its name, type and content; the rest is /mutate's to derive. */
+function asWritten(signature: ImageSignature): ImageSignature {
+  const copy = structuredClone(signature) as Record<string, unknown>;
+  for (const field of ['conditions', ...DERIVED_FIELDS]) delete copy[field];
+  return copy as ImageSignature;
 }
 
 /** Why `body` is not the right answer, or undefined when it is. Used for the server's answers too. */
@@ -252,11 +281,14 @@ function withLabel(image: Image, key: string, value: string): Image {
   return copy;
 }
 
-function withSignature(image: Image, seed: string): Image {
-  const copy = structuredClone(image);
+/** `image` with one more signature, as its writer sends it (to /mutate) and as it is stored (seen by /validate). */
+async function withSignature(image: Image, seed: string): Promise<{ written: Image; stored: Image }> {
+  const written = structuredClone(image);
   const name = String(image.metadata?.name);
-  copy.signatures = [...(copy.signatures ?? []), trustedSignature({ imageName: name, seed, identity: `${String(image.dockerImageReference).split('@')[0]}:latest` })];
-  return copy;
+  // The fixture's content (pseudo-random bytes) and name; its claimed conditions are dropped.
+  const signature = asWritten(trustedSignature({ imageName: name, seed, identity: `${String(image.dockerImageReference).split('@')[0]}:latest` }));
+  written.signatures = [...(written.signatures ?? []), signature];
+  return { written, stored: await stored(written) };
 }
 
 const allow = (patched = false): Expectation => ({ allowed: true, patched });
@@ -266,7 +298,7 @@ const deny = (rule: string): Expectation => ({ allowed: false, patched: false, r
  * 10 requests per image, one of them a violation: CREATE and UPDATE, /mutate and /validate, images of
  * 5 to 15 layers alternating schema 2 and OCI. Some CREATEs leave the metadata version to be defaulted.
  */
-function typical(): Workload {
+async function typical(): Promise<Workload> {
   workloadBeingBuilt = 'typical';
   const requests: BenchRequest[] = [];
   const IMAGES = 24;
@@ -277,20 +309,21 @@ function typical(): Workload {
     const unversioned = structuredClone(image);
     delete unversioned.dockerImageMetadataVersion;
     const labelled = withLabel(image, 'app.kubernetes.io/part-of', `shop-${i}`);
-    const signed = withSignature(image, `bench/typical/signature/${i}`);
+    const signed = await withSignature(image, `bench/typical/signature/${i}`);
     const tag = `${format}-${layers}l-${i}`;
     const create = (object: Image) => admissionReview({ operation: 'CREATE', object });
     const update = (object: Image, oldObject: Image = image) => admissionReview({ operation: 'UPDATE', object, oldObject });
     requests.push(
-      toRequest(`create/${tag}`, 'mutate', create(image), allow()),
-      toRequest(`create/${tag}`, 'validate', create(image), allow()),
-      toRequest(`create-default/${tag}`, 'mutate', create(unversioned), allow(true)),
-      toRequest(`create-default/${tag}`, 'validate', create(unversioned), allow()),
-      toRequest(`update-label/${tag}`, 'mutate', update(labelled), allow()),
-      toRequest(`update-label/${tag}`, 'validate', update(labelled), allow()),
-      toRequest(`update-sign/${tag}`, 'mutate', update(signed), allow()),
-      toRequest(`update-sign/${tag}`, 'validate', update(signed), allow()),
-      toRequest(`update-relabel/${tag}`, i % 2 === 0 ? 'mutate' : 'validate', update(withLabel(labelled, 'tier', 'web'), labelled), allow()),
+      await toRequest(`create/${tag}`, 'mutate', create(image), allow()),
+      await toRequest(`create/${tag}`, 'validate', create(image), allow()),
+      await toRequest(`create-default/${tag}`, 'mutate', create(unversioned), allow(true)),
+      await toRequest(`create-default/${tag}`, 'validate', create(unversioned), allow()),
+      await toRequest(`update-label/${tag}`, 'mutate', update(labelled), allow()),
+      await toRequest(`update-label/${tag}`, 'validate', update(labelled), allow()),
+      // /mutate derives the new signature's conditions (a patch); /validate sees them derived.
+      await toRequest(`update-sign/${tag}`, 'mutate', update(signed.written), allow(true)),
+      await toRequest(`update-sign/${tag}`, 'validate', update(signed.stored), allow()),
+      await toRequest(`update-relabel/${tag}`, i % 2 === 0 ? 'mutate' : 'validate', update(withLabel(labelled, 'tier', 'web'), labelled), allow()),
     );
     // The violation: one of four kinds, on either endpoint.
     const endpoint = i % 2 === 0 ? 'validate' : 'mutate';
@@ -298,25 +331,25 @@ function typical(): Workload {
       case 0: {
         const bad = structuredClone(image);
         bad.dockerImageLayers![1]!.size = -1;
-        requests.push(toRequest(`bad-layer-size/${tag}`, endpoint, create(bad), deny('layer-size')));
+        requests.push(await toRequest(`bad-layer-size/${tag}`, endpoint, create(bad), deny('layer-size')));
         break;
       }
       case 1: {
         const bad = structuredClone(image);
         bad.dockerImageReference = String(image.dockerImageReference).replace('quay.io/example', 'Quay.io/Example');
-        requests.push(toRequest(`bad-reference/${tag}`, endpoint, create(bad), deny('reference-format')));
+        requests.push(await toRequest(`bad-reference/${tag}`, endpoint, create(bad), deny('reference-format')));
         break;
       }
       case 2: {
         const bad = structuredClone(labelled);
         bad.dockerImageReference = String(image.dockerImageReference).replace(`service-${i}`, `service-${i}-moved`);
-        requests.push(toRequest(`update-reference/${tag}`, endpoint, update(bad), deny('immutable-field')));
+        requests.push(await toRequest(`update-reference/${tag}`, endpoint, update(bad), deny('immutable-field')));
         break;
       }
       default: {
         const bad = structuredClone(image);
         bad.dockerImageLayers![0]!.size = (bad.dockerImageLayers![0]!.size ?? 0) + 1;
-        requests.push(toRequest(`update-layers/${tag}`, endpoint, update(bad), deny('immutable-field')));
+        requests.push(await toRequest(`update-layers/${tag}`, endpoint, update(bad), deny('immutable-field')));
       }
     }
   }
@@ -332,11 +365,12 @@ function typical(): Workload {
 }
 
 /** The 60-layer signed image: CREATE, label and signature UPDATEs, 1 in 10 a changed signature. */
-function large(): Workload {
+async function large(): Promise<Workload> {
   workloadBeingBuilt = 'large';
-  const image = largeSignedImage();
+  // Its three signatures as stored: the fixture's claimed Trusted=True is not what verification says.
+  const image = await stored(largeSignedImage());
   const labelled = withLabel(image, 'example.com/scanned', 'true');
-  const signed = withSignature(image, 'bench/large/extra-signature');
+  const signed = await withSignature(image, 'bench/large/extra-signature');
   const resigned = structuredClone(image);
   resigned.signatures![0]!.content = Buffer.from('a different signature').toString('base64');
   const unversioned = structuredClone(image);
@@ -344,16 +378,16 @@ function large(): Workload {
   const create = (object: Image) => admissionReview({ operation: 'CREATE', object });
   const update = (object: Image) => admissionReview({ operation: 'UPDATE', object, oldObject: image });
   const requests = [
-    toRequest('create', 'mutate', create(image), allow()),
-    toRequest('create', 'validate', create(image), allow()),
-    toRequest('create-default', 'mutate', create(unversioned), allow(true)),
-    toRequest('update-label', 'mutate', update(labelled), allow()),
-    toRequest('update-label', 'validate', update(labelled), allow()),
-    toRequest('update-sign', 'mutate', update(signed), allow()),
-    toRequest('update-sign', 'validate', update(signed), allow()),
-    toRequest('create-default', 'validate', create(unversioned), allow()),
-    toRequest('update-label-2', 'validate', update(withLabel(labelled, 'tier', 'ml')), allow()),
-    toRequest('update-resign', 'mutate', update(resigned), deny('signature-immutable')),
+    await toRequest('create', 'mutate', create(image), allow()),
+    await toRequest('create', 'validate', create(image), allow()),
+    await toRequest('create-default', 'mutate', create(unversioned), allow(true)),
+    await toRequest('update-label', 'mutate', update(labelled), allow()),
+    await toRequest('update-label', 'validate', update(labelled), allow()),
+    await toRequest('update-sign', 'mutate', update(signed.written), allow(true)),
+    await toRequest('update-sign', 'validate', update(signed.stored), allow()),
+    await toRequest('create-default', 'validate', create(unversioned), allow()),
+    await toRequest('update-label-2', 'validate', update(withLabel(labelled, 'tier', 'ml')), allow()),
+    await toRequest('update-resign', 'mutate', update(resigned), deny('signature-immutable')),
   ];
   return finish({
     name: 'large',
@@ -367,12 +401,12 @@ function large(): Workload {
 }
 
 /** The ~6 MiB UPDATE review (object and oldObject ~3 MiB each) to both endpoints. */
-function huge(): Workload {
+async function huge(): Promise<Workload> {
   workloadBeingBuilt = 'huge';
   const review = hugeAdmissionReview();
   const requests = [
-    toRequest('update-label', 'mutate', structuredClone(review), allow()),
-    toRequest('update-label', 'validate', structuredClone(review), allow()),
+    await toRequest('update-label', 'mutate', structuredClone(review), allow()),
+    await toRequest('update-label', 'validate', structuredClone(review), allow()),
   ];
   return finish({
     name: 'huge',

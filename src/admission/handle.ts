@@ -32,10 +32,10 @@ import {
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
-import { checkDerivedSignatures, judgementsOf, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
+import { checkDerivedSignatures, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
-import { type SignatureVerdicts, verifiesSignatures } from './signatures.js';
+import { type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -107,10 +107,11 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   // malformed condition is still denied); /validate denies a write whose signatures disagree with
   // verification (one that skipped /mutate, or changed after it). Those findings go through the same
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
-  const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
+  // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
+  const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
   const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const additional = endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);

@@ -6,7 +6,7 @@
  * are kept.
  */
 import { imagesIn, IMAGE_GROUP, targetOf } from '../admission/targets.js';
-import type { ReadDecisionLine } from '../review/record.js';
+import { DECISION_ID_FIELD, type ReadDecisionLine } from '../review/record.js';
 import { errorBody, formatPath, judgeCreate, type JudgeOptions, withPathPrefix } from '../image/index.js';
 import {
   ATTENTION,
@@ -167,7 +167,7 @@ const STAGE_COMPLETE = Buffer.from('ResponseComplete"');
 const STAGE_PANIC = Buffer.from('Panic"');
 const VERB_KEY = Buffer.from('"verb":"');
 const AUDIT_ID_KEY = Buffer.from('"auditID"');
-const DECISION_ID_KEY = Buffer.from('"decisionId"');
+const DECISION_ID_KEY = Buffer.from(JSON.stringify(DECISION_ID_FIELD));
 const EVENT_LIST = Buffer.from('"EventList"');
 const REQUEST_OBJECT_KEY = Buffer.from(',"requestObject":');
 const RESPONSE_OBJECT_KEY = Buffer.from(',"responseObject":');

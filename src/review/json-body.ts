@@ -17,6 +17,14 @@ import { isAscii, isUtf8 } from 'node:buffer';
  */
 
 /**
+ * The largest review body, in bytes: the server answers a longer one with 413 and `image-admission
+ * review` refuses it. The API server caps each object at 3 MiB and a review can carry two (object and
+ * oldObject); 7 MiB leaves room for the envelope, as controller-runtime does. fastify's 1 MiB default
+ * would answer large reviews with 413, which the API server counts as a failed call.
+ */
+export const BODY_LIMIT = 7 * 1024 * 1024;
+
+/**
  * Deepest nesting accepted, counting every object and array from the review's root. A real review
  * nests about 12 levels (review → request → object → dockerImageMetadata → Config → Healthcheck → Test,
  * or managedFields' fieldsV1); 100 leaves ample room and keeps recursion shallow.

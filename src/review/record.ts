@@ -38,30 +38,6 @@ export interface RuleCount {
   count: number;
 }
 
-/** What the metrics and the decision log need to know about one answered review. */
-export interface ReviewRecord {
-  uid: string;
-  endpoint: Endpoint;
-  operation: string;
-  group: string;
-  resource: string;
-  name?: string;
-  imageName?: string;
-  namespace?: string;
-  user?: string;
-  groups?: string[];
-  dryRun?: boolean;
-  decision: DecisionKind;
-  mode: Policy['mode'];
-  patched: boolean;
-  violations: LoggedViolation[];
-  preExisting: LoggedViolation[];
-  advisories: LoggedViolation[];
-  counts: RuleCount[];
-  /** From the parsed body to the serialized answer. */
-  seconds: number;
-}
-
 /**
  * One decision log line's own fields (the logger adds `level`, `time`, `msg` and its context). Field
  * names are the log's public format: dashboards and `audit review --decisions` read them.
@@ -88,6 +64,26 @@ export interface DecisionLine {
   /** From the request's arrival at the handler to the answer. */
   latencyMs: number;
 }
+
+/**
+ * What the metrics and the decision log need to know about one answered review: the decision line's
+ * fields (one definition, above) with the request's own `uid`, `group` and `resource` where the line
+ * has `decisionId` and `resource.group`, the per-rule counts, and the time in seconds.
+ */
+export type ReviewRecord = Omit<DecisionLine, typeof DECISION_ID_FIELD | 'resource' | 'latencyMs'> & {
+  uid: string;
+  group: string;
+  resource: string;
+  counts: RuleCount[];
+  /** From the parsed body to the serialized answer. */
+  seconds: number;
+};
+
+/**
+ * The key that joins a decision line to its audit event (whose `decision-id` annotation holds the same
+ * uid): `audit review` looks for it in raw lines before parsing them.
+ */
+export const DECISION_ID_FIELD = 'decisionId' satisfies keyof DecisionLine;
 
 /** The decision line of `record`. */
 export function toDecisionLine(record: ReviewRecord, latencyMs: number): DecisionLine {

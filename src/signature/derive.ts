@@ -14,7 +14,7 @@ import { type FieldError, type FieldPath, invalidHidden } from '../image/field-e
 import type { DerivedCondition, DerivedFields, SignatureJudgement } from './judge.js';
 
 /** The fields verification owns, in the order they are compared. */
-const DERIVED_FIELDS = ['imageIdentity', 'signedClaims', 'created', 'issuedBy', 'issuedTo'] as const;
+export const DERIVED_FIELDS = ['imageIdentity', 'signedClaims', 'created', 'issuedBy', 'issuedTo'] as const;
 
 /** The rule whose violations these are (src/image/rules.ts). */
 export const RULE = 'signature-verified';
