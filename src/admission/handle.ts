@@ -21,7 +21,9 @@ import {
   bounded,
   type FieldError,
   type FieldPath,
+  errorBody,
   formatError,
+  formatPath,
   type ReviewPhase,
   type RuleId,
   type Verdict,
@@ -55,6 +57,8 @@ export interface Decision {
   patched: boolean;
   /** What each rule found did to the write (after --rule-actions, the mode and exemptions). */
   actions: ReadonlyMap<string, AppliedAction>;
+  /** Signature claims /mutate replaced with what verification derives (each told as a warning). */
+  replaced?: FieldError[];
 }
 
 /** Answers a review received at `endpoint` under `policy`. */
@@ -133,9 +137,10 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   ];
   // Claims /mutate replaced are not findings (the stored object is right), but the writer should hear
   // of them wherever the signature rule would warn.
-  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedClaims(corrected, written, at) : [];
+  const replacedErrors = replacedClaims(corrected, written, at);
+  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedErrors.map(formatReplaced) : [];
 
-  const base = { violations, inherited, advisories, reviewed: true, actions };
+  const base = { violations, inherited, advisories, reviewed: true, actions, ...(replacedErrors.length === 0 ? {} : { replaced: replacedErrors }) };
   if (denying.length > 0) {
     return {
       response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
@@ -181,14 +186,24 @@ function defaultingPatch(written: Record<string, unknown>, next: Record<string, 
 }
 
 /**
- * One warning per signature whose writer claimed conditions that /mutate replaced: the writer should
- * know its claim was not stored. Signatures written without conditions are not mentioned.
+ * The signatures whose writer claimed conditions that /mutate replaced (paths from the object's root):
+ * the writer should know its claim was not stored. Signatures written without conditions are left out.
  */
-function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): string[] {
+function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): FieldError[] {
   const signatures = isRecord(written) && Array.isArray(written.signatures) ? written.signatures : [];
   return corrected
     .filter((e) => e.path.at(-1) === 'conditions' && Array.isArray((signatures[e.path[1] as number] as { conditions?: unknown } | undefined)?.conditions))
-    .map((e) => `${formatError(withPathPrefix(e, at)).replace('Invalid value', 'replaced')}`);
+    .map((e) => withPathPrefix(e, at));
+}
+
+/** The warning for one replaced claim: `signatures[0].conditions: replaced: ...`. */
+function formatReplaced(error: FieldError): string {
+  return `${formatPath(error.path)}: ${replacedBody(error)}`;
+}
+
+/** What a replaced claim's warning says after its field. */
+export function replacedBody(error: FieldError): string {
+  return errorBody(error).replace('Invalid value', 'replaced');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
