@@ -2,9 +2,9 @@
  * Signature verification in the admission protocol: which contents a review asks to verify (before it
  * is judged, since verification is asynchronous), and the verdicts handed to the judging.
  */
-import { contentsToVerify, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import { contentsToVerify, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
 import type { Policy } from './policy.js';
-import { IMAGE_GROUP, imagesIn, reviewedTarget } from './targets.js';
+import { IMAGE_GROUP, imagesIn, reviewedTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest } from './types.js';
 
 /** What verification found for the contents of one review, and the time it judged them at. */
@@ -24,9 +24,15 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy): 
   if (!verifiesSignatures(policy) || request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
+  const signature = signatureIn(target, request.object);
+  if (target.signaturePath !== undefined) return isRecord(signature) ? loneSignatureContents(signature) : [];
   const contents: string[] = [];
   for (const { image } of imagesIn(target, request.object) ?? []) {
     if (typeof image === 'object' && image !== null && !Array.isArray(image)) contents.push(...contentsToVerify(image as Record<string, unknown>));
   }
   return contents;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
