@@ -32,19 +32,10 @@ import {
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
-import {
-  checkDerivedSignature,
-  checkDerivedSignatures,
-  deriveSignature,
-  hasDerivedFields,
-  judgementOfLoneSignature,
-  judgementsOf,
-  SIGNATURE_RULE,
-  withDerivedSignatures,
-} from '../signature/index.js';
+import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
-import { type SignatureVerdicts, verifiesSignatures } from './signatures.js';
+import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -123,10 +114,11 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
   // malformed condition is still denied); /validate denies a write whose signatures disagree with
   // verification (one that skipped /mutate, or changed after it). Those findings go through the same
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
-  const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
+  // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
+  const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
   const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const additional = endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
@@ -145,7 +137,7 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
 function judgeCarriedSignature(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   const written = signatureIn(target, request.object);
   const at: FieldPath = [...(target.signaturePath ?? [])];
-  const judgement = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementOfLoneSignature(written, signatures.verdicts) : undefined;
+  const judgement = loneSignatureJudgement(written, policy, signatures?.verdicts);
   const sent = written as Record<string, unknown>;
   const corrected = endpoint === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
   const additional = endpoint === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];

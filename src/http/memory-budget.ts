@@ -60,12 +60,11 @@ export class MemoryBudget {
 const MiB = 1024 * 1024;
 
 /**
- * What the process needs besides the bodies it holds, measured on Node 20 with `npm run stress`
- * (docs/operations.md): the idle process with its review thread and health listener (74-79 MiB), the
- * review thread judging one review (its old generation is capped at REVIEW_THREAD_HEAP_MB in
- * review/thread.ts), the main thread's garbage between collections, and open TLS connections: 600
- * idle ones from one address added 64 MiB, about 100 KiB each, so the default --max-connections of
- * 1,000 needs about 96 MiB.
+ * What the process needs besides the bodies it holds, measured with `npm run stress` (the figures:
+ * docs/performance.md, "Figures the code relies on", and docs/operations.md): the idle process with
+ * its review thread and health listener, the review thread judging one review (its old generation is capped at
+ * REVIEW_THREAD_HEAP_MB in review/thread.ts), the main thread's garbage between collections, and open
+ * TLS connections at the default --max-connections.
  */
 export const RESERVED_BYTES = {
   idle: 80 * MiB,

@@ -82,8 +82,23 @@ function splitJsonValues(text: string): string[] {
 }
 
 /** Everything `stream` holds, as bytes. */
-export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return readAtMost(stream, Infinity) as Promise<Buffer>;
+}
+
+/**
+ * Everything `stream` holds, as bytes, or undefined as soon as it holds more than `maxBytes`: reading
+ * stops there (the stream is destroyed), so an endless input costs at most `maxBytes` and one chunk.
+ */
+export async function readAtMost(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += bytes.length;
+    // Leaving the loop early destroys the stream: nothing more is read.
+    if (total > maxBytes) return undefined;
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks);
 }
