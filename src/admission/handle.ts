@@ -22,7 +22,9 @@ import {
   bounded,
   type FieldError,
   type FieldPath,
+  errorBody,
   formatError,
+  formatPath,
   type ReviewPhase,
   type RuleId,
   type Verdict,
@@ -57,6 +59,8 @@ export interface Decision {
   patched: boolean;
   /** What each rule found did to the write (after --rule-actions, the mode and exemptions). */
   actions: ReadonlyMap<string, AppliedAction>;
+  /** Signature claims /mutate replaced with what verification derives (each told as a warning). */
+  replaced?: FieldError[];
 }
 
 /** Answers a review received at `endpoint` under `policy`. */
@@ -100,8 +104,8 @@ interface Judged {
   readonly verdict: Verdict;
   /** Where the judged Image or signature sits in the object written. */
   readonly at: FieldPath;
-  /** One text per signature whose claimed conditions /mutate replaced. */
-  readonly replaced: string[];
+  /** The signatures whose claimed conditions /mutate replaced (paths from the object's root). */
+  readonly replaced: FieldError[];
   /** /mutate's patch (defaulting and derived signature fields), from the object's root. */
   readonly patch: ReturnType<typeof patchFields>;
 }
@@ -145,14 +149,14 @@ function judgeCarriedSignature(request: AdmissionRequest, endpoint: Endpoint, po
   const derived = endpoint === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
   const patch = endpoint === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
   const claimed = isRecord(written) && Array.isArray(written.conditions);
-  const replaced = claimed ? corrected.filter((e) => e.path.at(-1) === 'conditions').map((e) => formatError(withPathPrefix(e, at)).replace('Invalid value', 'replaced')) : [];
+  const replaced = claimed ? corrected.filter((e) => e.path.at(-1) === 'conditions').map((e) => withPathPrefix(e, at)) : [];
   return { verdict, at, replaced, patch };
 }
 
 /** Judges what the request's object carries, then applies the per-rule actions, the mode and exemptions. */
 function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
   const judge = target.signaturePath !== undefined ? judgeCarriedSignature : judgeCarriedImage;
-  const { verdict, at, replaced: replacedTexts, patch } = judge(request, endpoint, policy, target, signatures);
+  const { verdict, at, replaced: replacedFound, patch } = judge(request, endpoint, policy, target, signatures);
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
@@ -176,9 +180,10 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   ];
   // Claims /mutate replaced are not findings (the stored object is right), but the writer should hear
   // of them wherever the signature rule would warn.
-  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedTexts : [];
+  const replacedErrors = replacedFound;
+  const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedErrors.map(formatReplaced) : [];
 
-  const base = { violations, inherited, advisories, reviewed: true, actions };
+  const base = { violations, inherited, advisories, reviewed: true, actions, ...(replacedErrors.length === 0 ? {} : { replaced: replacedErrors }) };
   if (denying.length > 0) {
     return {
       response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
@@ -227,14 +232,24 @@ function patchAt(operations: ReturnType<typeof patchOperations>, at: FieldPath):
 }
 
 /**
- * One warning per signature whose writer claimed conditions that /mutate replaced: the writer should
- * know its claim was not stored. Signatures written without conditions are not mentioned.
+ * The signatures whose writer claimed conditions that /mutate replaced (paths from the object's root):
+ * the writer should know its claim was not stored. Signatures written without conditions are left out.
  */
-function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): string[] {
+function replacedClaims(corrected: readonly FieldError[], written: unknown, at: FieldPath): FieldError[] {
   const signatures = isRecord(written) && Array.isArray(written.signatures) ? written.signatures : [];
   return corrected
     .filter((e) => e.path.at(-1) === 'conditions' && Array.isArray((signatures[e.path[1] as number] as { conditions?: unknown } | undefined)?.conditions))
-    .map((e) => `${formatError(withPathPrefix(e, at)).replace('Invalid value', 'replaced')}`);
+    .map((e) => withPathPrefix(e, at));
+}
+
+/** The warning for one replaced claim: `signatures[0].conditions: replaced: ...`. */
+function formatReplaced(error: FieldError): string {
+  return `${formatPath(error.path)}: ${replacedBody(error)}`;
+}
+
+/** What a replaced claim's warning says after its field. */
+export function replacedBody(error: FieldError): string {
+  return errorBody(error).replace('Invalid value', 'replaced');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -23,6 +23,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   audit: ['image', 'signature', 'admission', 'review'],
   // The controller keeps a live report of the stored Images: a consumer of the rules like audit scan.
   controller: ['image', 'signature', 'admission', 'review', 'audit', 'keys', 'certs', 'version'],
+  // check and audit scan read --trusted-keys as the server does.
   cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'keys', 'certs', 'deploy', 'config', 'server', 'version'],
   certs: [],
   // The trusted signing keys, loaded from files for the signature rules.
