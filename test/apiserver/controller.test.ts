@@ -407,11 +407,11 @@ describe('signatures, judged as the webhook /validate judges them', () => {
 
     // No key trusted: the claim is reported with the webhook's own denial, line for line; so is the
     // derived signature, whose signer's fields no trusted key vouches for.
-    const claimedReport = await eventually('a report of the claimed Trusted=True', 15_000, () => reportOf(POLICY_REPORTS, claimed));
+    const claimedReport = await eventually('a report of the claimed Trusted=True', 30_000, () => reportOf(POLICY_REPORTS, claimed));
     const untrustedDenial = denialLines(await webhook('validate', claimed, []));
     expect(untrustedDenial[0]).toContain('signatures[0].conditions: Invalid value: must be what verification derives: Trusted=False (UntrustedKey)');
     expect(claimedReport.results.map((r) => [r.rule, r.message])).toEqual(untrustedDenial.map((line) => [SIGNATURE_RULE, line]));
-    const derivedReport = await eventually('a report of the signature no trusted key vouches for', 15_000, () => reportOf(POLICY_REPORTS, derived));
+    const derivedReport = await eventually('a report of the signature no trusted key vouches for', 30_000, () => reportOf(POLICY_REPORTS, derived));
     expect(derivedReport.results.map((r) => [r.rule, r.message])).toEqual(denialLines(await webhook('validate', derived, [])).map((line) => [SIGNATURE_RULE, line]));
     // audit scan with the same keys finds the same.
     const scanned = auditScan(NAME_DIGEST_RULES, ['--trusted-keys', keysDir]).findings.map((f) => f.name);
@@ -419,7 +419,8 @@ describe('signatures, judged as the webhook /validate judges them', () => {
 
     // The signing key arrives as a ConfigMap update does (the `..data` swap): no restart, no SIGHUP.
     await publish({ 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
-    await eventually('the derived signature no longer reported', 30_000, () => reportOf(POLICY_REPORTS, derived) === undefined);
+    // (Generous: the rescan lists every stored Image of every suite, two a page, on a shared machine.)
+    await eventually('the derived signature no longer reported', 60_000, () => reportOf(POLICY_REPORTS, derived) === undefined);
     expect(c.log()).toContain('trusted signing keys reloaded: judging every Image again');
     expect(sample(await c.metrics(), 'image_admission_trusted_keys')).toBe(1);
     // The claim by a key that is still not trusted stays reported, as /validate still denies it.
@@ -429,5 +430,5 @@ describe('signatures, judged as the webhook /validate judges them', () => {
     expect(rescanned).toContain(nameOf(claimed));
     expect(rescanned).not.toContain(nameOf(derived));
     expect(await c.stop()).toBe(0);
-  });
+  }, 180_000);
 });

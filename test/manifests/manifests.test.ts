@@ -319,6 +319,7 @@ describe('webhook configurations', () => {
       expect(webhook.rules).toEqual([
         { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['images'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' },
         { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['imagestreammappings'], operations: ['CREATE'], scope: 'Namespaced' },
+        { apiGroups: ['image.openshift.io'], apiVersions: ['v1'], resources: ['imagesignatures'], operations: ['CREATE'], scope: 'Cluster' },
       ]);
     }
     expect(mutating.webhooks[0].reinvocationPolicy).toBe('Never');
