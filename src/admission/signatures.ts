@@ -19,14 +19,17 @@ export function verifiesSignatures(policy: Policy): boolean {
   return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
 }
 
-/** The signature contents the Images written by `request` ask to verify (none for requests not judged). */
-export function signatureContentsOf(request: AdmissionRequest, policy: Policy): string[] {
+/**
+ * The signature contents the Images written by `request` ask to verify (none for requests not judged).
+ * `verified(content)`: whether a content has been verified before (its format check is skipped).
+ */
+export function signatureContentsOf(request: AdmissionRequest, policy: Policy, verified?: (content: string) => boolean): string[] {
   if (!verifiesSignatures(policy) || request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
   const contents: string[] = [];
   for (const { image } of imagesIn(target, request.object) ?? []) {
-    if (typeof image === 'object' && image !== null && !Array.isArray(image)) contents.push(...contentsToVerify(image as Record<string, unknown>));
+    if (typeof image === 'object' && image !== null && !Array.isArray(image)) contents.push(...contentsToVerify(image as Record<string, unknown>, verified));
   }
   return contents;
 }

@@ -39,7 +39,7 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
     const parsed = parseReview(value);
     if (!parsed.ok) return { kind: 'refused', reason: 'not-a-review', message: parsed.problem, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) };
     uid = parsed.request.uid;
-    const contents = signatureContentsOf(parsed.request, policy);
+    const contents = signatureContentsOf(parsed.request, policy, (content) => verifier.knows(content));
     const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy, { verdicts, now });
