@@ -2,4 +2,4 @@
 export type { SignatureVerdict } from './verdict.js';
 export { checkDerivedSignatures, withDerivedSignatures, DERIVED_FIELDS, RULE as SIGNATURE_RULE } from './derive.js';
 export { contentsToVerify, judgementsOf } from './plan.js';
-export { SignatureVerifier, readKeySet, MAX_KEY_FILE_BYTES, type KeySet, type KeySource } from './verifier.js';
+export { SignatureVerifier, readKeySet, MAX_KEY_FILE_BYTES, VERDICT_CACHE_BYTES, type KeySet, type KeySource } from './verifier.js';

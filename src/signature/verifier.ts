@@ -78,6 +78,11 @@ const CACHE_TTL_MS = 5 * 60_000;
 /** The cache holds at most this many characters of content (keys are the contents themselves). */
 const CACHE_MAX_CHARS = 16 * 1024 * 1024;
 const CACHE_MAX_ENTRIES = 10_000;
+/**
+ * The most memory the cache holds, for the memory budget (src/http/memory-budget.ts): its keys are
+ * base64, one byte per character, and an entry with its verdict is about 200 bytes more.
+ */
+export const VERDICT_CACHE_BYTES = CACHE_MAX_CHARS + CACHE_MAX_ENTRIES * 200;
 
 interface Entry {
   readonly verdict: Promise<SignatureVerdict>;
