@@ -104,7 +104,8 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   // verification (one that skipped /mutate, or changed after it). Those findings go through the same
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
   const judgementOf = signatures !== undefined && verifiesSignatures(policy) && isRecord(written) ? judgementsOf(written, signatures.verdicts) : undefined;
-  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const signed = isRecord(written) && Array.isArray(written.signatures) && written.signatures.length > 0;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const additional = endpoint === 'validate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };

@@ -41,8 +41,9 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
     uid = parsed.request.uid;
     const contents = signatureContentsOf(parsed.request, policy, (content) => verifier.knows(content));
     const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy, { verdicts, now });
+    // The time is read only when a signature's conditions are written: most Images carry none.
+    const signatures = { verdicts, get now() { return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'); } };
+    const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy, signatures);
     const text = JSON.stringify(reply);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, decision, seconds) };
