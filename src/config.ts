@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
+import type { ServerLimits } from './http/limits.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
 import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
 
@@ -42,32 +43,6 @@ export interface Config {
   /** Omitted by callers that build a Config by hand (tests): DEFAULT_SHUTDOWN applies. */
   shutdown?: ShutdownTimes;
 }
-
-/** How long a client may take and how many may be connected: slow or numerous clients must not hold the server. */
-export interface ServerLimits {
-  /** Time to receive a whole request (headers and body); also bounds the TLS handshake. */
-  requestTimeoutMs: number;
-  /** Time to receive the request headers (slowloris). */
-  headersTimeoutMs: number;
-  /** Open connections beyond this are refused at accept. */
-  maxConnections: number;
-  /** Open connections from one source address beyond this are refused at accept. */
-  maxConnectionsPerSource: number;
-  /**
-   * The container's memory limit in bytes: the budget for request bodies held at once is derived from
-   * it (memory-budget.ts, docs/operations.md).
-   */
-  memoryLimitBytes: number;
-}
-
-/** The defaults of the flags below, for callers that build a Config by hand. */
-export const DEFAULT_LIMITS: ServerLimits = {
-  requestTimeoutMs: 30_000,
-  headersTimeoutMs: 10_000,
-  maxConnections: 1000,
-  maxConnectionsPerSource: 600,
-  memoryLimitBytes: 512 * 1024 * 1024,
-};
 
 /** The manifests' default; taken when neither MEMORY_LIMIT nor a cgroup limit says otherwise. */
 const DEFAULT_MEMORY_LIMIT = '512Mi';

@@ -112,6 +112,16 @@ export function patchFields(operations: readonly PatchOperation[]): Pick<Admissi
   return { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(operations), 'utf8').toString('base64') };
 }
 
+/**
+ * `object` as the API server stores it after a mutating answer: its JSONPatch (base64, as patchFields
+ * writes it) applied to a copy. No patch: the object itself.
+ */
+export function patchedObject(object: Record<string, unknown>, response: Pick<AdmissionResponse, 'patch'>): Record<string, unknown> {
+  if (response.patch === undefined) return object;
+  const operations = JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8')) as PatchOperation[];
+  return fastJsonPatch.applyPatch(structuredClone(object), operations, true, true).newDocument;
+}
+
 function isContainer(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
 }

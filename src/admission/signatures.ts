@@ -1,8 +1,12 @@
 /**
- * Signature verification in the admission protocol: which contents a review asks to verify (before it
- * is judged, since verification is asynchronous), and the verdicts handed to the judging.
+ * Signature verification in the admission protocol: which contents an Image asks to verify (before it
+ * is judged, since verification is asynchronous), and the violations verification adds to the rules.
+ * The webhook (a review's Images), the controller and `audit scan` (stored Images) use these same
+ * functions, so a stored signature is judged exactly as /validate judges a write.
  */
-import { contentsToVerify, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import type { FieldError } from '../image/index.js';
+import { checkDerivedSignatures, contentsToVerify, judgementsOf, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import type { JudgementOf } from '../signature/derive.js';
 import type { Policy } from './policy.js';
 import { IMAGE_GROUP, imagesIn, reviewedTarget } from './targets.js';
 import type { AdmissionRequest } from './types.js';
@@ -14,8 +18,11 @@ export interface SignatureVerdicts {
   readonly now: string;
 }
 
+/** The part of a policy (or of a command's rule options) that decides whether signatures are judged. */
+export type SignatureRules = Pick<Policy, 'disabledRules' | 'ruleActions'>;
+
 /** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
-export function verifiesSignatures(policy: Policy): boolean {
+function verifiesSignatures(policy: SignatureRules): boolean {
   return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
 }
 
@@ -27,9 +34,35 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy, v
   if (!verifiesSignatures(policy) || request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
-  const contents: string[] = [];
-  for (const { image } of imagesIn(target, request.object) ?? []) {
-    if (typeof image === 'object' && image !== null && !Array.isArray(image)) contents.push(...contentsToVerify(image as Record<string, unknown>, verified));
-  }
-  return contents;
+  return (imagesIn(target, request.object) ?? []).flatMap(({ image }) => imageSignatureContents(image, policy, verified));
+}
+
+/**
+ * The signature contents one Image asks to verify (none when the rule is off or it is not an object).
+ * `verified(content)`: whether a content has been verified before (its format check is skipped).
+ */
+export function imageSignatureContents(image: unknown, policy: SignatureRules, verified?: (content: string) => boolean): string[] {
+  return verifiesSignatures(policy) && isRecord(image) ? contentsToVerify(image, verified) : [];
+}
+
+/**
+ * The judgement of each signature of `image` from the verdicts on its contents, or undefined when
+ * signatures are not judged (the rule is off, no verdicts were brought, or it is not an object).
+ */
+export function signatureJudgementsOf(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): JudgementOf | undefined {
+  return verdicts !== undefined && verifiesSignatures(policy) && isRecord(image) ? judgementsOf(image, verdicts) : undefined;
+}
+
+/**
+ * The `signature-verified` violations of `image` as written: every signature whose conditions or
+ * derived fields disagree with verification. What /validate adds to the create rules, and what judging
+ * a stored Image adds (src/audit/existing.ts).
+ */
+export function signatureViolations(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
+  const judgementOf = signatureJudgementsOf(image, policy, verdicts);
+  return judgementOf === undefined ? [] : checkDerivedSignatures(image as Record<string, unknown>, judgementOf);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,10 +1,14 @@
 /**
  * The verdict on an Image that is already stored: the create rules (shape, OpenShift's create rules,
- * content addressing, and whatever else `judgeCreate` judges, e.g. signatures when trusted keys are
- * configured), exactly as the webhook applies them to a create. `audit scan` and the in-cluster
- * controller both judge through this one function, so they agree Image for Image.
+ * content addressing) and its signatures, exactly as the webhook's /validate judges a create: a stored
+ * signature whose conditions or derived fields disagree with verification against the trusted keys is
+ * a `signature-verified` violation with the webhook's message (src/admission/signatures.ts).
+ * `audit scan` and the in-cluster controller both judge through `judgeStoredImage`, so they agree
+ * Image for Image.
  */
+import { imageSignatureContents, signatureViolations } from '../admission/signatures.js';
 import { errorBody, type FieldError, formatError, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
+import type { SignatureVerdict, SignatureVerifier } from '../signature/index.js';
 
 /** One violation of a stored Image, ready to print or report. */
 export interface ExistingViolation {
@@ -28,10 +32,24 @@ function toViolation(error: FieldError, result: ExistingViolation['result']): Ex
   return { rule: error.rule, result, path: formatPath(error.path), detail: errorBody(error), message: formatError(error) };
 }
 
-/** Judges a stored Image as if it were created now. */
-export function judgeExisting(image: unknown, options: JudgeOptions = {}): ExistingVerdict {
-  const verdict = judgeCreate(image, options);
+/**
+ * Judges a stored Image as if it were created now, with the verdicts on its signatures' contents
+ * (from `judgeStoredImage`). Without `verdicts` its signatures are not judged, as a review brought
+ * without verdicts is not (tests of report shapes use that).
+ */
+export function judgeExisting(image: unknown, options: JudgeOptions = {}, verdicts?: ReadonlyMap<string, SignatureVerdict>): ExistingVerdict {
+  const verdict = judgeCreate(image, { ...options, additional: signatureViolations(image, options, verdicts) });
   return {
     violations: [...verdict.violations.map((e) => toViolation(e, 'fail')), ...verdict.advisories.map((e) => toViolation(e, 'warn'))],
   };
+}
+
+/**
+ * Verifies the signatures of a stored Image with `verifier` (its trusted keys, its bounded cache; at
+ * most MAX_VERIFIED_PER_REVIEW contents per Image), then judges it. Nothing but the verdict is kept.
+ */
+export async function judgeStoredImage(image: unknown, options: JudgeOptions, verifier: SignatureVerifier): Promise<ExistingVerdict> {
+  const contents = imageSignatureContents(image, options);
+  const verdicts = contents.length === 0 ? new Map<string, SignatureVerdict>() : await verifier.verifyAll(contents);
+  return judgeExisting(image, options, verdicts);
 }

@@ -127,8 +127,8 @@ async function forEachStreamLine(
   // Node's gunzip reads concatenated members too (rotated logs joined with cat).
   let chunks: AsyncIterable<Buffer> = replay();
   if (gzip) {
-    // Small chunks and one buffered chunk per stage: memory stays flat (under 100 MiB in
-    // bench/audit.ts) however large the file, at the cost of more, smaller reads.
+    // Small chunks and one buffered chunk per stage: memory stays flat however large the file, at
+    // the cost of more, smaller reads (`npm run bench:audit`; docs/performance.md).
     const gunzip = createGunzip({ chunkSize: 256 << 10 });
     // .pipe does not forward a read error: pass it on so that the loop below sees it.
     chunks = Readable.from(replay(), { highWaterMark: 1 })

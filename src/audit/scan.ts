@@ -6,7 +6,8 @@ import type * as K8s from '@kubernetes/client-node';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import type { JudgeOptions } from '../image/index.js';
 import { isImage } from '../review/objects.js';
-import { judgeExisting } from './existing.js';
+import { SignatureVerifier } from '../signature/index.js';
+import { judgeStoredImage } from './existing.js';
 import type { Violation } from './review.js';
 
 /** Images with violations listed in full; the rest are only counted. */
@@ -32,8 +33,18 @@ export interface ScanReport {
   findingsTotal: number;
 }
 
-/** Checks every Image of `objects` with the create rules. */
-export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unknown>, source: string, rules: JudgeOptions = {}): Promise<ScanReport> {
+/**
+ * Checks every Image of `objects` with the create rules and its signatures, verified by `verifier`
+ * (by default one that trusts no key: then every stored Trusted=True is a violation, as the webhook
+ * without --trusted-keys would deny it). Images are judged one at a time, so verification holds at most
+ * one Image's signatures in flight.
+ */
+export async function scanImages(
+  objects: AsyncIterable<unknown> | Iterable<unknown>,
+  source: string,
+  rules: JudgeOptions = {},
+  verifier: SignatureVerifier = new SignatureVerifier(),
+): Promise<ScanReport> {
   const report: ScanReport = { kind: 'ImageScan', source, images: 0, withViolations: 0, skipped: 0, byRule: {}, findings: [], findingsTotal: 0 };
   const byRule = new Map<string, number>();
   for await (const object of objects) {
@@ -43,7 +54,7 @@ export async function scanImages(objects: AsyncIterable<unknown> | Iterable<unkn
     }
     report.images++;
     // Only failing violations count here (as before): warn-only rules never made a scan fail.
-    const violations = judgeExisting(object, rules).violations.filter((v) => v.result === 'fail');
+    const violations = (await judgeStoredImage(object, rules, verifier)).violations.filter((v) => v.result === 'fail');
     if (violations.length === 0) continue;
     report.withViolations++;
     report.findingsTotal++;

@@ -13,7 +13,9 @@ import { imagesFromCluster, scanImages } from '../audit/scan.js';
 import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readDisableRules, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
+import { SIGNATURE_RULE, SignatureVerifier } from '../signature/index.js';
 
 /** The flags review and scan share: how to judge, and how to print. */
 const SHARED_FLAGS = {
@@ -56,12 +58,15 @@ const SCAN = {
   name: 'audit scan',
   synopsis: '[FILE...] [flags]',
   description: `Checks existing Images: kubectl get images -o json|yaml output (- for stdin), or, with no FILE,
-the cluster of the kubeconfig.`,
+the cluster of the kubeconfig. Signatures are judged as the webhook's /validate judges them: stored
+conditions or claims that disagree with verification against the trusted keys are violations.`,
   flags: {
     kubeconfig: { type: 'string', value: 'FILE', help: 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)' },
     context: { type: 'string', value: 'NAME', help: 'kubeconfig context' },
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    'trusted-keys': TRUSTED_KEYS_FLAG,
     ...SHARED_FLAGS,
+    'rule-actions': RULE_ACTIONS_FLAG,
   },
   footer: 'Exit status: 0 no Image breaks the rules; 1 Images with violations; 2 usage or input errors.',
 } as const satisfies CommandSpec;
@@ -146,21 +151,33 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   const usageError = (problem: string) => reportUsage(io, SCAN.name, problem);
   const pageSize = Number(parsed.values['page-size'] ?? '500');
   if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(`--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
-  const rules = readDisableRules(parsed.values['disable-rules']);
+  // As the webhook judges: an `off` rule is not judged, a `warn` rule's violations do not fail the scan.
+  const rules = readRuleFlags(parsed.values);
   if (typeof rules === 'string') return usageError(rules);
+  const keysDir = trustedKeysDirOf(parsed.values['trusted-keys'], io.env);
   try {
+    const verifier = new SignatureVerifier();
+    if (keysDir !== undefined) {
+      const keys = await readTrustedKeysDir(keysDir);
+      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission audit: trusted key file ${name} skipped: ${problem}\n`);
+      verifier.setKeys(keys.keySet);
+    }
     let report;
     if (parsed.positionals.length > 0) {
       const objects: unknown[] = [];
       for (const path of parsed.positionals) objects.push(...(await objectsFromFile(path, io.stdin)));
-      report = await scanImages(objects, parsed.positionals.join(', '), rules);
+      report = await scanImages(objects, parsed.positionals.join(', '), rules, verifier);
     } else {
       const { kubeconfig, context } = parsed.values;
       report = await scanImages(
         imagesFromCluster({ pageSize, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
         `the cluster${context ? ` (context ${context})` : ''}`,
         rules,
+        verifier,
       );
+    }
+    if (keysDir === undefined && (report.byRule[SIGNATURE_RULE] ?? 0) > 0) {
+      io.stderr.write(`image-admission audit: no --trusted-keys: no signature is trusted, so stored Trusted=True conditions are ${SIGNATURE_RULE} violations (docs/signatures.md)\n`);
     }
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderScanHtml(report));
     io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderScanText(report));

@@ -1,65 +1,126 @@
 /**
- * `image-admission check FILE... [--old FILE]`: prints each invalid Image's denial exactly as kubectl
- * would show it, and exits 1 when any is invalid (2 on usage errors).
+ * `image-admission check PATH... [-R] [--json] [--old FILE]`: judges Image manifests as the server would
+ * (/mutate, its patch applied, then /validate), for CI pipelines. Every result names its file, the
+ * Image and the rule; the exit status says whether everything could be read and every Image is valid.
  */
 import type { Policy } from '../admission/policy.js';
-import { checkImage, type CheckResult } from '../review/check.js';
-import { isImage, objectsFromFile } from '../review/objects.js';
+import { SignatureVerifier } from '../signature/index.js';
+import { checkImage } from '../review/check.js';
+import { InputError, isImage, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
+import { expandInputs, fileSystemReason, type Input } from './check-inputs.js';
+import { type CheckError, type CheckReport, type FileResult, printJson, printText } from './check-print.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SPEC = {
   name: 'check',
-  synopsis: 'FILE... [flags]',
-  description: `Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) with the
-webhook's CREATE rules, or its UPDATE rules against the Image in --old (matched by name, or the only
-one). Prints each denial as kubectl would ("The Image "NAME" is invalid: ...") and its warnings as
-"Warning: ...".`,
+  synopsis: 'PATH... [flags]',
+  description: `Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) as the
+webhook judges a write: /mutate (signatures verified under --trusted-keys), its patch applied, then
+/validate, with the server's --disable-rules and --rule-actions in enforce mode. Each Image is checked
+as a CREATE, or as an UPDATE of the Image in --old with the same name (or the only one).
+
+A file named on the command line must hold an Image; with -R, the .json, .yaml and .yml files under a
+directory are read and those without an Image are skipped. Every result names the file, the Image and
+the rule (the id --disable-rules and --rule-actions take).`,
   flags: {
+    recursive: { type: 'boolean', short: 'R', help: 'read the manifest files under each directory' },
+    json: { type: 'boolean', help: 'print one JSON report: results, errors and a summary' },
     old: { type: 'string', value: 'FILE', help: 'the Images before the write: check an update of them' },
     'disable-rules': DISABLE_RULES_FLAG,
     'rule-actions': RULE_ACTIONS_FLAG,
+    'trusted-keys': TRUSTED_KEYS_FLAG,
   },
-  positionals: { min: 1, missing: 'needs at least one FILE (or - for stdin)' },
-  footer: 'Exit status: 0 all valid, 1 some invalid, 2 usage or unreadable input.',
+  positionals: { min: 1, missing: 'needs at least one FILE or directory (or - for stdin)' },
+  footer: `Exit status: 0 every input read and every Image valid; 1 some Image denied; 2 an input could not
+be read or parsed, no Image was found, or a usage error.`,
 } as const satisfies CommandSpec;
 
 /** Runs `check`. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = readCommand(SPEC, argv, io);
   if ('exit' in parsed) return parsed.exit;
-  const rules = readRuleFlags(parsed.values);
+  const { values } = parsed;
+  const rules = readRuleFlags(values);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
+  // The server's key directory (flag, else TRUSTED_KEYS_DIR); one that cannot be read is an error, so
+  // that a typo never quietly trusts nothing. Files without a usable key are named and skipped.
+  const verifier = new SignatureVerifier();
+  const keysDir = trustedKeysDirOf(values['trusted-keys'], io.env);
+  if (keysDir !== undefined) {
+    try {
+      const keys = await readTrustedKeysDir(keysDir);
+      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission check: trusted key file ${name} skipped: ${problem}\n`);
+      verifier.setKeys(keys.keySet);
+    } catch (error) {
+      return usageError(io, SPEC.name, `--trusted-keys: ${(error as Error).message}`);
+    }
+  }
   // The server's policy with nothing exempt: what an enforcing webhook answers.
   const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...rules };
-  const imagesIn = async (path: string) => (await objectsFromFile(path, io.stdin)).filter(isImage);
-  const results: CheckResult[] = [];
-  try {
-    let olds: Record<string, unknown>[] | undefined;
-    if (parsed.values.old !== undefined) olds = await imagesIn(parsed.values.old);
-    for (const file of parsed.positionals) {
-      const images = await imagesIn(file);
-      if (images.length === 0) io.stderr.write(`image-admission check: ${file}: no Image found\n`);
-      for (const image of images) {
-        const name = (image.metadata as { name?: unknown } | undefined)?.name;
-        const old = olds === undefined ? undefined : olds.length === 1 ? olds[0] : olds.find((o) => (o.metadata as { name?: unknown } | undefined)?.name === name);
-        if (olds !== undefined && old === undefined) {
-          io.stderr.write(`image-admission check: --old holds no Image named ${JSON.stringify(name)}\n`);
-          return 2;
-        }
-        results.push(checkImage(file, image, old, policy));
-      }
+
+  let olds: Record<string, unknown>[] | undefined;
+  if (values.old !== undefined) {
+    const read = await imagesOf({ path: values.old, name: values.old, named: true }, io);
+    if ('error' in read) return usageError(io, SPEC.name, `--old ${problemText(read.error)}`);
+    olds = read.images;
+  }
+
+  const { inputs, problems } = await expandInputs(parsed.positionals, values.recursive === true);
+  const report: CheckReport = { inputs: inputs.length, results: [], errors: problems.map((p) => ({ file: p.file, reason: p.reason })) };
+  for (const input of inputs) {
+    const read = await imagesOf(input, io);
+    if ('error' in read) {
+      report.errors.push(read.error);
+      continue;
     }
+    for (const [i, image] of read.images.entries()) {
+      const name = (image.metadata as { name?: unknown } | undefined)?.name;
+      const old = olds === undefined ? undefined : olds.length === 1 ? olds[0] : olds.find((o) => (o.metadata as { name?: unknown } | undefined)?.name === name);
+      if (olds !== undefined && old === undefined) {
+        report.errors.push({ file: input.name, reason: `--old holds no Image named ${JSON.stringify(name)}` });
+        continue;
+      }
+      const result: FileResult = { file: input.name, index: i + 1, ...(await checkImage(image, old, policy, verifier)) };
+      report.results.push(result);
+    }
+  }
+  if (report.results.length === 0 && report.errors.length === 0) report.errors.push({ file: parsed.positionals.join(' '), reason: 'no Image found' });
+
+  if (values.json === true) printJson(report, io);
+  else printText(report, io);
+  if (report.errors.length > 0) return 2;
+  return report.results.some((r) => !r.valid) ? 1 : 0;
+}
+
+/** The Images of one input, or why there are none to check. */
+async function imagesOf(input: Input, io: CommandIo): Promise<{ images: Record<string, unknown>[] } | { error: CheckError }> {
+  let objects: unknown[];
+  try {
+    objects = await objectsFromFile(input.path, io.stdin);
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    io.stderr.write(`image-admission check: ${e.code === 'ENOENT' ? `no such file: ${e.path}` : e.message}\n`);
-    return 2;
+    if (error instanceof InputError) return { error: { file: input.name, reason: error.reason, ...(error.line === undefined ? {} : { line: error.line }) } };
+    return { error: { file: input.name, reason: fileSystemReason(error) } };
   }
-  for (const result of results) {
-    for (const warning of result.warnings) io.stderr.write(`Warning: ${warning}\n`);
-    if (result.valid) io.stdout.write(`image.image.openshift.io/${result.name} valid (${result.file})\n`);
-    else io.stdout.write(result.message!);
-  }
-  return results.some((r) => !r.valid) ? 1 : 0;
+  const images = objects.filter(isImage);
+  if (images.length === 0 && input.named) return { error: { file: input.name, reason: `holds no Image${kindsOf(objects)}` } };
+  return { images };
+}
+
+/** What a file holds instead, for the message: ` (it holds a ConfigMap "x")`. */
+function kindsOf(objects: unknown[]): string {
+  if (objects.length === 0) return ' (it holds no object)';
+  const described = objects.slice(0, 3).map((o) => {
+    const { kind, metadata } = (typeof o === 'object' && o !== null ? o : {}) as { kind?: unknown; metadata?: { name?: unknown } };
+    const what = typeof kind === 'string' ? kind.slice(0, 64) : Array.isArray(o) ? 'a list' : typeof o === 'object' && o !== null ? 'an object without kind' : `a ${typeof o}`;
+    return typeof metadata?.name === 'string' ? `${what} ${JSON.stringify(metadata.name.slice(0, 64))}` : what;
+  });
+  const more = objects.length > 3 ? ` and ${objects.length - 3} more` : '';
+  return ` (it holds ${described.join(', ')}${more}; an Image has kind: Image)`;
+}
+
+function problemText(error: CheckError): string {
+  return `${error.file}${error.line === undefined ? '' : `:${error.line}`}: ${error.reason}`;
 }

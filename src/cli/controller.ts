@@ -11,9 +11,13 @@ import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
-import { readDisableRules } from './rules-flag.js';
+import { readRuleFlags } from './rules-flag.js';
+import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+/** The environment variable serve reads its disabled rules from: one setting for both (docs/deploy.md). */
+const DISABLE_RULES_ENV = 'DISABLE_RULES';
+const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const SPEC = {
   name: 'controller',
@@ -36,11 +40,15 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
-    'disable-rules': { type: 'string', value: 'IDS', help: "comma-separated rule ids to leave out, as the server's --disable-rules" },
+    'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
+    'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
+    'trusted-keys': TRUSTED_KEYS_FLAG,
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
-  footer: 'Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors.\nSIGHUP judges every Image again.',
+  footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors
+(and a --trusted-keys directory that cannot be read). A flag wins over its environment variable.
+SIGHUP judges every Image again; so does a change in the --trusted-keys directory.`,
 } as const satisfies CommandSpec;
 
 /** Parses 500ms, 15s, 5m, 1h (Go-style, one unit) into milliseconds. */
@@ -52,7 +60,11 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** The controller's configuration from its flags, or every problem with them. */
-export function readControllerFlags(argv: string[], readNamespace: () => string | undefined): { config: ControllerConfig; kubeconfig?: string; context?: string; logLevel: Level | 'silent' } | { errors: string[] } | 'help' {
+export function readControllerFlags(
+  argv: string[],
+  readNamespace: () => string | undefined,
+  env: NodeJS.ProcessEnv = {},
+): { config: ControllerConfig; kubeconfig?: string; context?: string; trustedKeysDir?: string; logLevel: Level | 'silent' } | { errors: string[] } | 'help' {
   const parsed = parseCommand(SPEC, argv);
   if (parsed.kind === 'help') return 'help';
   if (parsed.kind === 'usage-error') return { errors: [parsed.problem] };
@@ -78,7 +90,13 @@ export function readControllerFlags(argv: string[], readNamespace: () => string 
     }
     return parsed;
   };
-  const rules = readDisableRules(values['disable-rules']);
+  // A flag wins over its variable; an empty variable is none (as serve reads them).
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const rules = readRuleFlags({
+    'disable-rules': (values['disable-rules'] as string | undefined) ?? fromEnv(DISABLE_RULES_ENV),
+    'rule-actions': (values['rule-actions'] as string | undefined) ?? fromEnv(RULE_ACTIONS_ENV),
+  });
+  const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'] as string | undefined, env);
   if (typeof rules === 'string') errors.push(rules);
   const logLevel = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) errors.push(`--log-level must be debug, info, warn, error or silent, got ${JSON.stringify(logLevel)}`);
@@ -108,6 +126,7 @@ export function readControllerFlags(argv: string[], readNamespace: () => string 
     config,
     ...(typeof values.kubeconfig === 'string' ? { kubeconfig: values.kubeconfig } : {}),
     ...(typeof values.context === 'string' ? { context: values.context } : {}),
+    ...(trustedKeysDir === undefined ? {} : { trustedKeysDir }),
     logLevel: logLevel as Level | 'silent',
   };
 }
@@ -122,7 +141,7 @@ function podNamespace(): string | undefined {
 
 /** Runs the controller until a signal, or until leadership is lost. */
 export async function run(argv: string[], io: CommandIo): Promise<number> {
-  const flags = readControllerFlags(argv, podNamespace);
+  const flags = readControllerFlags(argv, podNamespace, io.env);
   if (flags === 'help') {
     io.stdout.write(helpText(SPEC));
     return 0;
@@ -138,6 +157,15 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`image-admission controller: ${errorText(error)}\n`);
     return 2;
   }
+  if (flags.trustedKeysDir !== undefined) {
+    try {
+      // Read before starting: a directory that cannot be read must not silently trust nothing.
+      flags.config.trustedKeys = { dir: flags.trustedKeysDir, initial: await readTrustedKeysDir(flags.trustedKeysDir) };
+    } catch (error) {
+      io.stderr.write(`image-admission controller: ${errorText(error)} (--trusted-keys or ${TRUSTED_KEYS_ENV})\n`);
+      return 2;
+    }
+  }
   const controller = await startController(flags.config, kubeconfig, log);
   log.info('controller started', {
     metrics: controller.endpoints.metricsPort ?? 'off',
@@ -146,7 +174,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   });
   const onHup = () => {
     log.info('SIGHUP: judging every Image again');
-    controller.rescan().catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
+    void controller.rescan();
   };
   process.on('SIGHUP', onHup);
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -2,14 +2,17 @@
  * `image-admission review FILE|-`: answers one AdmissionReview with the function the server answers
  * its request bodies with, and prints the AdmissionReview the server would send back.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import type { Endpoint } from '../admission/handle.js';
 import { MODES, type Mode, type Policy } from '../admission/policy.js';
 import { answerBody } from '../review/answer.js';
-import { readAll } from '../review/objects.js';
+import { BODY_LIMIT } from '../review/json-body.js';
+import { readAtMost } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
+
+const MiB = 1024 * 1024;
 
 const SPEC = {
   name: 'review',
@@ -26,8 +29,8 @@ without a cluster.`,
     'disable-rules': DISABLE_RULES_FLAG,
   },
   positionals: { min: 1, missing: 'needs a FILE (or - for stdin) holding an AdmissionReview' },
-  footer: `Exit status: 0 allowed; 1 denied; 2 usage error, unreadable FILE, or a body the server would
-refuse with HTTP 400 (the reason is printed) or fail on.`,
+  footer: `Exit status: 0 allowed; 1 denied; 2 usage error, unreadable FILE, a body over the server's ${BODY_LIMIT / MiB} MiB
+limit, or a body the server would refuse with HTTP 400 (the reason is printed) or fail on.`,
 } as const satisfies CommandSpec;
 
 /** Runs `review`. */
@@ -45,12 +48,17 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules };
 
   const file = positionals[0]!;
-  let body: Buffer;
+  let body: Buffer | undefined;
   try {
-    body = file === '-' ? await readAll(io.stdin ?? process.stdin) : await readFile(file);
+    // The server's limit, read as the server reads it: never more than the limit and a chunk in memory.
+    body = await readAtMost(file === '-' ? (io.stdin ?? process.stdin) : createReadStream(file), BODY_LIMIT);
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     io.stderr.write(`image-admission review: ${e.code === 'ENOENT' ? `no such file: ${file}` : e.message}\n`);
+    return 2;
+  }
+  if (body === undefined) {
+    io.stderr.write(`image-admission review: ${file}: larger than the server's body limit of ${BODY_LIMIT / MiB} MiB; the server would answer 413\n`);
     return 2;
   }
   const answer = await answerBody(body, endpoint as Endpoint, policy);

@@ -19,9 +19,11 @@
  *     bookmarks, and a watch silent for longer than its timeout is cut and started again.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { judgeExisting } from '../audit/existing.js';
+import { judgeStoredImage } from '../audit/existing.js';
 import { imagePages } from '../audit/scan.js';
 import type { JudgeOptions } from '../image/index.js';
+import type { SignatureVerifier } from '../signature/index.js';
+import { LatestJudgements } from './latest.js';
 import { errorText, type Logger } from './log.js';
 import type { ControllerMetrics } from './metrics.js';
 import { toFinding } from './report.js';
@@ -45,6 +47,8 @@ export interface InformerOptions {
   /** Images per list request. */
   pageSize: number;
   judge: JudgeOptions;
+  /** Verifies the Images' signatures under the trusted keys (its cache bounds the work). */
+  verifier: SignatureVerifier;
   store: VerdictStore;
   metrics: ControllerMetrics;
   log: Logger;
@@ -90,12 +94,26 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   let lastActivity = Date.now();
   let known = 0;
 
-  const observe = (object: unknown): void => {
+  // Judging is asynchronous (signatures are verified first): only an Image's latest judgement may
+  // record its verdict, and none after its deletion.
+  const latest = new LatestJudgements();
+  const observe = async (object: unknown): Promise<void> => {
     const metadata = (object as { metadata?: { name?: unknown; uid?: unknown } } | null)?.metadata;
     if (typeof metadata?.name !== 'string') return;
-    const verdict = judgeExisting(object, judge);
-    metrics.judged();
-    store.set(metadata.name, typeof metadata.uid === 'string' ? metadata.uid : undefined, toFinding(verdict.violations));
+    const name = metadata.name;
+    const uid = typeof metadata.uid === 'string' ? metadata.uid : undefined;
+    const ticket = latest.begin(name);
+    try {
+      const verdict = await judgeStoredImage(object, judge, options.verifier);
+      if (!latest.current(name, ticket)) return;
+      metrics.judged();
+      store.set(name, uid, toFinding(verdict.violations));
+    } catch (error) {
+      // A bug, not a verdict: say so, and let the next event or rescan judge it again.
+      log.error('an Image could not be judged', { image: name.slice(0, 253), error: errorText(error) });
+    } finally {
+      latest.end(name, ticket);
+    }
   };
 
   const scanComplete = (): void => {
@@ -131,7 +149,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
             callback(phase, object, raw);
             return;
           }
-          if (phase === 'ADDED' || phase === 'MODIFIED') observe(object);
+          if (phase === 'ADDED' || phase === 'MODIFIED') void observe(object);
           callback(phase, slim(object), raw);
         },
         (error: unknown) => {
@@ -154,10 +172,9 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     const items: Slim[] = [];
     let resourceVersion = '';
     for await (const page of imagePages(api, options.pageSize)) {
-      for (const item of page.items) {
-        observe(item);
-        items.push(slim(item));
-      }
+      // The page is in memory anyway: its Images are judged together, and the next page waits.
+      await Promise.all(page.items.map(observe));
+      for (const item of page.items) items.push(slim(item));
       resourceVersion = page.resourceVersion;
       lastActivity = Date.now();
     }
@@ -174,7 +191,11 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   informer.on('delete', (object) => {
     known = Math.max(0, known - 1);
     store.total = known;
-    if (object.metadata?.name) store.delete(object.metadata.name);
+    if (object.metadata?.name) {
+      // A judgement still in flight for a deleted Image must not bring its verdict back.
+      latest.withdraw(object.metadata.name);
+      store.delete(object.metadata.name);
+    }
   });
   informer.on('error', (error: unknown) => {
     if (stopped) return;
@@ -212,16 +233,17 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     },
     async rescan(next) {
       if (next) judge = next;
+      // (New keys need nothing here: the verifier already holds them, and its cache was cleared.)
       let judged = 0;
       for await (const page of imagePages(api, options.pageSize)) {
-        for (const item of page.items) {
+        // Only the version the informer holds: a newer one is on its way through the watch (and will
+        // be judged there), an older or deleted one must not bring back a verdict.
+        const current = page.items.filter((item) => {
           const metadata = slim(item).metadata;
-          // Only the version the informer holds: a newer one is on its way through the watch (and will
-          // be judged there), an older or deleted one must not bring back a verdict.
-          if (informer.get(metadata.name)?.metadata.resourceVersion !== metadata.resourceVersion) continue;
-          observe(item);
-          judged++;
-        }
+          return informer.get(metadata.name)?.metadata.resourceVersion === metadata.resourceVersion;
+        });
+        await Promise.all(current.map(observe));
+        judged += current.length;
       }
       log.info('judged every Image again', { images: judged });
       scanComplete();

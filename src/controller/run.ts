@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type * as K8s from '@kubernetes/client-node';
 import type { JudgeOptions } from '../image/index.js';
+import { type TrustedKeys, watchTrustedKeys } from '../keys/trusted-keys.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { type BindAddress, type Endpoints, serveEndpoints } from './endpoints.js';
 import { createImageInformer, type ImageInformer } from './informer.js';
 import { kubeClient } from './kube.js';
@@ -21,6 +23,12 @@ type KubeConfig = InstanceType<(typeof K8s)['KubeConfig']>;
 /** The controller's validated settings. */
 export interface ControllerConfig {
   judge: JudgeOptions;
+  /**
+   * The trusted signing keys, read from `dir` (the CLI reads them first: an unreadable directory is a
+   * usage error) and followed there: when they change, every Image is judged again. Without them no
+   * signature is trusted, as on the webhook.
+   */
+  trustedKeys?: { dir: string; initial: TrustedKeys };
   pageSize: number;
   resyncPeriodMs: number;
   writesPerSecond: number;
@@ -38,7 +46,7 @@ export interface Controller {
   readonly endpoints: Endpoints;
   /** Resolves 'lost' when leadership was lost (the process should exit and be restarted), 'stopped' after stop(). */
   readonly done: Promise<'lost' | 'stopped'>;
-  /** Judges every Image again now (SIGHUP; new keys or rules). */
+  /** Judges every Image again now (SIGHUP), or once the first list is judged if it is not yet. */
   rescan(judge?: JudgeOptions): Promise<void>;
   stop(): Promise<void>;
 }
@@ -54,6 +62,45 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
   let leading = false;
   const abort = new AbortController();
   const timers: NodeJS.Timeout[] = [];
+  /** Set when everything must be judged again while the first list is still being judged. */
+  let rescanWhenSynced = false;
+
+  // Signatures are verified under the trusted keys, with the verifier's bounded cache of verdicts.
+  const verifier = new SignatureVerifier(config.trustedKeys?.initial.keySet, Date.now, (outcome) => metrics.signatureVerified(outcome));
+  const reportKeys = (keys: TrustedKeys, what: string): void => {
+    metrics.setTrustedKeys(keys.keySet.keys.length, keys.problems.length);
+    log.info(what, { dir: config.trustedKeys?.dir, keys: keys.keySet.fingerprints });
+    // Names and reasons only: never a key file's content.
+    for (const { name, problem } of keys.problems) log.warn('trusted key file skipped', { dir: config.trustedKeys?.dir, file: name, problem });
+  };
+  let keysWatch: { close(): void } | undefined;
+  if (config.trustedKeys) {
+    reportKeys(config.trustedKeys.initial, 'trusted signing keys loaded');
+    keysWatch = watchTrustedKeys({
+      dir: config.trustedKeys.dir,
+      initial: config.trustedKeys.initial,
+      onChange: (next) => {
+        // Verdicts under the old keys are dropped with the cache; every stored Image is judged again.
+        verifier.setKeys(next.keySet);
+        reportKeys(next, 'trusted signing keys reloaded: judging every Image again');
+        void rejudgeAll();
+      },
+      onError: (error) => log.warn('trusted signing keys not reloaded', { error: errorText(error) }),
+    });
+  } else {
+    metrics.setTrustedKeys(0, 0);
+    log.info('no --trusted-keys: no image signature is trusted, so stored Trusted=True conditions are reported');
+  }
+
+  /** Judges every Image again: now, or after the first list if it is still running (it began with older keys or rules). */
+  const rejudgeAll = async (judge?: JudgeOptions): Promise<void> => {
+    if (!informer) return;
+    if (!informer.synced) {
+      rescanWhenSynced = true;
+      return;
+    }
+    await informer.rescan(judge).catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
+  };
 
   const store = new VerdictStore((name) => {
     metrics.setInViolation(store.counts(), store.size, Math.max(store.total, store.size));
@@ -79,6 +126,7 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
       config: kubeconfig,
       pageSize: config.pageSize,
       judge: config.judge,
+      verifier,
       store,
       metrics,
       log,
@@ -87,6 +135,10 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
         metrics.setInViolation(store.counts(), store.size, store.total);
         log.info('scan complete', { images: store.total, inViolation: store.size, byRule: Object.fromEntries(store.counts()) });
         activeReporter.reconcileAll();
+        if (rescanWhenSynced) {
+          rescanWhenSynced = false;
+          void rejudgeAll();
+        }
       },
     });
     // Which report kind the cluster serves: now (retried until discovery answers), then at each resync.
@@ -126,11 +178,9 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
     metrics,
     endpoints,
     done,
-    async rescan(judge) {
-      if (!informer) return;
-      await informer.rescan(judge);
-    },
+    rescan: rejudgeAll,
     async stop() {
+      keysWatch?.close();
       for (const timer of timers) clearInterval(timer);
       reporter?.stop();
       await informer?.stop();

@@ -7,23 +7,17 @@ import type { IncomingMessage } from 'node:http';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Endpoint } from '../admission/handle.js';
 import type { Policy } from '../admission/policy.js';
-import { DEFAULT_LIMITS, type ServerLimits } from '../config.js';
 import { BodyReadError, readBody } from './body-reader.js';
 import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { bodyBudgetBytes, MemoryBudget } from './memory-budget.js';
 import { type BadRequestReason, createMetrics, type Metrics } from './metrics.js';
 import { SignatureVerifier } from '../signature/index.js';
 import { answerBody } from '../review/answer.js';
+import { BODY_LIMIT } from '../review/json-body.js';
 import { DECISION_MESSAGE, type ReviewRecord, toDecisionLine } from '../review/record.js';
 import { answersOnThread } from '../review/route.js';
 import { ReviewThread } from '../review/thread.js';
-
-/**
- * The API server caps each object at 3 MiB and a review can carry two (object and oldObject);
- * 7 MiB leaves room for the envelope, as controller-runtime does. fastify's 1 MiB default would
- * answer large reviews with 413, which the API server counts as a failed call.
- */
-export const BODY_LIMIT = 7 * 1024 * 1024;
 
 /**
  * The API server's HTTP client keeps idle connections for 90 s. If the server closed them sooner, the

@@ -3,9 +3,9 @@
  *
  * When the client declares the length (the API server always does), the body is allocated once and
  * each chunk is copied in as it arrives. Collecting chunks and joining them at the end (fastify's way)
- * costs the same in total but all at once: for a 6 MiB review the join was one block of about 11 ms of
- * the event loop on this project's VMs, mostly page faults on the fresh 6 MiB, and two reviews ending
- * together made it twice that. Spread over the chunks it costs nothing noticeable.
+ * costs the same in total but all at once: for a large review the join blocked the event loop for
+ * milliseconds, mostly page faults on the fresh buffer, and reviews ending together added up. Spread
+ * over the chunks it costs nothing noticeable (figures: docs/performance.md, "Figures the code relies on").
  */
 import type { Readable } from 'node:stream';
 import { SMALL_BODY_BYTES } from './memory-budget.js';

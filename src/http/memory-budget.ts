@@ -64,7 +64,7 @@ const MiB = 1024 * 1024;
 
 /**
  * What the process needs besides the bodies it holds (the arithmetic and the measurements are in
- * docs/operations.md):
+ * docs/operations.md, "Memory budget"):
  * - idle: the process at rest with its review thread and health thread loaded; `serve` measured
  *   117-122 MiB resident on Node 20 (openpgp.js, loaded on both threads since signatures are
  *   verified, and the health thread took it up from 74-79 MiB);

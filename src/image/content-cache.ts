@@ -8,8 +8,8 @@
  * would have. Cached parsed values are shared between reviews: the rules only read them.
  *
  * Why not a Map keyed by the text itself: each review's strings are new objects, and V8 hashes a new
- * string in full before a lookup (measured: about as long as its SHA-256), or, past 16,383 characters,
- * by its length alone, so that every text of one length lands in one bucket and is compared in turn:
+ * string in full before a lookup (about as long as its SHA-256: docs/performance.md), or, past 16,383
+ * characters, by its length alone, so that every text of one length lands in one bucket and is compared in turn:
  * rebuilt images' configs often have one length. So texts are grouped by a short sample (length, head,
  * tail and 32 characters spread over the middle), found by comparing the whole text within the group,
  * and a group holds at most GROUP_SIZE texts: texts crafted to share a sample can cost at most that many

@@ -155,24 +155,34 @@ function checkManifestDigest(image: Record<string, unknown>, manifest: Manifest)
   if (typeof name !== 'string' || name === '') return [];
   // A name that is not a digest of a known algorithm cannot equal any digest; compare with sha256,
   // the algorithm registries use, so the message shows what the name should be.
-  const algorithm: DigestAlgorithm = digestAlgorithm(name) ?? 'sha256';
-  let digest: string;
-  if (manifest.json !== undefined && isSignedSchema1(manifest.json, image.dockerImageManifestMediaType)) {
+  const digest = digestOfManifest(manifest, image.dockerImageManifestMediaType, digestAlgorithm(name) ?? 'sha256');
+  if (digest.problem !== undefined) {
+    return [invalidHidden('manifest-digest', ['dockerImageManifest'], `cannot compute the digest of the signed schema 1 manifest: ${digest.problem}`)];
+  }
+  return digest.digest === name
+    ? []
+    : [invalidHidden('manifest-digest', ['dockerImageManifest'], `the manifest's digest is ${digest.digest}, but metadata.name is ${JSON.stringify(name)}`)];
+}
+
+/**
+ * The digest of the Image's manifest as `manifest-digest` computes it (schema 1: of its canonical
+ * payload), with `algorithm`; undefined without a manifest or when it cannot be computed.
+ */
+export function manifestDigestOf(image: Record<string, unknown>, algorithm: DigestAlgorithm = 'sha256'): string | undefined {
+  const text = image.dockerImageManifest;
+  if (typeof text !== 'string' || text === '') return undefined;
+  return digestOfManifest(readManifest(text, image.dockerImageManifestMediaType), image.dockerImageManifestMediaType, algorithm).digest;
+}
+
+function digestOfManifest(manifest: Manifest, recordedMediaType: unknown, algorithm: DigestAlgorithm): { digest: string; problem?: undefined } | { digest?: undefined; problem: string } {
+  if (manifest.json !== undefined && isSignedSchema1(manifest.json, recordedMediaType)) {
     const json = manifest.json;
-    const payload = factOf(manifest.text, `schema1:${algorithm}`, (text) => {
+    return factOf(manifest.text, `schema1:${algorithm}`, (text) => {
       const bytes = schema1CanonicalPayload(text, json);
       return typeof bytes === 'string' ? { problem: bytes } : { digest: digestOf(bytes, algorithm) };
     });
-    if (payload.digest === undefined) {
-      return [invalidHidden('manifest-digest', ['dockerImageManifest'], `cannot compute the digest of the signed schema 1 manifest: ${payload.problem}`)];
-    }
-    digest = payload.digest;
-  } else {
-    digest = digestOfText(manifest.text, algorithm);
   }
-  return digest === name
-    ? []
-    : [invalidHidden('manifest-digest', ['dockerImageManifest'], `the manifest's digest is ${digest}, but metadata.name is ${JSON.stringify(name)}`)];
+  return { digest: digestOfText(manifest.text, algorithm) };
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

@@ -1,6 +1,7 @@
 /**
- * Where the rules put what they find, with a cap: a hostile Image of 340,000 empty layers has about a
- * million violations, and materialising them all took 13 s and 900 MiB (docs/performance.md). The
+ * Where the rules put what they find, with a cap: a hostile Image of a few hundred thousand empty
+ * layers has about a million violations, and materialising them all took seconds and most of the
+ * process's memory (docs/performance.md, "Hostile shapes"). The
  * answer lists at most 100 causes, so the rules keep at most FINDINGS_LIMIT of each kind and stop
  * looking once the denial's list is full.
  *

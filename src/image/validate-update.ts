@@ -98,7 +98,8 @@ function isServerLayerReorder(next: Record<string, unknown>, prev: Record<string
 
 /**
  * Whether `a` and `b` hold the same values as often, in any order. Linear: each value's canonical JSON is
- * counted in a Map (a search of the rest for each value was quadratic: 12,300 reversed layers took 9-13 s).
+ * counted in a Map (a search of the rest for each value was quadratic: seconds for some thousands of
+ * reversed layers, docs/performance.md, "Hostile shapes").
  */
 function sameMultiset(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;

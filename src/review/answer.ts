@@ -4,10 +4,11 @@
  * record), because it runs either inline or on the review thread (thread.ts) for large bodies,
  * and whatever it returns crosses back by structured clone; it never throws.
  */
-import { type Endpoint, handleReview } from '../admission/handle.js';
+import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
 import { signatureContentsOf } from '../admission/signatures.js';
+import type { AdmissionRequest, AdmissionReviewReply, AdmissionVersion } from '../admission/types.js';
 import { SignatureVerifier } from '../signature/index.js';
 import { BodyError, parseJsonBody } from './json-body.js';
 import { recordOf, type ReviewRecord } from './record.js';
@@ -39,11 +40,7 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
     const parsed = parseReview(value);
     if (!parsed.ok) return { kind: 'refused', reason: 'not-a-review', message: parsed.problem, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) };
     uid = parsed.request.uid;
-    const contents = signatureContentsOf(parsed.request, policy, (content) => verifier.knows(content));
-    const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
-    // The time is read only when a signature's conditions are written: most Images carry none.
-    const signatures = { verdicts, get now() { return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'); } };
-    const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, endpoint, policy, signatures);
+    const { reply, decision } = await judgeRequest(parsed.apiVersion, parsed.request, endpoint, policy, verifier);
     const text = JSON.stringify(reply);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, decision, seconds) };
@@ -52,4 +49,28 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
     return { kind: 'failed', ...(uid === undefined ? {} : { uid }), error: { type: name, message, ...(stack === undefined ? {} : { stack }) } };
   }
+}
+
+/**
+ * Judges one parsed request as the server does: the signatures it carries verified first, then the
+ * admission code with their verdicts. `image-admission check` calls this too, so its verdicts are
+ * the server's.
+ */
+export async function judgeRequest(
+  apiVersion: AdmissionVersion,
+  request: AdmissionRequest,
+  endpoint: Endpoint,
+  policy: Policy,
+  verifier: SignatureVerifier = UNTRUSTING,
+): Promise<{ reply: AdmissionReviewReply; decision: Decision }> {
+  const contents = signatureContentsOf(request, policy, (content) => verifier.knows(content));
+  const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
+  // The time is read only when a signature's conditions are written: most Images carry none.
+  const signatures = {
+    verdicts,
+    get now() {
+      return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    },
+  };
+  return handleReview(apiVersion, request, endpoint, policy, signatures);
 }

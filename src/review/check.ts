@@ -1,66 +1,94 @@
 /**
- * Judging Image manifests before they are applied, through the admission code the server runs: each
- * Image becomes the request the API server would send for creating it (or, given the Image it
- * replaces, for updating it), answered as the webhook answers it; the denial is printed as kubectl
- * prints a 422 Invalid error.
+ * Judging Image manifests before they are applied, through the admission code the server runs, end to
+ * end as the API server calls it: each Image becomes the request the API server would send for
+ * creating it (or, given the Image it replaces, for updating it); /mutate answers it with the
+ * signatures verified, its patch is applied as the API server applies it, and /validate judges the
+ * patched object. What the API server itself derives between the two calls on OpenShift (frozen
+ * fields restored on UPDATE) is not modelled: /validate only tolerates more than /mutate there.
  */
-import { type Endpoint, handleReview } from '../admission/handle.js';
-import type { Policy } from '../admission/policy.js';
+import { type Decision, type Endpoint, replacedBody } from '../admission/handle.js';
+import type { AppliedAction, Policy } from '../admission/policy.js';
+import { patchedObject } from '../admission/respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
-import type { AdmissionRequest, Status } from '../admission/types.js';
+import type { AdmissionRequest } from '../admission/types.js';
+import { bounded, errorBody, type FieldError, formatPath } from '../image/index.js';
+import type { SignatureVerifier } from '../signature/index.js';
+import { judgeRequest } from './answer.js';
 
-/**
- * The webhook whose answer check gives: a write meets the mutating webhook first, exactly as it was
- * sent. The validating webhook sees it only after the API server filled in fields a file lacks.
- */
-const CHECKED_AT: Endpoint = 'mutate';
+/** What one finding is: a violation, one the old Image already had, a warn-only rule's, or a signature claim /mutate replaced. */
+export type FindingKind = 'violation' | 'pre-existing' | 'advisory' | 'replaced';
 
-/** The verdict on one Image of one file. */
-export interface CheckResult {
-  file: string;
-  name: string;
-  valid: boolean;
-  /** What kubectl would print for the webhook's denial (ends with a newline). */
-  message?: string;
-  /** Admission warnings kubectl would print as `Warning: ...`. */
-  warnings: string[];
+/** One finding of the webhook on one Image, with the rule that found it and what it did to the write. */
+export interface CheckFinding {
+  rule: string;
+  /** The field, as `dockerImageLayers[2].size`. */
+  field: string;
+  /** The API server's wording, such as `Required value`. */
+  message: string;
+  kind: FindingKind;
+  action: AppliedAction;
 }
 
-/** Checks `image` as a create, or as an update of `old`, under `policy`. */
-export function checkImage(file: string, image: Record<string, unknown>, old: unknown, policy: Policy): CheckResult {
+/** The verdict on one Image of one input. */
+export interface CheckResult {
+  name: string;
+  operation: 'CREATE' | 'UPDATE';
+  /** Whether the API server would store it: both webhooks allowed it. */
+  valid: boolean;
+  /** The webhook that denied it. */
+  deniedAt?: Endpoint;
+  findings: CheckFinding[];
+}
+
+/** Checks `image` as a create, or as an update of `old`, under `policy`, with `verifier`'s trusted keys. */
+export async function checkImage(image: Record<string, unknown>, old: Record<string, unknown> | undefined, policy: Policy, verifier?: SignatureVerifier): Promise<CheckResult> {
   const name = nameOf(image);
-  const request: AdmissionRequest = {
+  const operation = old === undefined ? 'CREATE' : 'UPDATE';
+  const request = (object: Record<string, unknown>): AdmissionRequest => ({
     uid: 'image-admission-check',
-    operation: old === undefined ? 'CREATE' : 'UPDATE',
+    operation,
     resource: { group: IMAGE_GROUP, version: IMAGE_VERSION, resource: 'images' },
     ...(name === '' ? {} : { name }),
     userInfo: {},
-    object: image,
+    object,
     oldObject: old ?? null,
     dryRun: false,
-  };
-  const { response } = handleReview('admission.k8s.io/v1', request, CHECKED_AT, policy).reply;
-  const warnings = response.warnings ?? [];
-  if (response.allowed) return { file, name, valid: true, warnings };
-  return { file, name, valid: false, message: kubectlInvalidMessage(response.status!), warnings };
+  });
+  const mutate = await judgeRequest('admission.k8s.io/v1', request(image), 'mutate', policy, verifier);
+  const found = findingsOf(mutate.decision);
+  if (!mutate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'mutate', findings: found };
+
+  const validate = await judgeRequest('admission.k8s.io/v1', request(patchedObject(image, mutate.reply.response)), 'validate', policy, verifier);
+  const findings = distinct([...found, ...findingsOf(validate.decision)]);
+  if (!validate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'validate', findings };
+  return { name, operation, valid: true, findings };
 }
 
-/**
- * What kubectl prints for a 422 Invalid StatusError (kubectl's cmd/util checkErr with
- * statusCausesToAggrError and MultilineError): `The Kind "name" is invalid: field: message` for one
- * cause; for several, the prefix on its own line (with its trailing space) and `* field: message`
- * per distinct cause.
- */
-export function kubectlInvalidMessage(status: Pick<Status, 'message' | 'details'>): string {
-  const details = status.details;
-  let text = 'The request is invalid';
-  if (!details) return `${status.message ? `${text}: ${status.message}` : text}\n`;
-  const causes = [...new Set(details.causes.map((c) => `${c.field}: ${c.message}`))];
-  if (details.kind || details.name) text = `The ${details.kind} ${JSON.stringify(details.name)} is invalid`;
-  else if (status.message && causes.length === 0) text += `: ${status.message}`;
-  if (causes.length === 0) return `${text}\n`;
-  if (causes.length === 1) return `${text}: ${causes[0]}\n`;
-  return `${text}: \n${causes.map((c) => `* ${c}\n`).join('')}`;
+/** The findings of one webhook's decision, each with the action it got. */
+function findingsOf(decision: Decision): CheckFinding[] {
+  // Decision.actions holds each rule's strongest action. A violation's is its rule's; a finding of any
+  // other kind never denies, so it warns unless its rule was only recorded (handle.ts appliedAction).
+  const of = (errors: readonly FieldError[], kind: FindingKind, action: (e: FieldError) => AppliedAction) =>
+    errors.map((e): CheckFinding => ({ rule: e.rule, field: bounded(formatPath(e.path)), message: kind === 'replaced' ? replacedBody(e) : errorBody(e), kind, action: action(e) }));
+  const ruleAction = (e: FieldError) => decision.actions.get(e.rule) ?? 'deny';
+  const atMostWarn = (e: FieldError) => (decision.actions.get(e.rule) === 'record' ? 'record' : 'warn');
+  return [
+    ...of(decision.violations, 'violation', ruleAction),
+    ...of(decision.inherited, 'pre-existing', atMostWarn),
+    ...of(decision.advisories, 'advisory', atMostWarn),
+    ...of(decision.replaced ?? [], 'replaced', () => 'warn'),
+  ];
+}
+
+/** Findings once each: /mutate and /validate report the same warning of an allowed write. */
+function distinct(findings: readonly CheckFinding[]): CheckFinding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = JSON.stringify([f.kind, f.rule, f.field, f.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function nameOf(image: Record<string, unknown>): string {

@@ -17,6 +17,14 @@ import { isAscii, isUtf8 } from 'node:buffer';
  */
 
 /**
+ * The largest review body, in bytes: the server answers a longer one with 413 and `image-admission
+ * review` refuses it. The API server caps each object at 3 MiB and a review can carry two (object and
+ * oldObject); 7 MiB leaves room for the envelope, as controller-runtime does. fastify's 1 MiB default
+ * would answer large reviews with 413, which the API server counts as a failed call.
+ */
+export const BODY_LIMIT = 7 * 1024 * 1024;
+
+/**
  * Deepest nesting accepted, counting every object and array from the review's root. A real review
  * nests about 12 levels (review → request → object → dockerImageMetadata → Config → Healthcheck → Test,
  * or managedFields' fieldsV1); 100 leaves ample room and keeps recursion shallow.
@@ -57,9 +65,9 @@ export function parseJsonBody(body: Buffer): unknown {
 /**
  * The body as a string, refusing bytes that are not UTF-8. Nearly every review is pure ASCII (digests,
  * references, manifests and configs), and ASCII bytes decode to the same string as latin1, which is a
- * plain copy: on Node 20 that takes 0.5 ms for a 6 MiB review where the UTF-8
- * decoder takes about 23 ms, more than JSON.parse itself. isAscii and isUtf8 are native scans (0.1 ms
- * on 6 MiB); a fatal TextDecoder measured 20 times slower than isUtf8 on a 20 KiB review.
+ * plain copy, many times faster than the UTF-8 decoder, which on a large review costs more than
+ * JSON.parse itself. isAscii and isUtf8 are native scans; a fatal TextDecoder is much slower than
+ * isUtf8 (figures: docs/performance.md, "Figures the code relies on").
  */
 function decode(body: Buffer): string {
   if (isAscii(body)) return body.toString('latin1');

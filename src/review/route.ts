@@ -1,15 +1,14 @@
 /**
  * Where a review body is answered: inline on the main thread, or on the review thread. By expected
  * work, not only by size: parsing and judging cost grows with the number of JSON values as much as
- * with bytes, and a body under 1 MiB can hold 340,000 of them (`[{},{},...]`), which took seconds of
- * the main thread while every probe and other review waited.
+ * with bytes, and a body under 1 MiB can hold hundreds of thousands of them (`[{},{},...]`), which
+ * took seconds of the main thread while every probe and other review waited.
  *
  * The estimate counts commas: every element or member after the first of each array or object brings
  * one, and what commas miss (a value alone in its container) is bounded by the nesting limit. Commas
  * inside strings are counted too, which only ever sends a body to the thread that could have stayed.
- * The count uses Buffer.indexOf (memchr) and stops at the threshold: about 12 µs for 1 MiB without a
- * comma, at most 0.4 ms for one with 5,000 spread through it (measured on Node 20 here); a byte loop
- * in JavaScript took 6.8 ms per MiB.
+ * The count uses Buffer.indexOf (memchr) and stops at the threshold, far cheaper than a byte loop in
+ * JavaScript (figures: docs/performance.md, "Figures the code relies on").
  */
 import { OFFLOAD_BYTES } from './thread.js';
 

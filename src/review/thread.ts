@@ -1,9 +1,10 @@
 /**
  * A worker thread that answers large review bodies, so that the event loop that serves every other
- * review, the probes and the metrics is never held by one of them. Parsing and judging a 6 MiB review
- * takes tens of milliseconds of synchronous work (JSON.parse alone is about 25 ms on 6 MiB); on the
- * main thread that stalls every review queued behind it. Here the main thread only hands the body over
- * (the bytes are transferred, not copied) and sends back the answer the thread serialized.
+ * review, the probes and the metrics is never held by one of them. Parsing and judging a review of
+ * several MiB is tens of milliseconds of synchronous work (docs/performance.md, "Figures the code
+ * relies on"); on the main thread that stalls every review queued behind it. Here the main thread only
+ * hands the body over (the bytes are transferred, not copied) and sends back the answer the thread
+ * serialized.
  *
  * Small bodies stay inline: a round trip to the thread costs more than judging them.
  */
@@ -14,8 +15,9 @@ import type { KeySource } from '../signature/index.js';
 import type { BodyAnswer } from './answer.js';
 
 /**
- * Bodies from this size up are answered on the review thread. A 1 MiB review takes a few milliseconds
- * inline; a body at the 7 MiB limit takes over 50 ms, far too long to hold the event loop.
+ * Bodies from this size up are answered on the review thread. A review this size takes a few
+ * milliseconds inline; one at the body limit ten times more, far too long to hold the event loop
+ * (docs/performance.md, "Figures the code relies on").
  */
 export const OFFLOAD_BYTES = 1024 * 1024;
 
@@ -48,8 +50,9 @@ export interface ReviewThreadKeys {
  * The review thread's V8 old-generation cap, in MB. A review that needs more (a hostile shape the rules
  * expand far beyond its bytes) ends the thread with ERR_WORKER_OUT_OF_MEMORY: its reviews are answered
  * 500 and a fresh thread takes the next, while the process, every other review and the probes carry
- * on. Without a cap such a review grew the whole process until V8 or the kernel killed it. A 6 MiB
- * UPDATE needs about 40 MB; the memory budget reserves this much for the thread (docs/operations.md).
+ * on. Without a cap such a review grew the whole process until V8 or the kernel killed it. A real
+ * review at the body limit needs well under half of it (docs/performance.md, "Figures the code relies
+ * on"); the memory budget reserves this much for the thread (docs/operations.md).
  */
 const REVIEW_THREAD_HEAP_MB = 96;
 

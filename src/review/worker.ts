@@ -43,10 +43,10 @@ lowerPriority();
 /**
  * A full collection, when V8 lets this thread have one. Every review here leaves megabytes of garbage
  * (the decoded body, two copies of each large config, the parsed config); collected only when V8
- * decides to, it made each next review allocate fresh pages instead of reusing freed ones. Measured
- * on 6 MiB reviews one at a time: 3,600 page faults and 79 ms of CPU per review without it, 1,800 and
- * 59-63 ms with it (answering inline on the main thread: 2,000 and 61 ms). The collection itself is
- * in those figures: this thread's live heap is small between reviews.
+ * decides to, it made each next review allocate fresh pages instead of reusing freed ones. With it,
+ * large reviews one at a time take half the page faults and less CPU than without, no more than
+ * answering inline, the collection included: this thread's live heap is small between reviews
+ * (figures: docs/performance.md, "Figures the code relies on").
  */
 const collect = exposeGc();
 

@@ -56,6 +56,8 @@ export interface ImageIdentity {
   /** `metadata.name`: the manifest digest. */
   readonly name: unknown;
   readonly dockerImageReference: unknown;
+  /** The digest of `dockerImageManifest`, given only when `name` is no digest: then it is the Image's digest. */
+  readonly manifestDigest?: string;
 }
 
 const UNKNOWN_FOR_IMAGE = (why: string): DerivedCondition => ({
@@ -108,15 +110,16 @@ export function judgeSignature(image: ImageIdentity, verdict: SignatureVerdict):
   };
   const by = `key ${signer.fingerprint}${signer.fingerprint === signer.primaryFingerprint ? '' : ` (a subkey of ${signer.primaryFingerprint})`}`;
 
-  if (claims.dockerManifestDigest !== image.name) {
+  const [digest, digestField] = image.manifestDigest === undefined ? [image.name, 'metadata.name'] : [image.manifestDigest, "the manifest's digest"];
+  if (claims.dockerManifestDigest !== digest) {
     return {
       trusted: { type: 'Trusted', status: 'False', reason: 'NotForImage', message: `signed by ${by}, but for manifest ${claims.dockerManifestDigest}, not this Image` },
-      forImage: { type: 'ForImage', status: 'False', reason: 'DigestMismatch', message: `the signed digest ${claims.dockerManifestDigest} is not metadata.name` },
+      forImage: { type: 'ForImage', status: 'False', reason: 'DigestMismatch', message: `the signed digest ${claims.dockerManifestDigest} is not ${digestField}` },
       fields,
       outcome: 'NotForImage',
     };
   }
-  const forImage: DerivedCondition = { type: 'ForImage', status: 'True', reason: 'DigestMatches', message: 'the signed digest is metadata.name' };
+  const forImage: DerivedCondition = { type: 'ForImage', status: 'True', reason: 'DigestMatches', message: `the signed digest is ${digestField}` };
   const reference = typeof image.dockerImageReference === 'string' ? image.dockerImageReference : '';
   const identity = matchRepoDigestOrExact(reference, claims.dockerReference);
   if (!identity.ok) {

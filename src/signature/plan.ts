@@ -5,6 +5,8 @@
  * `TooManySignatures` (Trusted=False). The choice depends only on the Image, in order, so /mutate and
  * /validate of one write pick the same signatures. Pure.
  */
+import { manifestDigestOf } from '../image/content.js';
+import { digestAlgorithm } from '../image/digest.js';
 import { arrayOrEmpty, isObject, isStandardBase64 } from '../image/json.js';
 import type { JudgementOf } from './derive.js';
 import { type ImageIdentity, judgeSignature, judgeUnverified, type SignatureJudgement, VERIFIED_TYPES } from './judge.js';
@@ -40,7 +42,7 @@ function verifiableContent(signature: unknown, verified: (content: string) => bo
  */
 export function judgementsOf(image: Record<string, unknown>, verdicts: ReadonlyMap<string, SignatureVerdict>): JudgementOf {
   const signatures = arrayOrEmpty(image.signatures);
-  const identity: ImageIdentity = { name: isObject(image.metadata) ? image.metadata.name : undefined, dockerImageReference: image.dockerImageReference };
+  const identity = imageIdentityOf(image);
   const known = new Map<number, SignatureJudgement | undefined>();
   return (index) => {
     if (known.has(index)) return known.get(index);
@@ -59,4 +61,15 @@ export function judgementsOf(image: Record<string, unknown>, verdicts: ReadonlyM
     const verdict = verdicts.get(content);
     return verdict === undefined ? judgeUnverified('TooManySignatures', signature.type) : judgeSignature(identity, verdict);
   }
+}
+
+/**
+ * What a signature of `image` must name: its digest (`metadata.name`) and its repository. A name that
+ * is no digest (a CustomResourceDefinition stand-in names Images `sha256.<hex>`: custom resource names
+ * must be DNS subdomains) leaves the manifest's own digest, as containers/image checks a manifest.
+ */
+function imageIdentityOf(image: Record<string, unknown>): ImageIdentity {
+  const name = isObject(image.metadata) ? image.metadata.name : undefined;
+  const manifestDigest = digestAlgorithm(name) === undefined ? manifestDigestOf(image) : undefined;
+  return { name, dockerImageReference: image.dockerImageReference, ...(manifestDigest === undefined ? {} : { manifestDigest }) };
 }

@@ -8,14 +8,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import type { Policy } from '../../src/admission/policy.js';
+import type { AdmissionResponse } from '../../src/admission/types.js';
 import { judgeExisting } from '../../src/audit/existing.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, OPEN_REPORTS, POLICY_REPORTS, reportName, type ReportApi } from '../../src/controller/report.js';
 import type { ScanReport } from '../../src/audit/scan.js';
 import type { Image } from '../../src/image/types.js';
 import { RULES, type RuleId } from '../../src/image/index.js';
+import { answerBody } from '../../src/review/answer.js';
+import { readKeySet, SIGNATURE_RULE, SignatureVerifier } from '../../src/signature/index.js';
+import { admissionReview, anImage, untrustedRealSignature } from '../fixtures/index.js';
+import { fixtures } from '../signature/helpers.js';
 import { brokenImage, BROKEN_PATHS, BROKEN_RULES, goodImage } from '../audit/audit-log.js';
 import { compactEtcd, ControllerProcess, DirectApiServer, eventually, sample } from './controller-process.js';
 import { CONTROLLER_SUITE_PREFIX, forCrd, kubectl, kubectlJson, NAME_DIGEST_RULES, nameOf, ROOT, suiteEnvironment } from './harness.js';
@@ -28,9 +36,15 @@ const CRD_FILES: Record<string, string> = {
   [OPEN_REPORTS.kind]: join(ROOT, 'test/crds/openreports.io_clusterreports.yaml'),
   [POLICY_REPORTS.kind]: join(ROOT, 'test/crds/wgpolicyk8s.io_clusterpolicyreports.yaml'),
 };
-/** As the controller's service account (run.sh's `controller` context), judging as the suite's webhook does. */
-const COMMON = ['--context', 'controller', '--disable-rules', NAME_DIGEST_RULES.join(','), '--page-size', '2', '--report-writes-per-second', '50', '--log-level', 'info'];
-const JUDGE = { disabledRules: new Set<RuleId>(NAME_DIGEST_RULES) };
+/**
+ * As the controller's service account (run.sh's `controller` context), judging as the suite's webhook
+ * does. The blocks about reporting leave signatures out (their fixtures' signatures are random bytes
+ * claimed Trusted=True): the last block judges signatures, with and without trusted keys.
+ */
+const REPORTING_RULES: RuleId[] = [...NAME_DIGEST_RULES, SIGNATURE_RULE];
+const CONNECTION = ['--context', 'controller', '--page-size', '2', '--report-writes-per-second', '50', '--log-level', 'info'];
+const COMMON = [...CONNECTION, '--disable-rules', REPORTING_RULES.join(',')];
+const JUDGE = { disabledRules: new Set<RuleId>(REPORTING_RULES) };
 
 /**
  * A fixture Image under a name of this suite (`controller-suite-…`, signatures following): the
@@ -51,8 +65,8 @@ function forSuite(image: Image): Image {
 const started: ControllerProcess[] = [];
 let direct: DirectApiServer | undefined;
 
-function controller(id: string, extra: string[] = []): ControllerProcess {
-  const process = new ControllerProcess(env, id, [...COMMON, ...extra]);
+function controller(id: string, extra: string[] = [], common = COMMON): ControllerProcess {
+  const process = new ControllerProcess(env, id, [...common, ...extra]);
   started.push(process);
   return process;
 }
@@ -98,8 +112,8 @@ function reportOf(api: ReportApi, image: Image): StoredReport | undefined {
 }
 
 /** What `image-admission audit scan` finds in the cluster: the verdicts the gauge must agree with. */
-function auditScan(): ScanReport {
-  const run = spawnSync(process.execPath, ['dist/cli/main.js', 'audit', 'scan', '--kubeconfig', env.kubeconfig, '--context', 'admin', '--json', '--disable-rules', NAME_DIGEST_RULES.join(',')], {
+function auditScan(rules: readonly string[] = REPORTING_RULES, extra: string[] = []): ScanReport {
+  const run = spawnSync(process.execPath, ['dist/cli/main.js', 'audit', 'scan', '--kubeconfig', env.kubeconfig, '--context', 'admin', '--json', '--disable-rules', rules.join(','), ...extra], {
     cwd: ROOT,
     encoding: 'utf8',
   });
@@ -324,4 +338,97 @@ describe('wgpolicyk8s.io ClusterPolicyReport, when openreports.io is not served'
     expect(sample(await c.metrics(), 'image_admission_controller_report_kind', 'kind="ClusterPolicyReport"')).toBe(1);
     expect(await c.stop()).toBe(0);
   });
+});
+
+describe('signatures, judged as the webhook /validate judges them', () => {
+  /** Where the controller's --trusted-keys point: laid out as the kubelet mounts a ConfigMap. */
+  let keysDir: string;
+  const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(NAME_DIGEST_RULES) };
+  const rsaKey = () => readFileSync(join(fixtures.dir, 'rsa.asc'));
+
+  /** Publishes `files` as a new ConfigMap generation: a new folder, then an atomic `..data` rename. */
+  async function publish(files: Record<string, Buffer>, generation: string): Promise<void> {
+    const folder = join(keysDir, `..${generation}`);
+    await mkdir(folder);
+    for (const [name, bytes] of Object.entries(files)) await writeFile(join(folder, name), bytes);
+    await symlink(`..${generation}`, join(keysDir, '..data_tmp'));
+    await rename(join(keysDir, '..data_tmp'), join(keysDir, '..data'));
+    for (const name of Object.keys(files)) await symlink(join('..data', name), join(keysDir, name)).catch(() => undefined);
+  }
+
+  /** The webhook's answer at `endpoint` for creating `image`, trusting `keys`. */
+  async function webhook(endpoint: 'mutate' | 'validate', image: Image, keys: Buffer[]): Promise<AdmissionResponse> {
+    const verifier = new SignatureVerifier((await readKeySet(keys.map((bytes, i) => ({ name: `${i}.asc`, bytes })))).keySet);
+    const answer = await answerBody(Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: image }))), endpoint, policy, verifier);
+    if (answer.kind !== 'answered') throw new Error(`the webhook did not answer: ${JSON.stringify(answer)}`);
+    return (JSON.parse(answer.reply) as { response: AdmissionResponse }).response;
+  }
+
+  /** The lines of a /validate denial, as a report's results carry them. */
+  const denialLines = (response: AdmissionResponse) => (response.status?.details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
+
+  /** The known-good Image under a name of this suite, with one real signature made by `fixture`'s key. */
+  function signedImage(fixture: string, seed: string): Image {
+    const image = anImage();
+    image.signatures = [untrustedRealSignature(image.metadata!.name!, { fixture })];
+    const crd = forSuite(image);
+    const name = `${CONTROLLER_SUITE_PREFIX}sig-${seed}`;
+    for (const signature of crd.signatures ?? []) (signature.metadata as { name: string }).name = `${name}@${(signature.metadata as { name: string }).name.split('@')[1]}`;
+    crd.metadata = { name, labels: { 'image-admission.io/suite': 'controller' } };
+    return crd;
+  }
+
+  beforeAll(async () => {
+    keysDir = await mkdtemp(join(env.work, 'trusted-keys-'));
+    // The keys ConfigMap exists but trusts nothing yet.
+    await publish({}, '2026_01_01_empty');
+  });
+
+  it('reports a claimed Trusted=True by an untrusted key, and re-judges every Image when the trusted keys change', async () => {
+    // Stored while the webhook is not registered: the writer claims its signature is trusted.
+    const claimed = signedImage('untrusted-key', 'claimed');
+    claimed.signatures![0]!.conditions![0] = { ...claimed.signatures![0]!.conditions![0]!, status: 'True', reason: 'Verified', message: 'trust me' };
+    ok(['create', '-f', '-'], JSON.stringify(claimed));
+    // A real signature by the RSA test key, stored exactly as the webhook's /mutate derives it when that
+    // key is trusted. (Through a CRD the Image cannot be named by its digest, so verification says
+    // NotForImage rather than Verified: the derived fields and conditions are what counts here.)
+    const written = signedImage('rsa-valid', 'derived');
+    const { patch } = await webhook('mutate', written, [rsaKey()]);
+    const derived = fastJsonPatch.applyPatch(structuredClone(written), JSON.parse(Buffer.from(patch!, 'base64').toString('utf8'))).newDocument;
+    expect(derived.signatures![0]!.issuedTo?.publicKeyID).toMatch(/^[0-9A-F]{40}$/);
+    expect((await webhook('validate', derived, [rsaKey()])).allowed).toBe(true);
+    ok(['create', '-f', '-'], JSON.stringify(derived));
+
+    const rules = NAME_DIGEST_RULES.join(',');
+    const c = controller('signatures', ['--disable-rules', rules, '--trusted-keys', keysDir], CONNECTION);
+    await c.start();
+    await untilReady(c);
+    expect(sample(await c.metrics(), 'image_admission_trusted_keys')).toBe(0);
+
+    // No key trusted: the claim is reported with the webhook's own denial, line for line; so is the
+    // derived signature, whose signer's fields no trusted key vouches for.
+    const claimedReport = await eventually('a report of the claimed Trusted=True', 30_000, () => reportOf(POLICY_REPORTS, claimed));
+    const untrustedDenial = denialLines(await webhook('validate', claimed, []));
+    expect(untrustedDenial[0]).toContain('signatures[0].conditions: Invalid value: must be what verification derives: Trusted=False (UntrustedKey)');
+    expect(claimedReport.results.map((r) => [r.rule, r.message])).toEqual(untrustedDenial.map((line) => [SIGNATURE_RULE, line]));
+    const derivedReport = await eventually('a report of the signature no trusted key vouches for', 30_000, () => reportOf(POLICY_REPORTS, derived));
+    expect(derivedReport.results.map((r) => [r.rule, r.message])).toEqual(denialLines(await webhook('validate', derived, [])).map((line) => [SIGNATURE_RULE, line]));
+    // audit scan with the same keys finds the same.
+    const scanned = auditScan(NAME_DIGEST_RULES, ['--trusted-keys', keysDir]).findings.map((f) => f.name);
+    expect(scanned).toEqual(expect.arrayContaining([nameOf(claimed), nameOf(derived)]));
+
+    // The signing key arrives as a ConfigMap update does (the `..data` swap): no restart, no SIGHUP.
+    await publish({ 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
+    // (Generous: the rescan lists every stored Image of every suite, two a page, on a shared machine.)
+    await eventually('the derived signature no longer reported', 60_000, () => reportOf(POLICY_REPORTS, derived) === undefined);
+    expect(c.log()).toContain('trusted signing keys reloaded: judging every Image again');
+    expect(sample(await c.metrics(), 'image_admission_trusted_keys')).toBe(1);
+    // The claim by a key that is still not trusted stays reported, as /validate still denies it.
+    const still = reportOf(POLICY_REPORTS, claimed);
+    expect(still?.results.map((r) => r.message)).toEqual(denialLines(await webhook('validate', claimed, [rsaKey()])));
+    const rescanned = auditScan(NAME_DIGEST_RULES, ['--trusted-keys', keysDir]).findings.map((f) => f.name);
+    expect(rescanned).toContain(nameOf(claimed));
+    expect(rescanned).not.toContain(nameOf(derived));
+    expect(await c.stop()).toBe(0);
+  }, 180_000);
 });

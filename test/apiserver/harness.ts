@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Image } from '../../src/image/types.js';
+import { anImage } from '../fixtures/index.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -91,6 +92,9 @@ export function forCrd(image: Image): Image {
 /** The name prefix of the Images test/apiserver/controller.test.ts writes (not the webhook suite's writes). */
 export const CONTROLLER_SUITE_PREFIX = 'controller-suite-';
 
+/** The name prefix of the Images test/apiserver/signatures.test.ts writes. */
+export const SIGNATURES_SUITE_PREFIX = 'signatures-suite-';
+
 /** The name of an Image. */
 export function nameOf(image: Image): string {
   return String(image.metadata?.name);
@@ -137,6 +141,8 @@ export class Webhook {
   constructor(
     private readonly env: SuiteEnvironment,
     readonly port: number,
+    /** `serve` flags every start adds (e.g. `--trusted-keys DIR`), so that a restart keeps them. */
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.certDir = join(env.work, 'webhook-certs');
     this.logFile = join(env.work, `webhook-${port}.log`);
@@ -193,6 +199,7 @@ export class Webhook {
         NAME_DIGEST_RULES.join(','),
         '--log-level',
         'info',
+        ...this.extraArgs,
       ],
       { cwd: ROOT, stdio: ['ignore', log, log] },
     );
@@ -253,6 +260,30 @@ export function webhookConfigurations(url: string, caFile: string): string {
   }
   return result.stdout;
 }
+
+/**
+ * Registers `target` (both webhook configurations, as deployed) and waits until both are in force: a
+ * server-side dry run of a probe Image (named `probe-N`) is defaulted by /mutate and reviewed by /validate.
+ */
+export async function registerWebhook(env: SuiteEnvironment, target: Webhook): Promise<void> {
+  const applied = kubectl(env, ['apply', '-f', '-'], { input: webhookConfigurations(target.url, target.caFile) });
+  if (applied.code !== 0 || applied.stderr !== '') throw new Error(`kubectl apply of the webhook configurations failed (${applied.code}): ${applied.stderr}`);
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    const probe = forCrd(anImage());
+    probe.metadata = { name: `${PROBE_PREFIX}${attempt}` };
+    delete probe.dockerImageMetadataVersion;
+    const run = kubectl(env, ['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(probe) });
+    const defaulted = run.code === 0 && (JSON.parse(run.stdout) as Image).dockerImageMetadataVersion === '1.0';
+    const validated = target.decisions().some((d) => d.endpoint === 'validate' && d.name === probe.metadata?.name);
+    if (defaulted && validated) return;
+    if (Date.now() > deadline) throw new Error(`webhook configurations not in force after 60 s: ${run.stderr}`);
+    await sleep(500);
+  }
+}
+
+/** The name prefix of registerWebhook's dry-run probes (never stored, but audited). */
+export const PROBE_PREFIX = 'probe-';
 
 /** What the suite expects the audit log to say about one Image write. */
 export interface ExpectedWrite {

@@ -28,9 +28,11 @@ import {
   type Run,
   suiteEnvironment,
   type User,
+  PROBE_PREFIX,
+  registerWebhook,
+  SIGNATURES_SUITE_PREFIX,
   VALIDATING_WEBHOOK,
   Webhook,
-  webhookConfigurations,
 } from './harness.js';
 
 const env = suiteEnvironment();
@@ -69,22 +71,6 @@ function invalid(name: string, causes: string[]): string {
 const ALLOWED = { code: 201, mutate: 'allowed', validate: 'allowed' } as const;
 const DENIED = { code: 422, mutate: 'denied' } as const;
 
-/** Waits until both webhook configurations are in force: a server-side dry run is defaulted by /mutate and reviewed by /validate. */
-async function waitUntilEffective(target: Webhook): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (let attempt = 0; ; attempt++) {
-    const probe = forCrd(anImage());
-    probe.metadata = { name: `probe-${attempt}` };
-    delete probe.dockerImageMetadataVersion;
-    const run = kubectl(env, ['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(probe) });
-    const defaulted = run.code === 0 && (JSON.parse(run.stdout) as Image).dockerImageMetadataVersion === '1.0';
-    const validated = target.decisions().some((d) => d.endpoint === 'validate' && d.name === probe.metadata?.name);
-    if (defaulted && validated) return;
-    if (Date.now() > deadline) throw new Error(`webhook configurations not in force after 60 s: ${run.stderr}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function restart(mode: 'enforce' | 'warn' | 'dry-run'): Promise<void> {
   await webhook.stop();
   await webhook.start(mode);
@@ -94,10 +80,7 @@ beforeAll(async () => {
   webhook = new Webhook(env, await freePort());
   webhook.generateCertificates();
   await webhook.start('enforce');
-  const applied = kubectl(env, ['apply', '-f', '-'], { input: webhookConfigurations(webhook.url, webhook.caFile) });
-  expect(applied.stderr).toBe('');
-  expect(applied.code).toBe(0);
-  await waitUntilEffective(webhook);
+  await registerWebhook(env, webhook);
 });
 
 afterAll(async () => {
@@ -479,7 +462,8 @@ describe('failurePolicy Fail', () => {
 
 describe('the audit log', () => {
   // The controller suite's Images are its own writes, made while no webhook was registered.
-  const events = () => imageWriteEvents(env.auditLog).filter((e) => !e.objectRef?.name?.startsWith('probe-') && !e.objectRef?.name?.startsWith(CONTROLLER_SUITE_PREFIX));
+  const events = () =>
+    imageWriteEvents(env.auditLog).filter((e) => ![PROBE_PREFIX, CONTROLLER_SUITE_PREFIX, SIGNATURES_SUITE_PREFIX].some((prefix) => e.objectRef?.name?.startsWith(prefix)));
 
   it('has one event per write, each annotated with the decision of every webhook called', () => {
     const remaining = events();

@@ -10,12 +10,16 @@ import { scanImages, type ScanReport } from '../../src/audit/scan.js';
 import { parseObjects } from '../../src/review/objects.js';
 import { run } from '../../src/cli/audit.js';
 import { anImage, manifestListImage, ociImage, schema2Image } from '../fixtures/index.js';
+import { SIGNATURE_RULE } from '../../src/signature/index.js';
 import { BROKEN_PATHS, BROKEN_RULES, brokenImage } from './audit-log.js';
 import { captureIo, tempDir } from './helpers.js';
 
 function images() {
   return [anImage(), schema2Image(), brokenImage('scan/1'), ociImage(), manifestListImage(), brokenImage('scan/2')];
 }
+
+/** The fields a writer claimed on brokenImage's signature that only verification may set. */
+const CLAIMED_PATHS = ['conditions', 'imageIdentity', 'signedClaims', 'created', 'issuedBy', 'issuedTo'].map((field) => `signatures[0].${field}`);
 
 async function scanCli(args: string[], stdin?: string) {
   const { io, out, err } = captureIo(stdin);
@@ -44,7 +48,10 @@ describe('audit scan from a file', () => {
     const report = JSON.parse(out) as ScanReport;
     expect(report).toMatchObject({ images: 6, withViolations: 2, skipped: 0, byRule: Object.fromEntries(BROKEN_RULES.map((rule) => [rule, 2])) });
     expect(report.findings.map((f) => f.name)).toEqual([brokenImage('scan/1').metadata!.name, brokenImage('scan/2').metadata!.name]);
-    expect(report.findings[0]!.violations.map((v) => v.path)).toEqual(BROKEN_PATHS);
+    // The broken signature also claims Trusted=True and a signer's fields on bytes nobody verified:
+    // signature-verified, at each field, as the webhook's /validate denies it.
+    expect(report.findings[0]!.violations.map((v) => v.path)).toEqual([...BROKEN_PATHS, ...CLAIMED_PATHS]);
+    expect(report.byRule[SIGNATURE_RULE]).toBe(2);
     const text = await scanCli([path]);
     expect(text.out).toContain(`Image ${brokenImage('scan/1').metadata!.name}`);
     expect(text.out).toContain('signatures[0].conditions[1].status: Unsupported value: "Maybe"');
@@ -53,7 +60,7 @@ describe('audit scan from a file', () => {
   it('leaves out the rules named by --disable-rules', async () => {
     const path = join(tempDir(), 'images.json');
     writeFileSync(path, JSON.stringify(list));
-    const { code, out } = await scanCli([path, '--json', '--disable-rules', BROKEN_RULES.join(',')]);
+    const { code, out } = await scanCli([path, '--json', '--disable-rules', [...BROKEN_RULES, SIGNATURE_RULE].join(',')]);
     expect(code).toBe(0);
     expect(JSON.parse(out)).toMatchObject({ images: 6, withViolations: 0 });
   });
@@ -144,7 +151,8 @@ current-context: fake
     const all = images();
     const api = await fakeApiServer(all);
     const { code, out, err } = await scanCli(['--kubeconfig', kubeconfig(api.url), '--page-size', '2', '--json']);
-    expect(err).toBe('');
+    // Without --trusted-keys the brokenImages' claimed Trusted=True is reported, and the scan says why.
+    expect(err).toBe(`image-admission audit: no --trusted-keys: no signature is trusted, so stored Trusted=True conditions are ${SIGNATURE_RULE} violations (docs/signatures.md)\n`);
     expect(code).toBe(1);
     expect(api.requests.map((u) => [u.searchParams.get('limit'), u.searchParams.get('continue')])).toEqual([
       ['2', null],

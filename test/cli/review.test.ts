@@ -1,11 +1,13 @@
 /** `image-admission review`: the answer the server would send, byte for byte, without a socket. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
 import type { RuleId } from '../../src/image/index.js';
 import { run } from '../../src/cli/review.js';
 import { buildApp } from '../../src/http/app.js';
+import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { brokenImage } from '../audit/audit-log.js';
 import { captureIo, tempDir } from '../audit/helpers.js';
 import { admissionReview, anImage } from '../fixtures/index.js';
@@ -58,6 +60,52 @@ describe('image-admission review', () => {
     expect(got.code).toBe(2);
     expect(got.out).toBe('');
     expect(got.err).toContain((want.json() as { reason: string }).reason);
+  });
+
+  describe("holds input to the server's body limit", () => {
+    // A review padded with trailing spaces (valid JSON) to exactly `bytes`.
+    const padded = (bytes: number) => {
+      const text = JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() }));
+      return text + ' '.repeat(bytes - Buffer.byteLength(text));
+    };
+
+    it('answers a body of exactly the limit, as the server does', async () => {
+      const text = padded(BODY_LIMIT);
+      const want = await server(text, 'validate', enforce);
+      expect(want.statusCode).toBe(200);
+      const path = join(tempDir(), 'at-limit.json');
+      writeFileSync(path, text);
+      expect(await review([path])).toEqual({ code: 0, out: `${want.body}\n`, err: '' });
+    });
+
+    it('refuses a file one byte over it with exit 2, where the server answers 413', async () => {
+      const text = padded(BODY_LIMIT + 1);
+      expect((await server(text, 'validate', enforce)).statusCode).toBe(413);
+      const path = join(tempDir(), 'over-limit.json');
+      writeFileSync(path, text);
+      const got = await review([path]);
+      expect(got.code).toBe(2);
+      expect(got.out).toBe('');
+      expect(got.err).toBe(`image-admission review: ${path}: larger than the server's body limit of 7 MiB; the server would answer 413\n`);
+    });
+
+    it('stops reading an endless stdin at the limit', async () => {
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let pulled = 0;
+      const endless = new Readable({
+        read() {
+          pulled += chunk.length;
+          this.push(chunk);
+        },
+      });
+      const { io, out, err } = captureIo();
+      const code = await run(['-'], { ...io, stdin: endless });
+      expect({ code, out: out() }).toEqual({ code: 2, out: '' });
+      expect(err()).toContain("larger than the server's body limit of 7 MiB");
+      // Work bounded by the limit: past it, only the stream's read-ahead (a chunk or two) was pulled.
+      expect(pulled).toBeLessThanOrEqual(BODY_LIMIT + 16 * chunk.length);
+      expect(endless.destroyed).toBe(true);
+    });
   });
 
   it.each([

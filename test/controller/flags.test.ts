@@ -37,6 +37,22 @@ describe('readControllerFlags', () => {
     });
   });
 
+  it('reads the disabled rules and the key directory from the environment serve reads them from; a flag wins', () => {
+    const env = { DISABLE_RULES: 'layer-size', TRUSTED_KEYS_DIR: '/etc/image-admission/keys' };
+    expect(readControllerFlags([], noNamespace, env)).toMatchObject({ config: { judge: { disabledRules: new Set(['layer-size']) } }, trustedKeysDir: '/etc/image-admission/keys' });
+    const flags = readControllerFlags(['--disable-rules', 'signature-verified', '--trusted-keys', '/keys'], noNamespace, env);
+    expect(flags).toMatchObject({ config: { judge: { disabledRules: new Set(['signature-verified']) } }, trustedKeysDir: '/keys' });
+    // Neither: every rule, and no key trusted.
+    const none = readControllerFlags([], noNamespace, { DISABLE_RULES: '', TRUSTED_KEYS_DIR: '' });
+    expect(none).toMatchObject({ config: { judge: {} } });
+    expect(none).not.toHaveProperty('trustedKeysDir');
+    expect(none).not.toHaveProperty('config.judge.disabledRules');
+    expect(readControllerFlags([], noNamespace, { DISABLE_RULES: 'no-such-rule' })).toEqual({ errors: ['--disable-rules names rules that do not exist: "no-such-rule"'] });
+    // Per-rule actions too, as serve's RULE_ACTIONS.
+    expect(readControllerFlags([], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'warn']]) } } });
+    expect(readControllerFlags(['--rule-actions', 'layer-size=off'], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'off']]) } } });
+  });
+
   it('refuses unknown flags and arguments', () => {
     expect(readControllerFlags(['--leader-elec'], noNamespace)).toHaveProperty('errors');
     expect(readControllerFlags(['extra'], noNamespace)).toHaveProperty('errors');

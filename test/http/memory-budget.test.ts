@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BODY_LIMIT } from '../../src/http/app.js';
+import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { readBody } from '../../src/http/body-reader.js';
 import { bodyBudgetBytes, MemoryBudget, RESERVED_BYTES, SMALL_BODY_BYTES, SMALL_RESERVE_BYTES } from '../../src/http/memory-budget.js';
 

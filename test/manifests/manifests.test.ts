@@ -11,8 +11,9 @@ import { readControllerFlags } from '../../src/cli/controller.js';
 import { createControllerMetrics } from '../../src/controller/metrics.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
-import { BODY_LIMIT, buildApp } from '../../src/http/app.js';
+import { buildApp } from '../../src/http/app.js';
 import { bodyBudgetBytes } from '../../src/http/memory-budget.js';
+import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { admissionReview, anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
 import {
   MANIFESTS,
@@ -87,6 +88,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
+
+/**
+ * The environment the first container of Deployment `name` gets: its ConfigMaps' data (`envFrom`, found
+ * among `list`), then its own literal `env` values, which win, as the kubelet builds it.
+ */
+function environmentOf(list: readonly K8sObject[], name: string): Record<string, string> {
+  const container = find(list, 'Deployment', name).spec.template.spec.containers[0];
+  const environment: Record<string, string> = {};
+  for (const source of container.envFrom ?? []) {
+    expect(source.configMapRef, `${name} envFrom reads only ConfigMaps`).toBeDefined();
+    Object.assign(environment, find(list, 'ConfigMap', source.configMapRef.name).data);
+  }
+  for (const e of container.env ?? []) if (typeof e.value === 'string') environment[e.name] = e.value;
+  return environment;
+}
 
 function objects(name: string): K8sObject[] {
   const found = rendered.get(name);
@@ -378,7 +394,7 @@ describe('Deployment', () => {
   const deployment = () => find(objects('base'), 'Deployment', SERVICE);
   const pod = () => deployment().spec.template.spec;
   const container = () => pod().containers[0];
-  const env = () => Object.fromEntries(container().env.map((e: { name: string; value: string }) => [e.name, e.value]));
+  const env = () => environmentOf(objects('base'), SERVICE);
 
   it('runs three replicas and never lowers the ready count during a rollout', () => {
     expect(deployment().spec.replicas).toBe(3);
@@ -635,7 +651,7 @@ describe('the controller (image-admission controller)', () => {
     expect(container.resources.limits.cpu).toBeUndefined();
     expect(container.command).toEqual(['node', 'dist/cli/main.js', 'controller']);
     // Every flag it is given is one the command accepts.
-    const flags = readControllerFlags(container.args, () => NAMESPACE);
+    const flags = readControllerFlags(container.args, () => NAMESPACE, environmentOf(objects(name), CONTROLLER));
     expect(flags).not.toHaveProperty('errors');
     expect(flags).toMatchObject({ config: { leaderElection: { namespace: NAMESPACE, name: CONTROLLER } } });
     expect(controller.spec.replicas).toBeGreaterThanOrEqual(2);
@@ -682,5 +698,81 @@ describe('the controller (image-admission controller)', () => {
     const policy = find(objects(name), 'NetworkPolicy', CONTROLLER);
     expect(policy.spec.podSelector).toEqual(find(objects(name), 'Deployment', CONTROLLER).spec.selector);
     expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  });
+});
+
+describe('one rule configuration and one set of trusted keys for the webhook and the controller', () => {
+  const CONTROLLER = 'image-admission-controller';
+  const ALL = ['base', ...OVERLAYS, 'quickstart/openshift', 'quickstart/kind', 'cert-manager+monitoring'];
+  const sorted = (rules: ReadonlySet<string> | undefined) => [...(rules ?? [])].sort();
+
+  /** What each Deployment judges by, as its command reads its flags and environment. */
+  function judging(list: readonly K8sObject[]) {
+    const loaded = loadConfig([], environmentOf(list, SERVICE));
+    if (loaded.ok !== true) throw new Error(loaded.ok === false ? loaded.errors.join('; ') : 'help');
+    const controller = find(list, 'Deployment', CONTROLLER).spec.template.spec.containers[0];
+    const flags = readControllerFlags(controller.args, () => NAMESPACE, environmentOf(list, CONTROLLER));
+    if (flags === 'help' || 'errors' in flags) throw new Error(JSON.stringify(flags));
+    const actions = (map: ReadonlyMap<string, string> | undefined) => [...(map ?? [])].map(([rule, action]) => `${rule}=${action}`).sort();
+    return {
+      webhook: { rules: sorted(loaded.config.policy.disabledRules), actions: actions(loaded.config.policy.ruleActions), keys: loaded.config.trustedKeysDir },
+      controller: { rules: sorted(flags.config.judge.disabledRules), actions: actions(flags.config.judge.ruleActions), keys: flags.trustedKeysDir },
+    };
+  }
+
+  it.each(ALL)('%s: both read DISABLE_RULES, RULE_ACTIONS and TRUSTED_KEYS_DIR from the same ConfigMap, and set them nowhere else', (name) => {
+    const list = objects(name);
+    const sources = [SERVICE, CONTROLLER].map((deployment) => {
+      const container = find(list, 'Deployment', deployment).spec.template.spec.containers[0];
+      for (const e of container.env ?? []) expect(['DISABLE_RULES', 'RULE_ACTIONS', 'TRUSTED_KEYS_DIR'], `${deployment} env`).not.toContain(e.name);
+      for (const arg of [...(container.args ?? []), ...(container.command ?? [])]) expect(arg, deployment).not.toMatch(/^--(disable-rules|rule-actions|trusted-keys)/);
+      return container.envFrom.map((source: { configMapRef: { name: string } }) => source.configMapRef.name);
+    });
+    expect(sources[0]).toEqual(sources[1]);
+    const rules = find(list, 'ConfigMap', sources[0][0]);
+    expect(rules.metadata.name).toMatch(/^image-admission-rules-/);
+    expect(Object.keys(rules.data).sort()).toEqual(['DISABLE_RULES', 'RULE_ACTIONS', 'TRUSTED_KEYS_DIR']);
+    const got = judging(list);
+    expect(got.controller).toEqual(got.webhook);
+    expect(got.webhook).toEqual({ rules: [], actions: [], keys: '/etc/image-admission/keys' });
+  });
+
+  it.each(ALL)('%s: both mount the trusted keys ConfigMap, whole (no subPath, so updates arrive), where TRUSTED_KEYS_DIR points', (name) => {
+    const list = objects(name);
+    for (const deployment of [SERVICE, CONTROLLER]) {
+      const pod = find(list, 'Deployment', deployment).spec.template.spec;
+      const volume = pod.volumes.find((v: { configMap?: { name: string } }) => v.configMap?.name === 'image-admission-trusted-keys');
+      // Optional: the pods start before an administrator creates it; applying the manifests never overwrites it.
+      expect(volume?.configMap, deployment).toEqual({ name: 'image-admission-trusted-keys', optional: true });
+      const mount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === volume.name);
+      expect(mount).toEqual({ name: volume.name, mountPath: environmentOf(list, deployment).TRUSTED_KEYS_DIR, readOnly: true });
+    }
+    expect(list.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'image-admission-trusted-keys')).toEqual([]);
+  });
+
+  it('an overlay that changes the rules (as docs/deploy.md shows) changes both, and rolls both', async () => {
+    const own = join(scratch, 'stricter');
+    await mkdir(own);
+    await writeFile(
+      join(own, 'kustomization.yaml'),
+      [
+        'resources: [../manifests/overlays/cert-manager]',
+        'configMapGenerator:',
+        '  - name: image-admission-rules',
+        '    namespace: image-admission',
+        '    behavior: merge',
+        '    literals:',
+        '      - DISABLE_RULES=layer-size,signature-verified',
+        '      - RULE_ACTIONS=reference-format=warn,manifest-digest=deny',
+        '',
+      ].join('\n'),
+    );
+    const list = kustomize(own);
+    const got = judging(list);
+    expect(got.webhook).toEqual({ rules: ['layer-size', 'signature-verified'], actions: ['manifest-digest=deny', 'reference-format=warn'], keys: '/etc/image-admission/keys' });
+    expect(got.controller).toEqual(got.webhook);
+    // A new ConfigMap name in both pod templates: changing the rules rolls both Deployments.
+    const nameIn = (objectsOf: readonly K8sObject[], deployment: string) => find(objectsOf, 'Deployment', deployment).spec.template.spec.containers[0].envFrom[0].configMapRef.name;
+    for (const deployment of [SERVICE, CONTROLLER]) expect(nameIn(list, deployment)).not.toBe(nameIn(objects('cert-manager'), deployment));
   });
 });

@@ -96,4 +96,29 @@ describe('derived signature fields', () => {
     const derived = withDerivedSignatures(image, await judge(image), NOW);
     expect((derived.signatures as Signature[])[0]!.conditions[0]).toMatchObject({ status: 'True' });
   });
+
+  describe('an Image whose name is no digest (a CustomResourceDefinition stand-in: sha256.<hex>)', () => {
+    const renamed = (image: Record<string, unknown>, name: string): Record<string, unknown> => ({ ...image, metadata: { name } });
+
+    it("is judged by its manifest's digest: the signed manifest is ForImage", async () => {
+      const image = imageWith('rsa-valid');
+      const crdName = String((image.metadata as { name: string }).name).replace(':', '.');
+      const derived = withDerivedSignatures(renamed(image, crdName), await judge(renamed(image, crdName)), NOW);
+      expect((derived.signatures as Signature[])[0]!.conditions.map((c) => [c.type, c.status, c.reason])).toEqual([
+        ['Trusted', 'True', 'Verified'],
+        ['ForImage', 'True', 'DigestMatches'],
+      ]);
+    });
+
+    it("a signature of another manifest is not ForImage, and a digest name is never overridden by the manifest", async () => {
+      const other = imageWith('other-image-digest');
+      const crd = renamed(other, 'sha256.not-a-digest');
+      const derived = withDerivedSignatures(crd, await judge(crd), NOW);
+      expect((derived.signatures as Signature[])[0]!.conditions[1]).toMatchObject({ status: 'False', reason: 'DigestMismatch' });
+      // A real digest name that is not the manifest's: the name decides (manifest-digest reports the rest).
+      const misnamed = renamed(imageWith('rsa-valid'), `sha256:${'0'.repeat(64)}`);
+      const judged = withDerivedSignatures(misnamed, await judge(misnamed), NOW);
+      expect((judged.signatures as Signature[])[0]!.conditions[1]).toMatchObject({ status: 'False', reason: 'DigestMismatch' });
+    });
+  });
 });
