@@ -7,6 +7,7 @@ import { MODES, type Mode, type Policy } from './admission/policy.js';
 import type { ServerLimits } from './http/limits.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
 import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
+import { LOG_FORMATS, type LogFormat } from './log-format.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,6 +27,8 @@ export interface Config {
   tlsDefaultPaths: boolean;
   policy: Policy;
   logLevel: LogLevel;
+  /** json (one object a line, the default) or text (for a terminal); json when omitted. */
+  logFormat?: LogFormat;
   /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
   clientCaFile?: string;
   /** Directory of trusted signing keys; none trusted when absent. */
@@ -75,6 +78,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
   { flag: 'rule-actions', env: 'RULE_ACTIONS', help: 'RULE=deny|warn|off,...: per-rule actions over the mode (deny even in warn mode, warn even in enforce mode)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
+  { flag: 'log-format', env: 'LOG_FORMAT', help: 'log format: json (one object a line, for log collectors) or text (for a terminal)', fallback: 'json' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   {
     flag: 'trusted-keys',
@@ -144,6 +148,8 @@ export function loadConfig(
   if (!MODES.includes(mode as Mode)) errors.push(`--mode (MODE) must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const logFormat = read('log-format');
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format (LOG_FORMAT) must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
   const ruleList = parseRuleList(read('disable-rules'));
   const disabledRules = ruleList.ok ? ruleList.rules : new Set<RuleId>();
   if (!ruleList.ok) {
@@ -220,6 +226,7 @@ export function loadConfig(
         ruleActions,
       },
       logLevel: logLevel as LogLevel,
+      logFormat: logFormat as LogFormat,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
       ...(trustedKeysDir === '' ? {} : { trustedKeysDir }),
       limits: { requestTimeoutMs, headersTimeoutMs, maxConnections, maxConnectionsPerSource, memoryLimitBytes: memoryLimitBytes! },

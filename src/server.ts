@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from './http/limits.js';
 import { buildApp, type Readiness } from './http/app.js';
 import { healthState, sharedReadiness, startHealthThread, type HealthThread } from './http/health-thread.js';
 import { createMetrics } from './http/metrics.js';
+import { logStream } from './log-format.js';
 import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
 import { SignatureVerifier } from './signature/index.js';
 import { DEFAULT_TLS_POLICY, secureContextOptions } from './http/tls-policy.js';
@@ -48,7 +49,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   // In memory shared with the health thread, which answers /readyz from it.
   const state = healthState();
   const readiness: Readiness = sharedReadiness(state);
-  const logger = { level: config.logLevel };
+  // pino writes JSON lines to stdout; text is made from each line (log-format.ts).
+  const logger = { level: config.logLevel, ...(config.logFormat === 'text' ? { stream: logStream(process.stdout, 'text') } : {}) };
   const generated = config.tlsDefaultPaths
     ? await ensureDevelopmentCertificates(DEFAULT_CERT_DIR, { service: SERVICE_NAME, namespace: SERVICE_NAMESPACE })
     : undefined;

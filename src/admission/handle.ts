@@ -8,6 +8,7 @@
  * | images CREATE, violations (enforce)       | denied 422 Invalid, no patch              | denied 422 Invalid            |
  * | images UPDATE                             | as CREATE, plus immutability (strict)     | immutability tolerates OpenShift's own derivations |
  * | imagestreammappings CREATE                | the embedded `image`, paths `image.…`     | same                          |
+ * | imagesignatures CREATE                    | the signature rules; derived fields set   | same; derived fields checked only when present |
  * | DELETE, CONNECT; imagestreammappings other| allowed, untouched                        | allowed, untouched            |
  * | any other group, resource or subresource  | denied 400 (misrouted: fix the webhook's rules) | same                    |
  * | violations in warn mode                   | allowed with warnings (and the patch)     | allowed with warnings         |
@@ -28,16 +29,17 @@ import {
   type RuleId,
   type Verdict,
   judgeCreate,
+  judgeSignatureCreate,
   judgeUpdate,
   withDefaults,
   withPathPrefix,
 } from '../image/index.js';
-import { checkDerivedSignatures, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
+import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
-import { type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
+import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
-import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget } from './targets.js';
+import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
 /** Which endpoint received the review. */
@@ -88,7 +90,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, s
     const what = bounded(`${group || 'core'}/${version} ${resource}${request.subResource ? `/${request.subResource}` : ''}`);
     return {
       response: misrouted(
-        `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(' and ')}, but received ${what}: the webhook configuration's rules are wrong`,
+        `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(', ')}, but received ${what}: the webhook configuration's rules are wrong`,
       ),
       decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
     };
@@ -97,12 +99,21 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, s
   return judgeImage(request, endpoint, policy, target, signatures);
 }
 
+/** What the rules found in the Image (or signature) a write carries, before modes, exemptions and actions. */
+interface Judged {
+  readonly verdict: Verdict;
+  /** Where the judged Image or signature sits in the object written. */
+  readonly at: FieldPath;
+  /** The signatures whose claimed conditions /mutate replaced (paths from the object's root). */
+  readonly replaced: FieldError[];
+  /** /mutate's patch (defaulting and derived signature fields), from the object's root. */
+  readonly patch: ReturnType<typeof patchFields>;
+}
+
 /** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
-  const object = request.object as Record<string, unknown>;
+function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   // A judged resource carries exactly one Image, in the object written.
-  const { image: written, at } = imagesIn(target, object)![0]!;
-  const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
+  const { image: written, at } = imagesIn(target, request.object)![0]!;
   // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
   // malformed condition is still denied); /validate denies a write whose signatures disagree with
   // verification (one that skipped /mutate, or changed after it). Those findings go through the same
@@ -116,6 +127,38 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
+  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
+  return { verdict, at, replaced: replacedClaims(corrected, written, at), patch };
+}
+
+/**
+ * Judges the lone signature an `imagesignatures` CREATE writes, with the rules of a signature inside
+ * an Image; /mutate derives its conditions as there (the Image's digest from its name; its repository
+ * is not in the object, so a good signature is Trusted=Unknown until it is judged inside the Image).
+ * openshift-apiserver clears every derived field of an ImageSignature (its strategy's PrepareForCreate)
+ * between the mutating and the validating webhooks, and then derives nothing: /validate holds the
+ * signature to verification only when it still carries such fields.
+ */
+function judgeCarriedSignature(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
+  const written = signatureIn(target, request.object);
+  const at: FieldPath = [...(target.signaturePath ?? [])];
+  const judgement = loneSignatureJudgement(written, policy, signatures?.verdicts);
+  const sent = written as Record<string, unknown>;
+  const corrected = endpoint === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
+  const additional = endpoint === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];
+  const verdict = judgeSignatureCreate(written, { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional });
+  const derived = endpoint === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
+  const patch = endpoint === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
+  const claimed = isRecord(written) && Array.isArray(written.conditions);
+  const replaced = claimed ? corrected.filter((e) => e.path.at(-1) === 'conditions').map((e) => withPathPrefix(e, at)) : [];
+  return { verdict, at, replaced, patch };
+}
+
+/** Judges what the request's object carries, then applies the per-rule actions, the mode and exemptions. */
+function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
+  const judge = target.signaturePath !== undefined ? judgeCarriedSignature : judgeCarriedImage;
+  const { verdict, at, replaced: replacedFound, patch } = judge(request, endpoint, policy, target, signatures);
+  const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
   const inherited = prefixed(verdict.inherited);
@@ -138,7 +181,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   ];
   // Claims /mutate replaced are not findings (the stored object is right), but the writer should hear
   // of them wherever the signature rule would warn.
-  const replacedErrors = replacedClaims(corrected, written, at);
+  const replacedErrors = replacedFound;
   const replaced = appliedAction(policy, SIGNATURE_RULE, 'advisory', false) === 'warn' ? replacedErrors.map(formatReplaced) : [];
 
   const base = { violations, inherited, advisories, reviewed: true, actions, ...(replacedErrors.length === 0 ? {} : { replaced: replacedErrors }) };
@@ -154,7 +197,6 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const decision: DecisionKind = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
   const texts = [...(exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts), ...replaced];
 
-  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
     decision: { ...base, decision, patched: patch.patch !== undefined },
@@ -181,8 +223,12 @@ function appliedAction(policy: Policy, rule: string, kind: FindingKind, exempt: 
 
 /** The patch from the Image as written to `next` defaulted, with paths from the object's root. */
 function defaultingPatch(written: Record<string, unknown>, next: Record<string, unknown>, at: FieldPath): ReturnType<typeof patchFields> {
+  return patchAt(patchOperations(written, withDefaults(next)), at);
+}
+
+/** `operations` on the value at `at`, as a patch with paths from the object's root. */
+function patchAt(operations: ReturnType<typeof patchOperations>, at: FieldPath): ReturnType<typeof patchFields> {
   const prefix = at.map((step) => `/${escapePointer(String(step))}`).join('');
-  const operations = patchOperations(written, withDefaults(next));
   return patchFields(prefix === '' ? operations : operations.map((op) => ({ ...op, path: `${prefix}${op.path}` })));
 }
 

@@ -5,10 +5,11 @@
  * functions, so a stored signature is judged exactly as /validate judges a write.
  */
 import type { FieldError } from '../image/index.js';
-import { checkDerivedSignatures, contentsToVerify, judgementsOf, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import { checkDerivedSignatures, contentsToVerify, judgementOfLoneSignature, judgementsOf, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import type { SignatureJudgement } from '../signature/judge.js';
 import type { JudgementOf } from '../signature/derive.js';
 import type { Policy } from './policy.js';
-import { IMAGE_GROUP, imagesIn, reviewedTarget } from './targets.js';
+import { IMAGE_GROUP, imagesIn, reviewedTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest } from './types.js';
 
 /** What verification found for the contents of one review, and the time it judged them at. */
@@ -34,7 +35,19 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy, v
   if (!verifiesSignatures(policy) || request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
+  if (target.signaturePath !== undefined) {
+    const signature = signatureIn(target, request.object);
+    return isRecord(signature) ? loneSignatureContents(signature) : [];
+  }
   return (imagesIn(target, request.object) ?? []).flatMap(({ image }) => imageSignatureContents(image, policy, verified));
+}
+
+/**
+ * The judgement of a lone ImageSignature object (`imagesignatures` CREATE) from the verdict on its
+ * content, or undefined when signatures are not judged or its name names no Image.
+ */
+export function loneSignatureJudgement(signature: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): SignatureJudgement | undefined {
+  return verdicts !== undefined && verifiesSignatures(policy) && isRecord(signature) ? judgementOfLoneSignature(signature, verdicts) : undefined;
 }
 
 /**

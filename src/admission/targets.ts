@@ -32,14 +32,21 @@ export interface ReviewTarget {
   readonly carrier: 'request' | 'response' | 'none';
   /** Where the Images are in that object: `[]` when it is the Image itself. */
   readonly imagePath: readonly Step[];
+  /**
+   * Where the one signature a write of this resource carries sits in the object written (`[]`: it is
+   * the signature itself), judged with the signature rules instead of the Image rules; absent for
+   * resources that carry Images.
+   */
+  readonly signaturePath?: readonly Step[];
 }
 
 const TABLE: Record<TargetResource, ReviewTarget> = {
   images: { resource: 'images', kind: 'Image', judged: ['CREATE', 'UPDATE'], carrier: 'request', imagePath: [] },
   imagestreammappings: { resource: 'imagestreammappings', kind: 'ImageStreamMapping', judged: ['CREATE'], carrier: 'request', imagePath: ['image'] },
   imagestreamimports: { resource: 'imagestreamimports', kind: 'ImageStreamImport', judged: [], carrier: 'response', imagePath: ['status', 'images', '*', 'image'] },
-  // A lone signature is not an Image: audited, never judged by the Image rules.
-  imagesignatures: { resource: 'imagesignatures', kind: 'ImageSignature', judged: [], carrier: 'none', imagePath: [] },
+  // A lone signature (named `<imageName>@<signatureName>`) is not an Image: it carries no Image and is
+  // judged with the rules of a signature inside one (openshift-apiserver then appends it to the Image).
+  imagesignatures: { resource: 'imagesignatures', kind: 'ImageSignature', judged: ['CREATE'], carrier: 'none', imagePath: [], signaturePath: [] },
 };
 
 /** The row of `resource`, or undefined for a resource that carries no Image. */
@@ -79,6 +86,14 @@ export function imagesIn(target: ReviewTarget, object: unknown): LocatedImage[] 
     }
     found = next;
   }
+  return found;
+}
+
+/** The signature a write to `target` carries (the object itself for imagesignatures), or undefined. */
+export function signatureIn(target: ReviewTarget, object: unknown): unknown {
+  if (target.signaturePath === undefined) return undefined;
+  let found: unknown = object;
+  for (const step of target.signaturePath) found = isObject(found) ? found[step] : undefined;
   return found;
 }
 

@@ -170,7 +170,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     } else {
       const { kubeconfig, context } = parsed.values;
       report = await scanImages(
-        imagesFromCluster({ pageSize, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
+        imagesFromCluster({ pageSize, env: io.env, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
         `the cluster${context ? ` (context ${context})` : ''}`,
         rules,
         verifier,

@@ -10,7 +10,7 @@ import type { FieldError } from './field-error.js';
 import { type FindingKind, Findings } from './findings.js';
 import { ratchetOf } from './ratchet.js';
 import { type Enforcement, ruleById, type RuleAction, type RuleId } from './rules.js';
-import { collectImageErrors } from './validate.js';
+import { collectImageErrors, collectSignatureErrors } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
 /** The rules' verdict on one write. */
@@ -66,6 +66,15 @@ export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
   const options = withOffRules(given);
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectImageErrors(image, findings, options);
+  findings.addAll(options.additional ?? []);
+  return verdictOf(findings);
+}
+
+/** The verdict on creating a lone ImageSignature object (`imagesignatures` CREATE). */
+export function judgeSignatureCreate(signatureObject: unknown, given: JudgeOptions = {}): Verdict {
+  const options = withOffRules(given);
+  const findings = new Findings({ classify: (error) => kindOf(error, options) });
+  collectSignatureErrors(signatureObject, findings);
   findings.addAll(options.additional ?? []);
   return verdictOf(findings);
 }

@@ -167,6 +167,15 @@ function withoutCollections(schema: SchemaNode, at: string[], collections: Colle
 }
 
 const imagePart = partOf(IMAGE_SCHEMA);
+// An ImageSignature object (image.openshift.io/v1 imagesignatures) is one of an Image's signatures.
+const isValidSignatureShape = newAjv(false).compile(signature);
+const signaturePart = partOf(signature);
+
+/** Adds the shape violations of a lone ImageSignature object to `findings`, at paths from its root. */
+export function collectSignatureShapeErrors(signatureObject: unknown, findings: Findings): void {
+  if (isValidSignatureShape(signatureObject)) return;
+  walk(signaturePart, signatureObject, [], findings);
+}
 
 /** Adds the Image's shape violations to `findings`, looking no further once they are done. */
 export function collectShapeErrors(image: unknown, findings: Findings): void {

@@ -8,7 +8,7 @@ import { Findings } from './findings.js';
 import { arrayOrEmpty, isNonEmptyString, isObject, isStandardBase64 } from './json.js';
 import { digestAlgorithm } from './digest.js';
 import { parseReference } from './reference.js';
-import { collectShapeErrors } from './schema.js';
+import { collectShapeErrors, collectSignatureShapeErrors } from './schema.js';
 import { ANNOTATION_MANAGED_SIGNATURE, MANIFEST_LIST_MEDIA_TYPES } from './types.js';
 
 /** Options of the create rules: rules to skip (see judge.ts for how disabled rules are dropped). */
@@ -104,6 +104,17 @@ function validateReference(image: Record<string, unknown>): FieldError[] {
   if (typeof reference !== 'string') return []; // the schema reports the type
   const parsed = parseReference(reference);
   return parsed.ok ? [] : [invalid('reference-format', ['dockerImageReference'], reference, parsed.message)];
+}
+
+/**
+ * Adds every violation of a lone ImageSignature object (what `imagesignatures` CREATE writes) to
+ * `findings`: the rules of a signature inside an Image, at paths from the object's root.
+ */
+export function collectSignatureErrors(signatureObject: unknown, findings: Findings): void {
+  if (signatureObject === undefined || signatureObject === null) return findings.add(required('object-shape', []));
+  if (!isObject(signatureObject)) return findings.add(invalid('object-shape', [], signatureObject, 'must be an object'));
+  collectSignatureShapeErrors(signatureObject, findings);
+  validateSignature(signatureObject, [], findings);
 }
 
 const UNVERIFIED_FIELDS = ['imageIdentity', 'signedClaims', 'issuedBy', 'issuedTo'] as const;

@@ -43,7 +43,8 @@ export function withDerivedSignatures<T extends Record<string, unknown>>(image: 
   return changed ? { ...image, signatures: next } : image;
 }
 
-function deriveSignature(signature: Record<string, unknown>, judgement: SignatureJudgement, now: string): Record<string, unknown> {
+/** One signature with its derived fields replaced by `judgement`'s, or itself when nothing changes. */
+export function deriveSignature(signature: Record<string, unknown>, judgement: SignatureJudgement, now: string): Record<string, unknown> {
   const written = Array.isArray(signature.conditions) ? signature.conditions.filter(isObject) : [];
   const conditions = [condition(judgement.trusted, written, now), condition(judgement.forImage, written, now)];
   const next: Record<string, unknown> = { ...signature, conditions };
@@ -92,33 +93,45 @@ export function checkDerivedSignatures(image: Record<string, unknown>, judgement
   signatures.forEach((signature: unknown, i) => {
     const judgement = judgementOf(i);
     if (judgement === undefined || !isObject(signature)) return;
-    const path: FieldPath = ['signatures', i];
-    const written = Array.isArray(signature.conditions) ? signature.conditions.filter(isObject) : [];
-    const wanted = [judgement.trusted, judgement.forImage];
-    const matches =
-      written.length === wanted.length &&
-      wanted.every((want) => {
-        const have = written.find((c) => c.type === want.type);
-        return have !== undefined && have.status === want.status && have.reason === want.reason && have.message === cut(want.message);
-      });
-    if (!matches) {
-      const trusted = `Trusted=${judgement.trusted.status} (${judgement.trusted.reason})`;
-      const forImage = `ForImage=${judgement.forImage.status} (${judgement.forImage.reason})`;
-      errors.push(invalidHidden(RULE, [...path, 'conditions'], `must be what verification derives: ${trusted}, ${forImage}`));
-    }
-    const expected = expectedFields(judgement.fields);
-    for (const field of DERIVED_FIELDS) {
-      const have = valueAt(signature, [field]);
-      const want = expected[field];
-      if (deepEqual(emptyAsUndefined(have), want)) continue;
-      errors.push(
-        want === undefined
-          ? invalidHidden(RULE, [...path, field], 'must be unset: the signature was not verified by a trusted key')
-          : invalidHidden(RULE, [...path, field], `must be what verification derives: ${cut(JSON.stringify(want))}`),
-      );
-    }
+    errors.push(...checkDerivedSignature(signature, judgement, ['signatures', i]));
   });
   return errors;
+}
+
+/** The fields of one signature (at `path`) that disagree with `judgement`. */
+export function checkDerivedSignature(signature: Record<string, unknown>, judgement: SignatureJudgement, path: FieldPath): FieldError[] {
+  const errors: FieldError[] = [];
+  const written = Array.isArray(signature.conditions) ? signature.conditions.filter(isObject) : [];
+  const wanted = [judgement.trusted, judgement.forImage];
+  const matches =
+    written.length === wanted.length &&
+    wanted.every((want) => {
+      const have = written.find((c) => c.type === want.type);
+      return have !== undefined && have.status === want.status && have.reason === want.reason && have.message === cut(want.message);
+    });
+  if (!matches) {
+    const trusted = `Trusted=${judgement.trusted.status} (${judgement.trusted.reason})`;
+    const forImage = `ForImage=${judgement.forImage.status} (${judgement.forImage.reason})`;
+    errors.push(invalidHidden(RULE, [...path, 'conditions'], `must be what verification derives: ${trusted}, ${forImage}`));
+  }
+  const expected = expectedFields(judgement.fields);
+  for (const field of DERIVED_FIELDS) {
+    const have = valueAt(signature, [field]);
+    const want = expected[field];
+    if (deepEqual(emptyAsUndefined(have), want)) continue;
+    errors.push(
+      want === undefined
+        ? invalidHidden(RULE, [...path, field], 'must be unset: the signature was not verified by a trusted key')
+        : invalidHidden(RULE, [...path, field], `must be what verification derives: ${cut(JSON.stringify(want))}`),
+    );
+  }
+  return errors;
+}
+
+/** Whether a writer set any field verification owns (conditions included) on `signature`. */
+export function hasDerivedFields(signature: Record<string, unknown>): boolean {
+  if (Array.isArray(signature.conditions) && signature.conditions.length > 0) return true;
+  return DERIVED_FIELDS.some((field) => emptyAsUndefined(signature[field]) !== undefined);
 }
 
 /** The API server drops empty strings, maps and null pointers: they are "unset". */

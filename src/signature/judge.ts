@@ -48,7 +48,7 @@ export interface SignatureJudgement {
   readonly forImage: DerivedCondition;
   readonly fields: DerivedFields;
   /** The outcome as one identifier (metrics, logs): `Verified` or the reason it is not trusted. */
-  readonly outcome: 'Verified' | VerdictFailure | NotVerified | 'NotForImage' | 'IdentityMismatch';
+  readonly outcome: 'Verified' | VerdictFailure | NotVerified | 'NotForImage' | 'IdentityMismatch' | 'IdentityUnknown';
 }
 
 /** The parts of an Image a judgement depends on. */
@@ -135,5 +135,29 @@ export function judgeSignature(image: ImageIdentity, verdict: SignatureVerdict):
     forImage,
     fields,
     outcome: 'Verified',
+  };
+}
+
+/**
+ * Judges a lone ImageSignature object (`imagesignatures` CREATE), named `<imageName>@<signatureName>`:
+ * the Image's digest is the name's first part, but its repository is not part of the object, so a
+ * signature that verifies for this digest is `Trusted=Unknown` (the claims, which only a trusted
+ * signature may carry, stay unset) until it is judged inside its Image. Failures are judged as there.
+ */
+export function judgeLoneSignature(imageName: string, verdict: SignatureVerdict): SignatureJudgement {
+  const judged = judgeSignature({ name: imageName, dockerImageReference: undefined }, verdict);
+  if (!verdict.verified || judged.outcome === 'NotForImage') return judged;
+  const { fingerprint, primaryFingerprint } = verdict.signer;
+  const by = `key ${fingerprint}${fingerprint === primaryFingerprint ? '' : ` (a subkey of ${primaryFingerprint})`}`;
+  return {
+    trusted: {
+      type: 'Trusted',
+      status: 'Unknown',
+      reason: 'IdentityUnknown',
+      message: `signed by trusted ${by} for this digest; its identity ${verdict.claims.dockerReference} is judged against the Image's repository once the signature is in the Image`,
+    },
+    forImage: judged.forImage,
+    fields: {},
+    outcome: 'IdentityUnknown',
   };
 }

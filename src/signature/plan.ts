@@ -9,7 +9,7 @@ import { manifestDigestOf } from '../image/content.js';
 import { digestAlgorithm } from '../image/digest.js';
 import { arrayOrEmpty, isObject, isStandardBase64 } from '../image/json.js';
 import type { JudgementOf } from './derive.js';
-import { type ImageIdentity, judgeSignature, judgeUnverified, type SignatureJudgement, VERIFIED_TYPES } from './judge.js';
+import { type ImageIdentity, judgeLoneSignature, judgeSignature, judgeUnverified, type SignatureJudgement, VERIFIED_TYPES } from './judge.js';
 import type { SignatureVerdict } from './verdict.js';
 
 /** Distinct signature contents verified per Image in one review. Real Images carry one to three. */
@@ -30,10 +30,31 @@ export function contentsToVerify(image: Record<string, unknown>, verified: (cont
   return [...contents];
 }
 
-function verifiableContent(signature: unknown, verified: (content: string) => boolean): string | undefined {
+function verifiableContent(signature: unknown, verified: (content: string) => boolean = () => false): string | undefined {
   if (!isObject(signature) || typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return undefined;
   const content = signature.content;
   return typeof content === 'string' && content !== '' && (verified(content) || isStandardBase64(content)) ? content : undefined;
+}
+
+/** The contents a lone ImageSignature object asks to verify: its own, when it is verifiable. */
+export function loneSignatureContents(signature: Record<string, unknown>): string[] {
+  const content = verifiableContent(signature);
+  return content === undefined ? [] : [content];
+}
+
+/**
+ * The judgement of a lone ImageSignature object (`imagesignatures` CREATE), whose Image is named by
+ * the part of its name before "@"; undefined when the name does not say (the shape rules report it).
+ */
+export function judgementOfLoneSignature(signature: Record<string, unknown>, verdicts: ReadonlyMap<string, SignatureVerdict>): SignatureJudgement | undefined {
+  const name = isObject(signature.metadata) ? signature.metadata.name : undefined;
+  const parts = typeof name === 'string' ? name.split('@') : [];
+  if (parts.length !== 2 || parts[0] === '') return undefined;
+  if (typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return judgeUnverified('UnsupportedType', signature.type);
+  const content = verifiableContent(signature);
+  if (content === undefined) return judgeUnverified('InvalidContent', signature.type);
+  const verdict = verdicts.get(content);
+  return verdict === undefined ? judgeUnverified('TooManySignatures', signature.type) : judgeLoneSignature(parts[0]!, verdict);
 }
 
 /**

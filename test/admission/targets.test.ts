@@ -1,12 +1,13 @@
 /** The table of review targets: where each resource carries its Image, read the same by every layer. */
 import { describe, expect, it } from 'vitest';
-import { imageNameIn, imagesIn, REVIEWED_RESOURCES, reviewedTarget, targetOf } from '../../src/admission/targets.js';
+import { imageNameIn, imagesIn, REVIEWED_RESOURCES, reviewedTarget, signatureIn, targetOf } from '../../src/admission/targets.js';
 
 const image = { metadata: { name: 'sha256:abc' } };
 
 describe('review targets', () => {
   it('names the resources the webhook judges, and only those', () => {
-    expect(REVIEWED_RESOURCES).toEqual(['images', 'imagestreammappings']);
+    expect(REVIEWED_RESOURCES).toEqual(['images', 'imagestreammappings', 'imagesignatures']);
+    expect(reviewedTarget('imagesignatures')?.judged).toEqual(['CREATE']);
     expect(reviewedTarget('imagestreamimports')).toBeUndefined();
     expect(reviewedTarget('pods')).toBeUndefined();
     expect(targetOf('imagesignatures')?.kind).toBe('ImageSignature');
@@ -37,5 +38,12 @@ describe('review targets', () => {
     expect(imageNameIn(targetOf('imagestreammappings')!, { metadata: { name: 'mapping' }, image })).toBe('sha256:abc');
     expect(imageNameIn(targetOf('imagestreammappings')!, { image: { metadata: { name: 7 } } })).toBeUndefined();
     expect(imageNameIn(targetOf('imagestreamimports')!, { status: { images: [{ image }] } })).toBeUndefined();
+  });
+
+  it('a lone signature is the object itself; resources that carry Images carry no lone signature', () => {
+    const signature = { metadata: { name: 'sha256:abc@0123' }, type: 'atomic', content: 'AA==' };
+    expect(signatureIn(targetOf('imagesignatures')!, signature)).toBe(signature);
+    expect(signatureIn(targetOf('images')!, image)).toBeUndefined();
+    expect(signatureIn(targetOf('imagestreammappings')!, { image })).toBeUndefined();
   });
 });
