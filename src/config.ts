@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
 import type { ServerLimits } from './http/limits.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
-import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
+import { parseRuleFlags } from './image/index.js';
 import { LOG_FORMATS, type LogFormat } from './log-format.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -150,17 +150,8 @@ export function loadConfig(
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const logFormat = read('log-format');
   if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format (LOG_FORMAT) must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
-  const ruleList = parseRuleList(read('disable-rules'));
-  const disabledRules = ruleList.ok ? ruleList.rules : new Set<RuleId>();
-  if (!ruleList.ok) {
-    errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${ruleList.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
-  }
-  const actionList = parseRuleActions(read('rule-actions'));
-  const ruleActions = actionList.ok ? actionList.actions : new Map<RuleId, RuleAction>();
-  if (!actionList.ok) for (const problem of actionList.problems) errors.push(`--rule-actions (RULE_ACTIONS): ${problem}`);
-  for (const [id, action] of ruleActions) {
-    if (action !== 'off' && disabledRules.has(id)) errors.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
-  }
+  const ruleFlags = parseRuleFlags({ 'disable-rules': read('disable-rules'), 'rule-actions': read('rule-actions') }, (flag) => `--${flag} (${SERVE_OPTIONS.find((o) => o.flag === flag)!.env})`);
+  if (!ruleFlags.ok) errors.push(...ruleFlags.problems);
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
 
@@ -222,8 +213,7 @@ export function loadConfig(
         mode: mode as Mode,
         exemptUsers: commaSet(read('exempt-users')),
         exemptGroups: commaSet(read('exempt-groups')),
-        disabledRules,
-        ruleActions,
+        ...(ruleFlags.ok ? ruleFlags.options : {}),
       },
       logLevel: logLevel as LogLevel,
       logFormat: logFormat as LogFormat,

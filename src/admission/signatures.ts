@@ -4,7 +4,7 @@
  * The webhook (a review's Images), the controller and `audit scan` (stored Images) use these same
  * functions, so a stored signature is judged exactly as /validate judges a write.
  */
-import type { FieldError } from '../image/index.js';
+import { type FieldError, isRuleOff, type RuleOptions } from '../image/index.js';
 import { checkDerivedSignatures, contentsToVerify, judgementOfLoneSignature, judgementsOf, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
 import type { SignatureJudgement } from '../signature/judge.js';
 import type { JudgementOf } from '../signature/derive.js';
@@ -19,12 +19,9 @@ export interface SignatureVerdicts {
   readonly now: string;
 }
 
-/** The part of a policy (or of a command's rule options) that decides whether signatures are judged. */
-export type SignatureRules = Pick<Policy, 'disabledRules' | 'ruleActions'>;
-
 /** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
-function verifiesSignatures(policy: SignatureRules): boolean {
-  return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
+function verifiesSignatures(policy: RuleOptions): boolean {
+  return !isRuleOff(SIGNATURE_RULE, policy);
 }
 
 /**
@@ -46,7 +43,7 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy, v
  * The judgement of a lone ImageSignature object (`imagesignatures` CREATE) from the verdict on its
  * content, or undefined when signatures are not judged or its name names no Image.
  */
-export function loneSignatureJudgement(signature: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): SignatureJudgement | undefined {
+export function loneSignatureJudgement(signature: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): SignatureJudgement | undefined {
   return verdicts !== undefined && verifiesSignatures(policy) && isRecord(signature) ? judgementOfLoneSignature(signature, verdicts) : undefined;
 }
 
@@ -54,7 +51,7 @@ export function loneSignatureJudgement(signature: unknown, policy: SignatureRule
  * The signature contents one Image asks to verify (none when the rule is off or it is not an object).
  * `verified(content)`: whether a content has been verified before (its format check is skipped).
  */
-export function imageSignatureContents(image: unknown, policy: SignatureRules, verified?: (content: string) => boolean): string[] {
+export function imageSignatureContents(image: unknown, policy: RuleOptions, verified?: (content: string) => boolean): string[] {
   return verifiesSignatures(policy) && isRecord(image) ? contentsToVerify(image, verified) : [];
 }
 
@@ -62,7 +59,7 @@ export function imageSignatureContents(image: unknown, policy: SignatureRules, v
  * The judgement of each signature of `image` from the verdicts on its contents, or undefined when
  * signatures are not judged (the rule is off, no verdicts were brought, or it is not an object).
  */
-export function signatureJudgementsOf(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): JudgementOf | undefined {
+export function signatureJudgementsOf(image: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): JudgementOf | undefined {
   return verdicts !== undefined && verifiesSignatures(policy) && isRecord(image) ? judgementsOf(image, verdicts) : undefined;
 }
 
@@ -71,7 +68,7 @@ export function signatureJudgementsOf(image: unknown, policy: SignatureRules, ve
  * derived fields disagree with verification. What /validate adds to the create rules, and what judging
  * a stored Image adds (src/audit/existing.ts).
  */
-export function signatureViolations(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
+export function signatureViolations(image: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
   const judgementOf = signatureJudgementsOf(image, policy, verdicts);
   return judgementOf === undefined ? [] : checkDerivedSignatures(image as Record<string, unknown>, judgementOf);
 }
