@@ -18,6 +18,11 @@ export interface Policy {
    * warn or dry-run mode, `warn` only warns even in enforce mode or dry-run, `off` disables.
    */
   ruleActions?: ReadonlyMap<RuleId, RuleAction>;
+  /**
+   * Repository prefixes (`--expect-trusted-signature`, normalised by src/signature/expect.ts) whose
+   * Images should carry a trusted signature: those without one are warned about, never denied.
+   */
+  expectTrustedSignature?: readonly string[];
 }
 
 /**

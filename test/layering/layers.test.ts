@@ -31,7 +31,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // The image reference in the deploy files is checked with the rules' own pull-spec parser.
   deploy: ['image'],
   version: [],
-  config: ['image', 'admission', 'http'],
+  config: ['image', 'signature', 'admission', 'http'],
   server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission'],
 };
 
