@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { MODES, type Mode, type Policy } from './admission/policy.js';
 import type { ServerLimits } from './http/limits.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
-import { parseRuleActions, parseRuleList, type RuleAction, type RuleId } from './image/index.js';
+import { parseRuleFlags } from './image/index.js';
+import { LOG_FORMATS, type LogFormat } from './log-format.js';
 import { parseRepositoryScopes } from './signature/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,6 +28,8 @@ export interface Config {
   tlsDefaultPaths: boolean;
   policy: Policy;
   logLevel: LogLevel;
+  /** json (one object a line, the default) or text (for a terminal); json when omitted. */
+  logFormat?: LogFormat;
   /** PEM bundle of CAs that sign client certificates; when set, reviews need a verified client certificate. */
   clientCaFile?: string;
   /** Directory of trusted signing keys; none trusted when absent. */
@@ -76,6 +79,7 @@ export const SERVE_OPTIONS: readonly Option[] = [
   { flag: 'disable-rules', env: 'DISABLE_RULES', help: 'comma-separated rule ids to turn off (any rule of the catalogue)', fallback: '' },
   { flag: 'rule-actions', env: 'RULE_ACTIONS', help: 'RULE=deny|warn|off,...: per-rule actions over the mode (deny even in warn mode, warn even in enforce mode)', fallback: '' },
   { flag: 'log-level', env: 'LOG_LEVEL', help: `log level: ${LOG_LEVELS.join(', ')}`, fallback: 'info' },
+  { flag: 'log-format', env: 'LOG_FORMAT', help: 'log format: json (one object a line, for log collectors) or text (for a terminal)', fallback: 'json' },
   { flag: 'client-ca', env: 'CLIENT_CA_FILE', help: 'PEM CA bundle: require reviews to come with a client certificate it signed (mTLS)', fallback: '' },
   {
     flag: 'trusted-keys',
@@ -151,17 +155,10 @@ export function loadConfig(
   if (!MODES.includes(mode as Mode)) errors.push(`--mode (MODE) must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const logLevel = read('log-level');
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) errors.push(`--log-level (LOG_LEVEL) must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  const ruleList = parseRuleList(read('disable-rules'));
-  const disabledRules = ruleList.ok ? ruleList.rules : new Set<RuleId>();
-  if (!ruleList.ok) {
-    errors.push(`--disable-rules (DISABLE_RULES) names rules that do not exist: ${ruleList.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
-  }
-  const actionList = parseRuleActions(read('rule-actions'));
-  const ruleActions = actionList.ok ? actionList.actions : new Map<RuleId, RuleAction>();
-  if (!actionList.ok) for (const problem of actionList.problems) errors.push(`--rule-actions (RULE_ACTIONS): ${problem}`);
-  for (const [id, action] of ruleActions) {
-    if (action !== 'off' && disabledRules.has(id)) errors.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
-  }
+  const logFormat = read('log-format');
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format (LOG_FORMAT) must be one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(logFormat)}`);
+  const ruleFlags = parseRuleFlags({ 'disable-rules': read('disable-rules'), 'rule-actions': read('rule-actions') }, (flag) => `--${flag} (${SERVE_OPTIONS.find((o) => o.flag === flag)!.env})`);
+  if (!ruleFlags.ok) errors.push(...ruleFlags.problems);
   const host = read('host');
   if (host.trim() === '') errors.push('--host (HOST) must not be empty');
 
@@ -225,11 +222,11 @@ export function loadConfig(
         mode: mode as Mode,
         exemptUsers: commaSet(read('exempt-users')),
         exemptGroups: commaSet(read('exempt-groups')),
-        disabledRules,
-        ruleActions,
+        ...(ruleFlags.ok ? ruleFlags.options : {}),
         ...(scopes.ok && scopes.scopes.length > 0 ? { expectTrustedSignature: scopes.scopes } : {}),
       },
       logLevel: logLevel as LogLevel,
+      logFormat: logFormat as LogFormat,
       ...(clientCaFile === '' ? {} : { clientCaFile }),
       ...(trustedKeysDir === '' ? {} : { trustedKeysDir }),
       limits: { requestTimeoutMs, headersTimeoutMs, maxConnections, maxConnectionsPerSource, memoryLimitBytes: memoryLimitBytes! },

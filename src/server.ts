@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS } from './http/limits.js';
 import { buildApp, type Readiness } from './http/app.js';
 import { createHealthServer } from './http/health-server.js';
 import { createMetrics } from './http/metrics.js';
+import { logStream } from './log-format.js';
 import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
 import { SignatureVerifier } from './signature/index.js';
 import { DEFAULT_TLS_POLICY, secureContextOptions } from './http/tls-policy.js';
@@ -46,7 +47,8 @@ export interface RunningServer {
 /** Starts the webhook as configured. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const readiness: Readiness = { ready: false };
-  const logger = { level: config.logLevel };
+  // pino writes JSON lines to stdout; text is made from each line (log-format.ts).
+  const logger = { level: config.logLevel, ...(config.logFormat === 'text' ? { stream: logStream(process.stdout, 'text') } : {}) };
   const generated = config.tlsDefaultPaths
     ? await ensureDevelopmentCertificates(DEFAULT_CERT_DIR, { service: SERVICE_NAME, namespace: SERVICE_NAMESPACE })
     : undefined;

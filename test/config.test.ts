@@ -38,6 +38,17 @@ describe('loadConfig', () => {
     expect(result.errors).toContain('unexpected argument "extra"');
   });
 
+  it('logs JSON by default, text with --log-format text or LOG_FORMAT=text, and refuses other formats', () => {
+    const json = loadConfig([], {});
+    expect(json.ok === true && json.config.logFormat).toBe('json');
+    const text = loadConfig(['--log-format', 'text'], {});
+    expect(text.ok === true && text.config.logFormat).toBe('text');
+    const env = loadConfig([], { LOG_FORMAT: 'text' });
+    expect(env.ok === true && env.config.logFormat).toBe('text');
+    const bad = loadConfig(['--log-format', 'pretty'], {});
+    expect(bad.ok === false && bad.errors).toEqual(['--log-format (LOG_FORMAT) must be one of json, text, got "pretty"']);
+  });
+
   it('answers --help', () => {
     expect(loadConfig(['--help'], {})).toEqual({ ok: 'help' });
   });

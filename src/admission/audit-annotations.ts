@@ -3,7 +3,7 @@
  * writes them. The API server stores each in the audit event as `<webhook name>/<key>`, where
  * `audit review` reads them back with `auditAnnotationKey`.
  */
-import type { FieldError } from '../image/index.js';
+import type { FieldError, RuleId } from '../image/index.js';
 import { EXPECT_RULE } from '../signature/index.js';
 import type { AppliedAction, DecisionKind, Policy } from './policy.js';
 
@@ -37,7 +37,7 @@ export function auditAnnotations(
     violations: readonly FieldError[];
     inherited: readonly FieldError[];
     advisories: readonly FieldError[];
-    actions: ReadonlyMap<string, AppliedAction>;
+    actions: ReadonlyMap<RuleId, AppliedAction>;
   },
   policy: Policy,
 ): Record<string, string> {

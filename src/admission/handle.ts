@@ -58,7 +58,7 @@ export interface Decision {
   reviewed: boolean;
   patched: boolean;
   /** What each rule found did to the write (after --rule-actions, the mode and exemptions). */
-  actions: ReadonlyMap<string, AppliedAction>;
+  actions: ReadonlyMap<RuleId, AppliedAction>;
   /** Signature claims /mutate replaced with what verification derives (each told as a warning). */
   replaced?: FieldError[];
 }
@@ -166,7 +166,7 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   const inherited = prefixed(verdict.inherited);
   const advisories = prefixed(verdict.advisories);
   const exempt = isExempt(request, policy);
-  const actions = new Map<string, AppliedAction>();
+  const actions = new Map<RuleId, AppliedAction>();
   const act = (kind: FindingKind) => (e: FieldError) => {
     const action = appliedAction(policy, e.rule, kind, exempt);
     // One action per rule: the strongest any of its findings got.
@@ -215,8 +215,8 @@ const STRENGTH: Record<AppliedAction, number> = { record: 0, warn: 1, deny: 2 };
  * warn warns, dry-run only records. A violation the old object already had never denies (ratcheting),
  * and an exempt writer is warned where others would be denied.
  */
-function appliedAction(policy: Policy, rule: string, kind: FindingKind, exempt: boolean): AppliedAction {
-  const explicit = policy.ruleActions?.get(rule as RuleId);
+function appliedAction(policy: Policy, rule: RuleId, kind: FindingKind, exempt: boolean): AppliedAction {
+  const explicit = policy.ruleActions?.get(rule);
   let action: AppliedAction;
   if (kind === 'violation') action = explicit === 'deny' || policy.mode === 'enforce' ? 'deny' : policy.mode === 'warn' ? 'warn' : 'record';
   else action = explicit === 'deny' || explicit === 'warn' || policy.mode !== 'dry-run' ? 'warn' : 'record';

@@ -1,23 +1,19 @@
 /** How violations are enforced (docs/rules.md §6). */
-import type { RuleAction, RuleId } from '../image/index.js';
+import type { RuleOptions } from '../image/index.js';
 
 export const MODES = ['enforce', 'warn', 'dry-run'] as const;
 /** enforce: violations deny; warn: allowed with warnings; dry-run: allowed silently, only recorded. */
 export type Mode = (typeof MODES)[number];
 
-/** The enforcement settings the admission layer needs from the configuration. */
-export interface Policy {
+/**
+ * The enforcement settings the admission layer needs from the configuration: the mode, the exemptions,
+ * and the operator's rule options (`--disable-rules`, `--rule-actions`; none when absent).
+ */
+export interface Policy extends RuleOptions {
   mode: Mode;
   /** User names whose writes are allowed with a warning (registry migration, break-glass). */
   exemptUsers: ReadonlySet<string>;
   exemptGroups: ReadonlySet<string>;
-  /** Catalogue rule identifiers turned off by the operator: their errors are dropped before judging (none when absent). */
-  disabledRules?: ReadonlySet<RuleId>;
-  /**
-   * Per-rule actions (`--rule-actions`), over the mode for the rules they name: `deny` denies even in
-   * warn or dry-run mode, `warn` only warns even in enforce mode or dry-run, `off` disables.
-   */
-  ruleActions?: ReadonlyMap<RuleId, RuleAction>;
   /**
    * Repository prefixes (`--expect-trusted-signature`, normalised by src/signature/expect.ts) whose
    * Images should carry a trusted signature: those without one are warned about, never denied.

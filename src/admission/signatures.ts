@@ -4,7 +4,7 @@
  * The webhook (a review's Images), the controller and `audit scan` (stored Images) use these same
  * functions, so a stored signature is judged exactly as /validate judges a write.
  */
-import type { FieldError } from '../image/index.js';
+import { type FieldError, isRuleOff, type RuleOptions } from '../image/index.js';
 import { checkDerivedSignatures, checkExpectedTrust, contentsToVerify, judgementOfLoneSignature, judgementsOf, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
 import type { SignatureJudgement } from '../signature/judge.js';
 import type { JudgementOf } from '../signature/derive.js';
@@ -19,16 +19,16 @@ export interface SignatureVerdicts {
   readonly now: string;
 }
 
-/** The part of a policy (or of a command's rule options) that decides whether signatures are judged. */
-export type SignatureRules = Pick<Policy, 'disabledRules' | 'ruleActions' | 'expectTrustedSignature'>;
+/** What decides which signatures are judged: the rule options, and the --expect-trusted-signature scopes. */
+type SignaturePolicy = RuleOptions & Pick<Policy, 'expectTrustedSignature'>;
 
 /** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
-function verifiesSignatures(policy: SignatureRules): boolean {
-  return policy.disabledRules?.has(SIGNATURE_RULE) !== true && policy.ruleActions?.get(SIGNATURE_RULE) !== 'off';
+function verifiesSignatures(policy: RuleOptions): boolean {
+  return !isRuleOff(SIGNATURE_RULE, policy);
 }
 
 /** Whether `policy` expects trusted signatures on some repositories (which needs their verdicts too). */
-function expectsTrustedSignatures(policy: SignatureRules): boolean {
+function expectsTrustedSignatures(policy: SignaturePolicy): boolean {
   return (policy.expectTrustedSignature?.length ?? 0) > 0;
 }
 
@@ -48,7 +48,7 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy): 
  * The judgement of a lone ImageSignature object (`imagesignatures` CREATE) from the verdict on its
  * content, or undefined when signatures are not judged or its name names no Image.
  */
-export function loneSignatureJudgement(signature: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): SignatureJudgement | undefined {
+export function loneSignatureJudgement(signature: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): SignatureJudgement | undefined {
   return verdicts !== undefined && verifiesSignatures(policy) && isRecord(signature) ? judgementOfLoneSignature(signature, verdicts) : undefined;
 }
 
@@ -56,7 +56,7 @@ export function loneSignatureJudgement(signature: unknown, policy: SignatureRule
  * The signature contents one Image asks to verify: none when it is not an object, or when neither the
  * signature rule nor an --expect-trusted-signature scope needs them.
  */
-export function imageSignatureContents(image: unknown, policy: SignatureRules): string[] {
+export function imageSignatureContents(image: unknown, policy: SignaturePolicy): string[] {
   return (verifiesSignatures(policy) || expectsTrustedSignatures(policy)) && isRecord(image) ? contentsToVerify(image) : [];
 }
 
@@ -65,7 +65,7 @@ export function imageSignatureContents(image: unknown, policy: SignatureRules): 
  * none of whose signatures verifies as Trusted=True and ForImage=True), judged whether or not the
  * signature rule is on. What the webhook warns about, and what `audit scan` lists.
  */
-export function expectedTrustFindings(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
+export function expectedTrustFindings(image: unknown, policy: SignaturePolicy, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
   if (!expectsTrustedSignatures(policy) || !isRecord(image)) return [];
   return checkExpectedTrust(image, verdicts === undefined ? undefined : judgementsOf(image, verdicts), policy.expectTrustedSignature ?? []);
 }
@@ -74,7 +74,7 @@ export function expectedTrustFindings(image: unknown, policy: SignatureRules, ve
  * The judgement of each signature of `image` from the verdicts on its contents, or undefined when
  * signatures are not judged (the rule is off, no verdicts were brought, or it is not an object).
  */
-export function signatureJudgementsOf(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): JudgementOf | undefined {
+export function signatureJudgementsOf(image: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): JudgementOf | undefined {
   return verdicts !== undefined && verifiesSignatures(policy) && isRecord(image) ? judgementsOf(image, verdicts) : undefined;
 }
 
@@ -83,7 +83,7 @@ export function signatureJudgementsOf(image: unknown, policy: SignatureRules, ve
  * derived fields disagree with verification. What /validate adds to the create rules, and what judging
  * a stored Image adds (src/audit/existing.ts).
  */
-export function signatureViolations(image: unknown, policy: SignatureRules, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
+export function signatureViolations(image: unknown, policy: RuleOptions, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
   const judgementOf = signatureJudgementsOf(image, policy, verdicts);
   return judgementOf === undefined ? [] : checkDerivedSignatures(image as Record<string, unknown>, judgementOf);
 }

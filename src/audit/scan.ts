@@ -8,6 +8,7 @@ import type { JudgeOptions } from '../image/index.js';
 import { isImage } from '../review/objects.js';
 import { SignatureVerifier } from '../signature/index.js';
 import { judgeStoredImage } from './existing.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import type { Violation } from './review.js';
 
 /** Images with violations listed in full; the rest are only counted. */
@@ -78,20 +79,13 @@ export interface ClusterOptions {
   /** A kubeconfig file; the default chain (KUBECONFIG, ~/.kube/config, in-cluster) when absent. */
   kubeconfig?: string;
   context?: string;
+  /** The environment the kubeconfig is found through (KUBECONFIG, HOME, in-cluster variables). */
+  env?: NodeJS.ProcessEnv;
   /** Images per page (the list's `limit`). */
   pageSize: number;
 }
 
 type Client = typeof K8s;
-
-/** The client configuration kubectl would use: `--kubeconfig`, else KUBECONFIG, ~/.kube/config, in-cluster. */
-export function loadKubeConfig(k8s: Client, options: { kubeconfig?: string; context?: string }): InstanceType<Client['KubeConfig']> {
-  const config = new k8s.KubeConfig();
-  if (options.kubeconfig) config.loadFromFile(options.kubeconfig);
-  else config.loadFromDefault();
-  if (options.context) config.setCurrentContext(options.context);
-  return config;
-}
 
 /** One page of an Image list, and the resourceVersion the whole list is consistent at. */
 export interface ImagePage {
@@ -122,6 +116,6 @@ export async function* imagePages(api: InstanceType<Client['CustomObjectsApi']>,
 export async function* imagesFromCluster(options: ClusterOptions): AsyncGenerator<unknown> {
   // Loaded only here: the other commands do not pay for the client's import.
   const k8s = await import('@kubernetes/client-node');
-  const api = loadKubeConfig(k8s, options).makeApiClient(k8s.CustomObjectsApi);
+  const api = loadKubeConfig(k8s, options, options.env === undefined ? undefined : { env: options.env }).makeApiClient(k8s.CustomObjectsApi);
   for await (const page of imagePages(api, options.pageSize)) yield* page.items;
 }

@@ -10,7 +10,10 @@ import {
   type GenerateOptions,
   generateCertificates,
   issueServingCertificate,
+  type ServiceNames,
+  servingIdentity,
   servingIdentityOf,
+  type Validity,
 } from './generate.js';
 
 /** Where each PEM of `CertificatePems` lives in a certificate folder. */
@@ -117,6 +120,29 @@ export async function renewServingCertificate(dir: string, opts: RenewOptions): 
   );
   const written = await writeCertificates(dir, leaf);
   return { renewed: true, notAfter: certificateExpiry(leaf.cert), written };
+}
+
+/** What `reissueForNames` did: nothing when the serving certificate already carries every name. */
+export interface ReissueResult {
+  reissued: boolean;
+  /** The DNS names the certificate lacked. */
+  missing: string[];
+  written: string[];
+}
+
+/**
+ * Re-issues `tls.crt`/`tls.key` from the CA in `dir` when the serving certificate lacks a name a new one
+ * for `names` would carry (the Service or its namespace changed). The CA is kept, so every caBundle
+ * that trusts it stays valid; only the leaf changes.
+ */
+export async function reissueForNames(dir: string, names: ServiceNames & Validity): Promise<ReissueResult> {
+  const pems = await readCertificates(dir);
+  const have = servingIdentityOf(pems.cert);
+  const want = servingIdentity(names);
+  const missing = [...want.dnsNames.filter((n) => !have.dnsNames.includes(n)), ...want.ipAddresses.filter((ip) => !have.ipAddresses.includes(ip))];
+  if (missing.length === 0) return { reissued: false, missing, written: [] };
+  const leaf = issueServingCertificate({ cert: pems.caCert, key: pems.caKey }, names);
+  return { reissued: true, missing, written: await writeCertificates(dir, leaf) };
 }
 
 /** The notAfter time of the first certificate in a PEM. */

@@ -87,7 +87,7 @@ export function generateCertificateAuthority(opts: CaOptions = {}): PemKeyPair {
 }
 
 /** The SANs of a webhook behind `service` in `namespace`, plus localhost and 127.0.0.1 for development. */
-function servingIdentity(names: ServiceNames): ServingIdentity {
+export function servingIdentity(names: ServiceNames): ServingIdentity {
   const { service, namespace } = names;
   const dnsNames = [
     service,

@@ -13,7 +13,7 @@ import { imagesFromCluster, scanImages } from '../audit/scan.js';
 import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readDisableRules, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 import { SIGNATURE_RULE, SignatureVerifier } from '../signature/index.js';
 
@@ -96,7 +96,7 @@ async function review(argv: string[], io: CommandIo): Promise<number> {
   const parsed = readCommand(REVIEW, argv, io);
   if ('exit' in parsed) return parsed.exit;
   const usageError = (problem: string) => reportUsage(io, REVIEW.name, problem);
-  const rules = readDisableRules(parsed.values['disable-rules']);
+  const rules = readRuleFlags({ 'disable-rules': parsed.values['disable-rules'] });
   if (typeof rules === 'string') return usageError(rules);
   const names = parsed.values['webhook-name'] ?? [...DEFAULT_WEBHOOK_NAMES];
   const bad = names.filter((n) => n.trim() === '' || n.includes('/'));
@@ -170,7 +170,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     } else {
       const { kubeconfig, context } = parsed.values;
       report = await scanImages(
-        imagesFromCluster({ pageSize, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
+        imagesFromCluster({ pageSize, env: io.env, ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) }),
         `the cluster${context ? ` (context ${context})` : ''}`,
         rules,
         verifier,

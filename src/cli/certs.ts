@@ -2,13 +2,13 @@
  * `image-admission certs`: creates development certificates when missing, renews the serving
  * certificate when it nears expiry, or regenerates everything with --force. Prints paths, never keys.
  */
-import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { generateCertificates } from '../certs/generate.js';
 import {
   certificatePaths,
   certificateExpiry,
   ensureDevelopmentCertificates,
+  reissueForNames,
   renewServingCertificate,
   writeCertificates,
 } from '../certs/files.js';
@@ -19,7 +19,9 @@ const SPEC = {
   name: 'certs',
   synopsis: '[flags]',
   description: `Creates a development CA and serving certificate (ca.crt, ca.key, tls.crt, tls.key) when missing,
-and re-issues tls.crt/tls.key from the same CA when they expire soon.`,
+and re-issues tls.crt/tls.key from the same CA when they expire soon or lack the names of --service
+and --namespace (the CA is kept, so the webhook configurations' caBundle stays valid). --force
+replaces the CA too.`,
   flags: {
     out: { type: 'string', value: 'DIR', help: 'folder for the files (default: certs)' },
     service: { type: 'string', value: 'NAME', help: 'Service name (default: image-admission-webhook)' },
@@ -70,31 +72,28 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     printWritten(ensured.written);
     return 0;
   }
+  // A new Service or namespace: the same CA, a leaf for the new names.
+  const reissue = await reissueForNames(dir, names);
+  if (reissue.reissued) {
+    io.stdout.write(`re-issued ${ensured.paths.cert} from the existing CA for ${reissue.missing.join(', ')} (the CA and its caBundle are unchanged)\n`);
+    printWritten(reissue.written);
+    await warnAboutCa(dir, renewWithinDays, io);
+    return 0;
+  }
   const renewal = await renewServingCertificate(dir, { renewWithinDays, validityDays: days });
   if (renewal.renewed) {
     printWritten(renewal.written);
   } else {
     io.stdout.write(`${ensured.paths.cert} is valid until ${renewal.notAfter.toISOString()}; nothing to do\n`);
   }
-  await warnAboutExisting(dir, values.service, values.namespace, renewWithinDays, io);
+  await warnAboutCa(dir, renewWithinDays, io);
   return 0;
 }
 
-// Renewal keeps the certificate's names and the CA; say so when either no longer fits the request.
-async function warnAboutExisting(
-  dir: string,
-  service: string,
-  namespace: string,
-  renewWithinDays: number,
-  io: CommandIo,
-): Promise<void> {
+// Renewal and re-issue keep the CA; say so when it is about to expire.
+async function warnAboutCa(dir: string, renewWithinDays: number, io: CommandIo): Promise<void> {
   const paths = certificatePaths(dir);
-  const host = `${service}.${namespace}.svc`;
   try {
-    const leaf = new X509Certificate(await readFile(paths.cert, 'utf8'));
-    if (leaf.checkHost(host, { subject: 'never' }) === undefined) {
-      io.stderr.write(`warning: ${paths.cert} is not valid for ${host}; run with --force to regenerate\n`);
-    }
     const caExpiry = certificateExpiry(await readFile(paths.caCert, 'utf8'));
     if (caExpiry.getTime() - Date.now() <= renewWithinDays * 24 * 60 * 60 * 1000) {
       io.stderr.write(`warning: the CA ${paths.caCert} expires ${caExpiry.toISOString()}; run with --force to regenerate\n`);

@@ -5,7 +5,8 @@
  * Deployment restarts the pod, as controller-runtime's managers exit), 2 on usage errors.
  */
 import { readFileSync } from 'node:fs';
-import { loadKubeConfig } from '../audit/scan.js';
+import { loadKubeConfig } from '../audit/kubeconfig.js';
+import { LOG_FORMATS, type LogFormat } from '../log-format.js';
 import { type BindAddress, parseBindAddress } from '../controller/endpoints.js';
 import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
@@ -40,6 +41,7 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
+    'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
     'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
@@ -64,7 +66,7 @@ export function readControllerFlags(
   argv: string[],
   readNamespace: () => string | undefined,
   env: NodeJS.ProcessEnv = {},
-): { config: ControllerConfig; kubeconfig?: string; context?: string; trustedKeysDir?: string; logLevel: Level | 'silent' } | { errors: string[] } | 'help' {
+): { config: ControllerConfig; kubeconfig?: string; context?: string; trustedKeysDir?: string; logLevel: Level | 'silent'; logFormat: LogFormat } | { errors: string[] } | 'help' {
   const parsed = parseCommand(SPEC, argv);
   if (parsed.kind === 'help') return 'help';
   if (parsed.kind === 'usage-error') return { errors: [parsed.problem] };
@@ -100,6 +102,8 @@ export function readControllerFlags(
   if (typeof rules === 'string') errors.push(rules);
   const logLevel = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) errors.push(`--log-level must be debug, info, warn, error or silent, got ${JSON.stringify(logLevel)}`);
+  const logFormat = (values['log-format'] as string | undefined) ?? 'json';
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(logFormat)}`);
 
   const config: ControllerConfig = {
     judge: typeof rules === 'string' ? {} : rules,
@@ -128,6 +132,7 @@ export function readControllerFlags(
     ...(typeof values.context === 'string' ? { context: values.context } : {}),
     ...(trustedKeysDir === undefined ? {} : { trustedKeysDir }),
     logLevel: logLevel as Level | 'silent',
+    logFormat: logFormat as LogFormat,
   };
 }
 
@@ -147,12 +152,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     return 0;
   }
   if ('errors' in flags) return usageError(io, SPEC.name, ...flags.errors);
-  const log = createLogger(io.stdout, flags.logLevel);
+  const log = createLogger(io.stdout, flags.logLevel, flags.logFormat);
   const k8s = await import('@kubernetes/client-node');
   let kubeconfig;
   try {
-    kubeconfig = loadKubeConfig(k8s, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) });
-    if (!kubeconfig.getCurrentCluster()) throw new Error('no cluster: give --kubeconfig, set KUBECONFIG, or run in a pod');
+    kubeconfig = loadKubeConfig(k8s, { ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) }, { env: io.env });
   } catch (error) {
     io.stderr.write(`image-admission controller: ${errorText(error)}\n`);
     return 2;

@@ -10,7 +10,7 @@ import { BODY_LIMIT } from '../review/json-body.js';
 import { readAtMost } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readDisableRules } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readRuleFlags } from './rules-flag.js';
 
 const MiB = 1024 * 1024;
 
@@ -43,7 +43,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (endpoint !== 'mutate' && endpoint !== 'validate') return usageError(io, SPEC.name, `--endpoint must be mutate or validate, got ${JSON.stringify(endpoint)}`);
   const mode = values.mode ?? 'enforce';
   if (!MODES.includes(mode as Mode)) return usageError(io, SPEC.name, `--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  const rules = readDisableRules(values['disable-rules']);
+  const rules = readRuleFlags({ 'disable-rules': values['disable-rules'] });
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules };
 

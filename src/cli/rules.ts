@@ -1,5 +1,5 @@
 /** `image-admission rules`: lists the rule catalogue, the identifiers --disable-rules and --rule-actions take. */
-import { enforcementOf, RULES } from '../image/index.js';
+import { enforcementOf, isRuleOff, RULES } from '../image/index.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
@@ -28,8 +28,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   // What a violation does with these flags: off, or the explicit or catalogue deny/warn.
   const rows = RULES.map((rule) => ({
     ...rule,
-    action: options.disabledRules?.has(rule.id as never) || options.ruleActions?.get(rule.id as never) === 'off' ? 'off' : enforcementOf(rule.id, options),
-    explicit: options.ruleActions?.has(rule.id as never) === true || options.disabledRules?.has(rule.id as never) === true,
+    action: isRuleOff(rule.id, options) ? 'off' : enforcementOf(rule.id, options),
+    explicit: options.ruleActions?.has(rule.id) === true || options.disabledRules?.has(rule.id) === true,
   }));
   if (command.values.json) {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -30,6 +30,7 @@ function placeholder(flag: string): string {
     'disable-rules': 'IDS',
     'rule-actions': 'RULE=ACTION,...',
     'log-level': 'LEVEL',
+    'log-format': 'FORMAT',
     'memory-limit': 'BYTES',
     'health-probe-bind-address': 'ADDRESS',
     'tls-min-version': 'VERSION',

@@ -1,4 +1,5 @@
-/** The controller's log: one JSON object a line on standard output, as the webhook logs. */
+/** The controller's log: one JSON object a line on standard output, as the webhook logs (or text, --log-format). */
+import { type LogFormat, textLine } from '../log-format.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 20, info: 30, warn: 40, error: 50 };
@@ -12,10 +13,11 @@ export interface Logger {
 }
 
 /** A logger writing to `out` at `level` and above. */
-export function createLogger(out: NodeJS.WritableStream, level: Level | 'silent'): Logger {
+export function createLogger(out: NodeJS.WritableStream, level: Level | 'silent', format: LogFormat = 'json'): Logger {
   const write = (at: Level, msg: string, fields: Record<string, unknown> = {}) => {
     if (level === 'silent' || ORDER[at] < ORDER[level]) return;
-    out.write(`${JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...fields })}\n`);
+    const line = `${JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...fields })}\n`;
+    out.write(format === 'text' ? textLine(line) : line);
   };
   return {
     debug: (msg, fields) => write('debug', msg, fields),

@@ -13,6 +13,8 @@ const IMAGE_PLACEHOLDER = 'image-admission-webhook';
 
 /** Checks `ref` as a pull spec for the webhook's image; throws with the reason. */
 function checkImageReference(ref: string): void {
+  // `--image "$UNSET"`: say so, rather than how an empty string fails to parse.
+  if (ref.trim() === '') throw new Error('--image is empty: give the image you pushed, e.g. quay.io/ORG/image-admission-webhook:TAG');
   const parsed = parseReference(ref);
   if (!parsed.ok) throw new Error(`--image ${JSON.stringify(ref)} is not an image reference: ${parsed.message}`);
   if (parsed.reference.name === '') throw new Error(`--image ${JSON.stringify(ref)} names a registry but no repository`);

@@ -164,7 +164,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (status === 429) void reply.header('retry-after', String(RETRY_AFTER_SECONDS)).removeHeader('connection');
     return reply.code(status).send({ code: status, reason: error.message });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 404, reason: `no route for ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // A known path asked with the wrong method is a 405 naming the right one (RFC 9110 §15.5.6), not a
+    // 404 that suggests the path is wrong: `curl https://…/validate` is the usual first try.
+    const allow = ALLOWED_METHODS[path.length > 1 ? path.replace(/\/$/, '') : path];
+    if (allow !== undefined) {
+      return reply.code(405).header('allow', allow).send({ code: 405, reason: `${request.method} is not allowed on ${path}: use ${allow}${allow === 'POST' ? ' with an AdmissionReview body, as the API server does' : ''}` });
+    }
+    return reply.code(404).send({ code: 404, reason: `no route for ${request.method} ${path}` });
+  });
 
   // Before the body is read: an unauthenticated client costs no parsing.
   const onRequest = options.requireClientCertificate
@@ -185,6 +194,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
   );
   return app;
 }
+
+/** The methods of each route, for the 405's Allow header (fastify adds HEAD beside every GET). */
+const ALLOWED_METHODS: Record<string, string> = {
+  '/mutate': 'POST',
+  '/validate': 'POST',
+  '/metrics': 'GET, HEAD',
+  '/healthz': 'GET, HEAD',
+  '/readyz': 'GET, HEAD',
+};
 
 async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, verifier: SignatureVerifier, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();

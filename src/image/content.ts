@@ -18,6 +18,7 @@
 import { factOf } from './content-cache.js';
 import { type DigestAlgorithm, digestAlgorithm, digestOf } from './digest.js';
 import { type FieldError, invalid, invalidHidden } from './field-error.js';
+import type { RuleId } from './rules.js';
 import { Findings } from './findings.js';
 import { arrayOrEmpty, isObject, valueAt } from './json.js';
 import { parseReference } from './reference.js';
@@ -26,7 +27,7 @@ import { ANNOTATION_LAYERS_ORDER } from './types.js';
 /** What the content rules need from the configuration. */
 export interface ContentOptions {
   /** Rule identifiers whose checks are skipped (their errors would be dropped anyway). */
-  readonly disabledRules?: ReadonlySet<string>;
+  readonly disabledRules?: ReadonlySet<RuleId>;
 }
 
 const SCHEMA2 = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -55,7 +56,7 @@ export function validateContent(image: Record<string, unknown>, options: Content
 
 /** Adds the content-addressing violations of `image` to `findings`, until they are done. */
 export function collectContentErrors(image: Record<string, unknown>, findings: Findings, options: ContentOptions = {}): void {
-  const enabled = (rule: string) => !options.disabledRules?.has(rule);
+  const enabled = (rule: RuleId) => !options.disabledRules?.has(rule);
   const add = (errors: readonly FieldError[]) => {
     for (const error of errors) if (enabled(error.rule)) findings.add(error);
   };
@@ -254,7 +255,7 @@ function checkMediaType(image: Record<string, unknown>, manifest: Manifest): Fie
   return [invalid('manifest-media-type', ['dockerImageManifestMediaType'], recorded, `the manifest's media type is ${accepted.map((t) => JSON.stringify(t)).join(' or ')}`)];
 }
 
-function checkConfig(config: string, manifest: Record<string, unknown>, enabled: (rule: string) => boolean): FieldError[] {
+function checkConfig(config: string, manifest: Record<string, unknown>, enabled: (rule: RuleId) => boolean): FieldError[] {
   const descriptor = isObject(manifest.config) ? manifest.config : {};
   const errors: FieldError[] = [];
   const algorithm = digestAlgorithm(descriptor.digest);

@@ -2,6 +2,7 @@
  * One error type for every rule: a Kubernetes field error (k8s.io/apimachinery
  * pkg/util/validation/field) with a structured path and the identifier of the rule that raised it.
  */
+import type { RuleId } from './rules.js';
 import { work } from './work.js';
 
 /** A path of JSON names and array indexes, e.g. `['dockerImageLayers', 2, 'size']`. */
@@ -14,8 +15,8 @@ export type FieldErrorType = 'Required' | 'Invalid' | 'Forbidden' | 'NotSupporte
 export interface FieldError {
   readonly type: FieldErrorType;
   readonly path: FieldPath;
-  /** The rule catalogue identifier (src/image/rules.ts). */
-  readonly rule: string;
+  /** The rule catalogue identifier (src/image/rules.ts): a typo is a compile error. */
+  readonly rule: RuleId;
   readonly detail?: string;
   /** The offending value; omitted when printing it would not help (or would leak content). */
   readonly value?: unknown;
@@ -32,7 +33,7 @@ const NO_VALUE = Symbol('no value');
 
 function make(
   type: FieldErrorType,
-  rule: string,
+  rule: RuleId,
   path: FieldPath,
   value: unknown,
   detail: string | undefined,
@@ -45,37 +46,37 @@ function make(
 }
 
 /** A required value is missing. */
-export function required(rule: string, path: FieldPath, detail?: string): FieldError {
+export function required(rule: RuleId, path: FieldPath, detail?: string): FieldError {
   return make('Required', rule, path, NO_VALUE, detail);
 }
 
 /** A value is present but wrong; `value` is printed in the message. */
-export function invalid(rule: string, path: FieldPath, value: unknown, detail?: string): FieldError {
+export function invalid(rule: RuleId, path: FieldPath, value: unknown, detail?: string): FieldError {
   return make('Invalid', rule, path, value, detail);
 }
 
 /** Like `invalid`, but the value is not shown (too large, or secret like signature content). */
-export function invalidHidden(rule: string, path: FieldPath, detail: string): FieldError {
+export function invalidHidden(rule: RuleId, path: FieldPath, detail: string): FieldError {
   return make('Invalid', rule, path, NO_VALUE, detail);
 }
 
 /** A value is set that may not be set here. */
-export function forbidden(rule: string, path: FieldPath, detail: string): FieldError {
+export function forbidden(rule: RuleId, path: FieldPath, detail: string): FieldError {
   return make('Forbidden', rule, path, NO_VALUE, detail);
 }
 
 /** A value is not one of an enumerated set. */
-export function notSupported(rule: string, path: FieldPath, value: unknown, supported: readonly string[]): FieldError {
+export function notSupported(rule: RuleId, path: FieldPath, value: unknown, supported: readonly string[]): FieldError {
   return { ...make('NotSupported', rule, path, value, undefined), supported };
 }
 
 /** A value is longer than allowed. */
-export function tooLong(rule: string, path: FieldPath, max: number): FieldError {
+export function tooLong(rule: RuleId, path: FieldPath, max: number): FieldError {
   return make('TooLong', rule, path, NO_VALUE, `may not be more than ${max} bytes`);
 }
 
 /** A value repeats one that must be unique. */
-export function duplicate(rule: string, path: FieldPath, value: unknown): FieldError {
+export function duplicate(rule: RuleId, path: FieldPath, value: unknown): FieldError {
   return make('Duplicate', rule, path, value, undefined);
 }
 

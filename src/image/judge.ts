@@ -9,7 +9,7 @@
 import type { FieldError } from './field-error.js';
 import { type FindingKind, Findings } from './findings.js';
 import { ratchetOf } from './ratchet.js';
-import { type Enforcement, ruleById, type RuleAction, type RuleId } from './rules.js';
+import { type Enforcement, ruleById, type RuleId, type RuleOptions } from './rules.js';
 import { collectImageErrors, collectSignatureErrors } from './validate.js';
 import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
 
@@ -26,11 +26,7 @@ export interface Verdict {
 }
 
 /** How the rules are applied, from the configuration. */
-export interface JudgeOptions {
-  /** Catalogue rule identifiers turned off: their errors are dropped (and costly checks skipped). */
-  readonly disabledRules?: ReadonlySet<RuleId>;
-  /** Per-rule actions over the catalogue's: `deny` and `warn` decide which list a violation joins, `off` disables. */
-  readonly ruleActions?: ReadonlyMap<RuleId, RuleAction>;
+export interface JudgeOptions extends RuleOptions {
   /**
    * Violations found outside these rules (signature verification, src/signature) that are judged like
    * create-rule violations: dropped when their rule is off, warned when its action is warn, ratcheted on UPDATE.
@@ -39,8 +35,8 @@ export interface JudgeOptions {
 }
 
 /** Whether a violation of `rule` denies or only warns, before modes and exemptions. */
-export function enforcementOf(rule: string, options: JudgeOptions = {}): Enforcement {
-  const action = options.ruleActions?.get(rule as RuleId);
+export function enforcementOf(rule: RuleId, options: JudgeOptions = {}): Enforcement {
+  const action = options.ruleActions?.get(rule);
   return action === 'deny' || action === 'warn' ? action : (ruleById(rule)?.enforcement ?? 'deny');
 }
 
@@ -50,9 +46,17 @@ function withOffRules(options: JudgeOptions): JudgeOptions {
   return off.length === 0 ? options : { ...options, disabledRules: new Set([...(options.disabledRules ?? []), ...off]) };
 }
 
+/**
+ * Whether `rule` is off: named by `--disable-rules` or given the action `off`. The one place that
+ * decides it; the judges below drop its errors, and callers that skip work for it ask here.
+ */
+export function isRuleOff(rule: RuleId, options: RuleOptions): boolean {
+  return options.disabledRules?.has(rule) === true || options.ruleActions?.get(rule) === 'off';
+}
+
 /** Disabled rules' errors are dropped; warn-only rules advise; everything else is a violation. */
 function kindOf(error: FieldError, options: JudgeOptions): FindingKind {
-  if (options.disabledRules?.has(error.rule as RuleId)) return 'dropped';
+  if (isRuleOff(error.rule, options)) return 'dropped';
   return enforcementOf(error.rule, options) === 'warn' ? 'advisory' : 'violation';
 }
 

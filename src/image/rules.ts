@@ -9,7 +9,7 @@ export type Enforcement = 'deny' | 'warn';
 
 /** One entry of the catalogue. */
 export interface Rule {
-  readonly id: string;
+  readonly id: RuleId;
   readonly section: string;
   readonly summary: string;
   readonly enforcement: Enforcement;
@@ -71,7 +71,7 @@ const catalogue = [
   // §4 Update rules
   { id: 'immutable-field', section: '4', summary: 'what an Image is does not change after creation' },
   { id: 'signature-immutable', section: '4', summary: 'a signature that keeps its name keeps its type and content' },
-] as const satisfies readonly (Omit<Rule, 'enforcement'> & { readonly enforcement?: Enforcement; readonly warnOnly?: true })[];
+] as const satisfies readonly (Omit<Rule, 'id' | 'enforcement'> & { readonly id: string; readonly enforcement?: Enforcement; readonly warnOnly?: true })[];
 
 /** A rule identifier of the catalogue. */
 export type RuleId = (typeof catalogue)[number]['id'];
@@ -79,14 +79,15 @@ export type RuleId = (typeof catalogue)[number]['id'];
 /** Every rule, in catalogue order. */
 export const RULES: readonly Rule[] = catalogue.map((rule): Rule => ({ enforcement: 'deny', ...rule }));
 
-const byId = new Map(RULES.map((rule) => [rule.id, rule]));
+const byId = new Map<string, Rule>(RULES.map((rule) => [rule.id, rule]));
 
 /** Looks a rule up by identifier. */
 export function ruleById(id: string): Rule | undefined {
   return byId.get(id);
 }
 
-function isRuleId(id: string): id is RuleId {
+/** Whether `id` names a rule of the catalogue. */
+export function isRuleId(id: string): id is RuleId {
   return byId.has(id);
 }
 
@@ -94,7 +95,7 @@ function isRuleId(id: string): id is RuleId {
  * Reads a comma-separated list of rule identifiers (the `--disable-rules` value), or says which
  * identifiers are not in the catalogue.
  */
-export function parseRuleList(list: string): { ok: true; rules: ReadonlySet<RuleId> } | { ok: false; unknown: string[] } {
+function parseRuleList(list: string): { ok: true; rules: ReadonlySet<RuleId> } | { ok: false; unknown: string[] } {
   const ids = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = ids.filter((id) => !isRuleId(id));
   return unknown.length === 0 ? { ok: true, rules: new Set(ids.filter(isRuleId)) } : { ok: false, unknown };
@@ -112,7 +113,7 @@ export type RuleAction = (typeof RULE_ACTIONS)[number];
  * Reads `RULE=ACTION,...` (the `--rule-actions` value): every problem at once (unknown rule, unknown
  * action, a rule named twice, an entry without `=`).
  */
-export function parseRuleActions(list: string): { ok: true; actions: ReadonlyMap<RuleId, RuleAction> } | { ok: false; problems: string[] } {
+function parseRuleActions(list: string): { ok: true; actions: ReadonlyMap<RuleId, RuleAction> } | { ok: false; problems: string[] } {
   const actions = new Map<RuleId, RuleAction>();
   const problems: string[] = [];
   for (const entry of list.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
@@ -127,4 +128,50 @@ export function parseRuleActions(list: string): { ok: true; actions: ReadonlyMap
     else actions.set(id, action as RuleAction);
   }
   return problems.length === 0 ? { ok: true, actions } : { ok: false, problems };
+}
+
+/**
+ * What the operator chose over the catalogue: the one type of `--disable-rules` and `--rule-actions`,
+ * in the server's policy and every command's options alike. src/image/judge.ts applies it.
+ */
+export interface RuleOptions {
+  /** Rules turned off (`--disable-rules`): their errors are dropped and their costly checks skipped. */
+  readonly disabledRules?: ReadonlySet<RuleId>;
+  /**
+   * Per-rule actions (`--rule-actions`), over the mode for the rules they name: `deny` denies even in
+   * warn or dry-run mode, `warn` only warns even in enforce mode or dry-run, `off` disables.
+   */
+  readonly ruleActions?: ReadonlyMap<RuleId, RuleAction>;
+}
+
+/** The flags that set RuleOptions, by their command-line names. */
+export type RuleFlag = 'disable-rules' | 'rule-actions';
+
+/**
+ * Reads `--disable-rules` and `--rule-actions`: the one parser of both, for the server's configuration
+ * and every command. A flag left undefined sets nothing. Every problem is reported at once, each
+ * introduced by `label(flag)`: how the caller names the flag (`--disable-rules (DISABLE_RULES)`).
+ */
+export function parseRuleFlags(
+  values: { readonly [F in RuleFlag]?: string },
+  label: (flag: RuleFlag) => string = (flag) => `--${flag}`,
+): { ok: true; options: RuleOptions } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  let disabledRules: ReadonlySet<RuleId> | undefined;
+  let ruleActions: ReadonlyMap<RuleId, RuleAction> | undefined;
+  if (values['disable-rules'] !== undefined) {
+    const list = parseRuleList(values['disable-rules']);
+    if (list.ok) disabledRules = list.rules;
+    else problems.push(`${label('disable-rules')} names rules that do not exist: ${list.unknown.map((id) => JSON.stringify(id)).join(', ')}`);
+  }
+  if (values['rule-actions'] !== undefined) {
+    const actions = parseRuleActions(values['rule-actions']);
+    if (actions.ok) ruleActions = actions.actions;
+    else problems.push(...actions.problems.map((problem) => `${label('rule-actions')}: ${problem}`));
+  }
+  for (const [id, action] of ruleActions ?? []) {
+    if (action !== 'off' && disabledRules?.has(id)) problems.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, options: { ...(disabledRules === undefined ? {} : { disabledRules }), ...(ruleActions === undefined ? {} : { ruleActions }) } };
 }

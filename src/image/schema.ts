@@ -7,13 +7,14 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type FieldError, type FieldPath, invalid, notSupported, required } from './field-error.js';
 import type { Findings } from './findings.js';
 import { isObject, valueAt } from './json.js';
+import { isRuleId, type RuleId } from './rules.js';
 import { work } from './work.js';
 
 // RFC 3339 as Kubernetes serialises metav1.Time; checked by a pattern so no format plugin is needed.
 const RFC3339 = '^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$';
 
 const str = { type: 'string' };
-const nonEmpty = (rule: string) => ({ type: 'string', minLength: 1, 'x-rule': rule });
+const nonEmpty = (rule: RuleId) => ({ type: 'string', minLength: 1, 'x-rule': rule });
 const time = { type: ['string', 'null'], pattern: RFC3339 };
 // Go decodes JSON null as an absent map, pointer or string, so null is accepted wherever absence is.
 const stringMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
@@ -227,9 +228,9 @@ function pointerToPath(pointer: string, data: unknown): (string | number)[] {
   return path;
 }
 
-function ruleOf(schema: unknown): string {
+function ruleOf(schema: unknown): RuleId {
   const rule = (schema as Record<string, unknown> | undefined)?.['x-rule'];
-  return typeof rule === 'string' ? rule : 'object-shape';
+  return typeof rule === 'string' && isRuleId(rule) ? rule : 'object-shape';
 }
 
 const JSON_TYPE_NAMES: Record<string, string> = {

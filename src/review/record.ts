@@ -9,7 +9,7 @@ import type { Decision, Endpoint } from '../admission/handle.js';
 import { APPLIED_ACTIONS, type AppliedAction, type DecisionKind, type Policy } from '../admission/policy.js';
 import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS } from '../image/index.js';
+import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS, type RuleId } from '../image/index.js';
 
 /** The `msg` of every decision line. */
 export const DECISION_MESSAGE = 'decision';
@@ -33,7 +33,7 @@ export interface LoggedViolation {
 
 /** How many violations of one rule, of one kind, a review found: what the metrics count. */
 export interface RuleCount {
-  rule: string;
+  rule: RuleId;
   kind: 'violation' | 'pre-existing' | 'advisory';
   count: number;
 }
@@ -167,7 +167,7 @@ export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: 
   };
 }
 
-function logged(errors: readonly FieldError[], actions: ReadonlyMap<string, AppliedAction>): LoggedViolation[] {
+function logged(errors: readonly FieldError[], actions: ReadonlyMap<RuleId, AppliedAction>): LoggedViolation[] {
   return errors.slice(0, LOGGED_VIOLATIONS).map((e) => {
     const action = actions.get(e.rule);
     return {
@@ -189,7 +189,7 @@ function loggedGroups(groups: readonly string[]): string[] {
 }
 
 function count(errors: readonly FieldError[], kind: RuleCount['kind']): RuleCount[] {
-  const byRule = new Map<string, number>();
+  const byRule = new Map<RuleId, number>();
   for (const error of errors) byRule.set(error.rule, (byRule.get(error.rule) ?? 0) + 1);
   return [...byRule].map(([rule, n]) => ({ rule, kind, count: n }));
 }

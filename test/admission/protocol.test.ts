@@ -238,6 +238,27 @@ describe('bad requests get a 4xx with a JSON reason, and the server keeps servin
   });
 });
 
+describe('a known path asked with the wrong method', () => {
+  it.each([
+    { method: 'GET', url: '/validate', allow: 'POST' },
+    { method: 'GET', url: '/mutate?timeout=10s', allow: 'POST' },
+    { method: 'PUT', url: '/validate/', allow: 'POST' },
+    { method: 'DELETE', url: '/mutate', allow: 'POST' },
+    { method: 'POST', url: '/healthz', allow: 'GET, HEAD' },
+    { method: 'POST', url: '/metrics', allow: 'GET, HEAD' },
+  ] as const)('$method $url is a 405 with Allow: $allow and a JSON reason, not a 404', async ({ method, url, allow }) => {
+    const res = await apps.enforce.inject({ method, url });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+    expect(res.json()).toEqual({ code: 405, reason: expect.stringContaining(`${method} is not allowed on ${url.split('?')[0]}: use ${allow}`) as string });
+  });
+
+  it('an unknown path is still a 404', async () => {
+    const res = await apps.enforce.inject({ method: 'GET', url: '/admit' });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
 describe('large reviews', () => {
   it('answers an AdmissionReview near 6 MiB', async () => {
     const review = hugeAdmissionReview();

@@ -81,10 +81,27 @@ describe('image-admission certs', () => {
     expect(new X509Certificate(after.cert).checkHost('hook.tools.svc', { subject: 'never' })).toBe('hook.tools.svc');
   });
 
-  it('warns when the existing certificate is for another Service', async () => {
-    const result = await certs('--out', join(root, 'fresh'), '--service', 'other');
+  it('re-issues the serving certificate for a new namespace and Service, keeping the CA (no --force)', async () => {
+    const out = join(root, 'moved');
+    expect((await certs('--out', out)).code).toBe(0);
+    const before = await readCertificates(out);
+    const result = await certs('--out', out, '--service', 'hook', '--namespace', 'platform');
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('is not valid for other.image-admission.svc; run with --force');
+    expect(result.stdout).toContain('re-issued');
+    expect(result.stdout).toContain('hook.platform.svc');
+    const after = await readCertificates(out);
+    // The CA (and so every caBundle) is the same; the leaf is new, for the new names, signed by that CA.
+    expect(after.caCert).toBe(before.caCert);
+    expect(after.caKey).toBe(before.caKey);
+    const leaf = new X509Certificate(after.cert);
+    expect(leaf.checkHost('hook.platform.svc', { subject: 'never' })).toBe('hook.platform.svc');
+    expect(leaf.checkHost('image-admission-webhook.image-admission.svc', { subject: 'never' })).toBeUndefined();
+    expect(leaf.verify(new X509Certificate(after.caCert).publicKey)).toBe(true);
+    expect((await stat(join(out, 'tls.key'))).mode & 0o777).toBe(0o600);
+    // Run again with the same names: nothing to do.
+    const again = await certs('--out', out, '--service', 'hook', '--namespace', 'platform');
+    expect(again.stdout).toMatch(/nothing to do/);
+    expect(await readCertificates(out)).toEqual(after);
   });
 
   it.each([

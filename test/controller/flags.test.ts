@@ -20,6 +20,12 @@ describe('readControllerFlags', () => {
     expect(flags).toMatchObject({ config: { leaderElection: { namespace: 'ns', name: 'image-admission-controller', leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 } } });
   });
 
+  it('logs JSON by default and text with --log-format text; other formats are refused', () => {
+    expect(readControllerFlags([], noNamespace)).toMatchObject({ logFormat: 'json' });
+    expect(readControllerFlags(['--log-format', 'text'], noNamespace)).toMatchObject({ logFormat: 'text' });
+    expect(readControllerFlags(['--log-format', 'xml'], noNamespace)).toEqual({ errors: ['--log-format must be json or text, got "xml"'] });
+  });
+
   it('reports every bad flag at once', () => {
     const flags = readControllerFlags(
       ['--leader-elect', '--leader-elect-renew-deadline', '20s', '--page-size', '0', '--metrics-bind-address', 'nowhere', '--disable-rules', 'no-such-rule', '--log-level', 'loud'],

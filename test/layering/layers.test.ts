@@ -22,17 +22,19 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   http: ['image', 'signature', 'admission', 'review', 'certs', 'version'],
   audit: ['image', 'signature', 'admission', 'review'],
   // The controller keeps a live report of the stored Images: a consumer of the rules like audit scan.
-  controller: ['image', 'signature', 'admission', 'review', 'audit', 'keys', 'certs', 'version'],
+  controller: ['image', 'signature', 'admission', 'review', 'audit', 'keys', 'certs', 'version', 'log-format'],
   // check and audit scan read --trusted-keys as the server does.
-  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'keys', 'certs', 'deploy', 'config', 'server', 'version'],
+  cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'keys', 'certs', 'deploy', 'config', 'server', 'version', 'log-format'],
   certs: [],
   // The trusted signing keys, loaded from files for the signature rules.
   keys: ['signature'],
   // The image reference in the deploy files is checked with the rules' own pull-spec parser.
   deploy: ['image'],
   version: [],
-  config: ['image', 'signature', 'admission', 'http'],
-  server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission'],
+  // JSON log lines or text for a terminal (serve, controller).
+  'log-format': [],
+  config: ['image', 'signature', 'admission', 'http', 'log-format'],
+  server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission', 'log-format'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -42,8 +42,9 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 let scratch: string;
 let selfSignedCa: string;
 let selfSignedCert: string;
-/** What `kubectl kustomize` said for an overlay before the image was set. */
+/** What `kubectl kustomize` said for an overlay before the image was set, and with `IMAGE=` empty. */
 let unsetImage: string;
+let emptyImage: string;
 const rendered = new Map<string, K8sObject[]>();
 
 beforeAll(async () => {
@@ -54,6 +55,9 @@ beforeAll(async () => {
     filter: (src) => !/self-signed\/(certs|webhook-ca-bundle\.yaml)|base\/image\.env$/.test(src),
   });
   unsetImage = kustomizeError(join(scratch, 'manifests/overlays/openshift'));
+  // `echo IMAGE=$UNSET_VARIABLE > image.env`.
+  await writeFile(join(scratch, 'manifests/base/image.env'), 'IMAGE=\n');
+  emptyImage = kustomizeError(join(scratch, 'manifests/overlays/openshift'));
   const io0 = memoryIo();
   expect(await runManifests(['--image', IMAGE, '--out', join(scratch, 'manifests/base/image.env')], io0), io0.err()).toBe(0);
   const overlay = join(scratch, 'manifests/overlays/self-signed');
@@ -170,6 +174,10 @@ describe('the container image', () => {
     expect(unsetImage).toMatch(/manifests\/base\/image\.env: no such file or directory/);
   });
 
+  it('empty (IMAGE=), stops the render with a message naming the file and the command, never image ""', () => {
+    expect(emptyImage).toContain('IMAGE is empty in manifests/base/image.env: set it with image-admission manifests --image REF');
+  });
+
   it.each(['base', ...OVERLAYS])('%s: every container of every Deployment runs the image set with --image', (name) => {
     const deployments = objects(name).filter((o) => o.kind === 'Deployment');
     expect(deployments.length).toBeGreaterThan(0);
@@ -179,7 +187,9 @@ describe('the container image', () => {
   });
 
   it('is read from a file that never reaches the cluster', () => {
-    for (const name of ['base', ...OVERLAYS]) expect(objects(name).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'image-admission-image')).toEqual([]);
+    // The ConfigMap is renamed to the image by the last replacement (the empty-IMAGE check).
+    const local = (o: K8sObject) => o.kind === 'ConfigMap' && [IMAGE, 'image-admission-image'].includes(o.metadata.name);
+    for (const name of ['base', ...OVERLAYS]) expect(objects(name).filter(local)).toEqual([]);
   });
 });
 

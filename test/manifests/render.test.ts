@@ -209,7 +209,8 @@ describe('image-admission manifests', () => {
   it.each([
     ['Quay.io/Example/Webhook:1', /not an image reference: repository name must be lowercase/],
     ['quay.io/example/webhook:', /not an image reference: invalid reference format/],
-    ['', /not an image reference/],
+    ['', /--image is empty: give the image you pushed/],
+    ['  ', /--image is empty: give the image you pushed/],
     ['image-admission-webhook', /placeholder/],
   ])('--image %j is refused with exit 2, writing nothing', async (ref, message) => {
     const out = join(dir, 'refused.env');
