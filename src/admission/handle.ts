@@ -37,7 +37,7 @@ import {
 import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Policy, DecisionKind } from './policy.js';
-import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
+import { expectedTrustFindings, loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -120,9 +120,13 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
-  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const signed = isRecord(written) && Array.isArray(written.signatures) && written.signatures.length > 0;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  const additional = endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
+  // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, at
+  // both endpoints (a warn-only rule), whether or not the signature rule itself is on.
+  const expected = expectedTrustFindings(written, policy, signatures?.verdicts);
+  const additional = [...(endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : []), ...expected];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
