@@ -29,7 +29,7 @@ Until that file exists, rendering or applying an overlay fails and nothing is ap
 clientConfig.caBundle set to the base64 of the CA file, for clusters where nothing injects the CA.`,
   flags: {
     image: { type: 'string', value: 'REF', help: "the webhook's container image, e.g. quay.io/ORG/image-admission-webhook:0.1.0" },
-    ca: { type: 'string', value: 'FILE', help: 'PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required' },
+    ca: { type: 'string', value: 'FILE', help: 'PEM CA certificate that signed the serving certificate (e.g. certs/ca.crt); required unless --image is given' },
     overlay: {
       type: 'string',
       value: 'self-signed',
