@@ -135,7 +135,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics.setBodyBytes(budget.held, budget.capacityBytes);
     return true;
   };
-  const thread = new ReviewThread(options.policy, (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'));
+  const thread = new ReviewThread(
+    options.policy,
+    (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'),
+    (outcome, count) => metrics.signatureVerified(outcome, count),
+  );
   app.decorate('reviewThread', thread);
   // After the server has closed, so every review in flight has been answered.
   app.addHook('onClose', () => thread.close());

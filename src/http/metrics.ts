@@ -49,7 +49,7 @@ export interface Metrics {
   /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */
   setTrustedKeys(keys: number, skippedFiles: number): void;
   /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
-  signatureVerified(outcome: string): void;
+  signatureVerified(outcome: string, count?: number): void;
   /** Counts a connection closed at accept because its source address held too many. */
   connectionRefused(): void;
   /** Reports how many body bytes the memory budget holds now, and its capacity. */
@@ -122,7 +122,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const verifications = new Counter({
     name: 'image_admission_signature_verifications_total',
-    help: 'Signature verifications performed on the main thread, by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
+    help: 'Signature verifications performed (on the main thread and the review thread), by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
     labelNames: ['result'],
     registers: [registry],
   });
@@ -181,8 +181,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       trustedKeys.set(keys);
       skippedKeyFiles.set(skippedFiles);
     },
-    signatureVerified(outcome) {
-      verifications.inc({ result: outcome });
+    signatureVerified(outcome, count = 1) {
+      verifications.inc({ result: outcome }, count);
     },
     connectionRefused() {
       refusedConnections.inc();

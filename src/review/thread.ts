@@ -32,6 +32,8 @@ export interface ReviewJob {
 export interface ReviewJobResult {
   id: number;
   answer: BodyAnswer;
+  /** Signature verifications the thread performed since its last answer, by outcome. */
+  verifications?: Record<string, number>;
 }
 
 /** The worker's startup data. */
@@ -89,10 +91,14 @@ export class ReviewThread {
     return this.handed;
   }
 
-  /** `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless. */
+  /**
+   * `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless.
+   * `onVerified` hears the signature verifications the thread performed (for the metric), by outcome.
+   */
   constructor(
     private readonly policy: Policy,
     private readonly onLost: (why: string) => void = () => {},
+    private readonly onVerified: (outcome: string, count: number) => void = () => {},
   ) {}
 
   /** Trusts `keys` from now on, in the running worker and in any started later. */
@@ -144,7 +150,10 @@ export class ReviewThread {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker({ policy: this.policy, keys: this.keys });
-    worker.on('message', ({ id, answer }: ReviewJobResult) => this.settle(id, answer));
+    worker.on('message', ({ id, answer, verifications }: ReviewJobResult) => {
+      for (const [outcome, count] of Object.entries(verifications ?? {})) this.onVerified(outcome, count);
+      this.settle(id, answer);
+    });
     // A crash (out of memory, a bug at load) fails the reviews this worker held, and only those: Node
     // reports 'error' and then, later, 'exit', and a replacement may hold new reviews by then. The next
     // large review starts a fresh worker.
