@@ -151,6 +151,12 @@ export function renderScanText(report: ScanReport): string {
     for (const v of finding.violations) out.push(`  ${printable(v.path)}: ${printable(v.detail)}  [${v.rule}]`);
   }
   if (report.findingsTotal > report.findings.length) out.push('', `note: only the first ${report.findings.length} of ${report.findingsTotal} Images with violations are listed`);
+  const untrusted = report.untrustedInScope;
+  if (untrusted !== undefined) {
+    out.push('', `Images in --expect-trusted-signature scopes without a trusted signature (a warning): ${untrusted.total}`);
+    for (const image of untrusted.images) out.push(`  ${printable(image.name)}${image.reference ? ` (${printable(image.reference)})` : ''}`);
+    if (untrusted.total > untrusted.images.length) out.push(`  note: only the first ${untrusted.images.length} are listed`);
+  }
   return `${out.join('\n')}\n`;
 }
 

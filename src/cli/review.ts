@@ -8,15 +8,14 @@ import { MODES, type Mode, type Policy } from '../admission/policy.js';
 import { answerBody } from '../review/answer.js';
 import { BODY_LIMIT } from '../review/json-body.js';
 import { readAtMost } from '../review/objects.js';
-import { parseRepositoryScopes, SignatureVerifier } from '../signature/index.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
+import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, RULE_ACTIONS_FLAG, readRuleFlags } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const MiB = 1024 * 1024;
-/** The environment variable serve reads the scopes from. */
-const EXPECT_TRUSTED_SIGNATURE_ENV = 'EXPECT_TRUSTED_SIGNATURE';
 
 const SPEC = {
   name: 'review',
@@ -33,11 +32,7 @@ without a cluster.`,
     'disable-rules': DISABLE_RULES_FLAG,
     'rule-actions': RULE_ACTIONS_FLAG,
     'trusted-keys': TRUSTED_KEYS_FLAG,
-    'expect-trusted-signature': {
-      type: 'string',
-      value: 'SCOPES',
-      help: "comma-separated repository prefixes whose Images should carry a trusted signature, as serve's\n--expect-trusted-signature (env EXPECT_TRUSTED_SIGNATURE)",
-    },
+    'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
   },
   positionals: { min: 1, missing: 'needs a FILE (or - for stdin) holding an AdmissionReview' },
   footer: `Exit status: 0 allowed; 1 denied; 2 usage error, unreadable FILE, a body over the server's ${BODY_LIMIT / MiB} MiB
@@ -56,15 +51,9 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (!MODES.includes(mode as Mode)) return usageError(io, SPEC.name, `--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const rules = readRuleFlags(values);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
-  const scopes = parseRepositoryScopes(values['expect-trusted-signature'] ?? io.env[EXPECT_TRUSTED_SIGNATURE_ENV] ?? '');
-  if (!scopes.ok) return usageError(io, SPEC.name, `--expect-trusted-signature: ${scopes.problems.join('; ')}`);
-  const policy: Policy = {
-    mode: mode as Mode,
-    exemptUsers: commaSet(values['exempt-users']),
-    exemptGroups: commaSet(values['exempt-groups']),
-    ...rules,
-    ...(scopes.scopes.length > 0 ? { expectTrustedSignature: scopes.scopes } : {}),
-  };
+  const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], io.env);
+  if (typeof scopes === 'string') return usageError(io, SPEC.name, scopes);
+  const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules, ...scopes };
   // The server's keys, read as the server reads them: signatures get the server's verdicts.
   const verifier = new SignatureVerifier();
   const keysDir = trustedKeysDirOf(values['trusted-keys'], io.env);
