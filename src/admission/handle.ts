@@ -120,7 +120,8 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
-  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const signed = isRecord(written) && Array.isArray(written.signatures) && written.signatures.length > 0;
+  const derived = endpoint === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, at
   // both endpoints (a warn-only rule), whether or not the signature rule itself is on.
