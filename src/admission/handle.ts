@@ -25,7 +25,7 @@ import {
   errorBody,
   formatError,
   formatPath,
-  type ReviewPhase,
+  type AdmissionPhase,
   type RuleId,
   type Verdict,
   judgeCreate,
@@ -41,9 +41,6 @@ import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, 
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
-
-/** Which endpoint received the review. */
-export type Endpoint = ReviewPhase;
 
 /** What was decided, for the decision log, audit annotations and metrics. */
 export interface Decision {
@@ -63,15 +60,15 @@ export interface Decision {
   replaced?: FieldError[];
 }
 
-/** Answers a review received at `endpoint` under `policy`. */
+/** Answers a review in admission `phase` under `policy`. */
 export function handleReview(
   apiVersion: AdmissionVersion,
   request: AdmissionRequest,
-  endpoint: Endpoint,
+  phase: AdmissionPhase,
   policy: Policy,
   signatures?: SignatureVerdicts,
 ): { reply: AdmissionReviewReply; decision: Decision } {
-  const { response, decision } = decide(request, endpoint, policy, signatures);
+  const { response, decision } = decide(request, phase, policy, signatures);
   const annotations = auditAnnotations(request.uid, decision, policy);
   return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
 }
@@ -83,7 +80,7 @@ const untouched = (): Outcome => ({
   decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
 });
 
-function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
+function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
@@ -96,7 +93,7 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, s
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
-  return judgeImage(request, endpoint, policy, target, signatures);
+  return judgeImage(request, phase, policy, target, signatures);
 }
 
 /** What the rules found in the Image (or signature) a write carries, before modes, exemptions and actions. */
@@ -111,7 +108,7 @@ interface Judged {
 }
 
 /** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
-function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
+function judgeCarriedImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   // A judged resource carries exactly one Image, in the object written.
   const { image: written, at } = imagesIn(target, request.object)![0]!;
   // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
@@ -120,13 +117,13 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
-  const derived = endpoint === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
-  const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  const additional = endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
+  const derived = phase === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const corrected = phase === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  const additional = phase === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: Verdict =
-    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
-  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
+    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, phase, options) : judgeCreate(written, options);
+  const patch = phase === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return { verdict, at, replaced: replacedClaims(corrected, written, at), patch };
 }
 
@@ -138,25 +135,25 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
  * between the mutating and the validating webhooks, and then derives nothing: /validate holds the
  * signature to verification only when it still carries such fields.
  */
-function judgeCarriedSignature(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
+function judgeCarriedSignature(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   const written = signatureIn(target, request.object);
   const at: FieldPath = [...(target.signaturePath ?? [])];
   const judgement = loneSignatureJudgement(written, policy, signatures?.verdicts);
   const sent = written as Record<string, unknown>;
-  const corrected = endpoint === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
-  const additional = endpoint === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];
+  const corrected = phase === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
+  const additional = phase === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];
   const verdict = judgeSignatureCreate(written, { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional });
-  const derived = endpoint === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
-  const patch = endpoint === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
+  const derived = phase === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
+  const patch = phase === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
   const claimed = isRecord(written) && Array.isArray(written.conditions);
   const replaced = claimed ? corrected.filter((e) => e.path.at(-1) === 'conditions').map((e) => withPathPrefix(e, at)) : [];
   return { verdict, at, replaced, patch };
 }
 
 /** Judges what the request's object carries, then applies the per-rule actions, the mode and exemptions. */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
+function judgeImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
   const judge = target.signaturePath !== undefined ? judgeCarriedSignature : judgeCarriedImage;
-  const { verdict, at, replaced: replacedFound, patch } = judge(request, endpoint, policy, target, signatures);
+  const { verdict, at, replaced: replacedFound, patch } = judge(request, phase, policy, target, signatures);
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);

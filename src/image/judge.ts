@@ -11,7 +11,7 @@ import { type FindingKind, Findings } from './findings.js';
 import { ratchetOf } from './ratchet.js';
 import { type Enforcement, ruleById, type RuleId, type RuleOptions } from './rules.js';
 import { collectImageErrors, collectSignatureErrors } from './validate.js';
-import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
+import { type AdmissionPhase, validateImageUpdate } from './validate-update.js';
 
 /** The rules' verdict on one write. */
 export interface Verdict {
@@ -84,7 +84,7 @@ export function judgeSignatureCreate(signatureObject: unknown, given: JudgeOptio
 }
 
 /** The verdict on replacing `prev` with `next`: immutability, then create rules with ratcheting. */
-export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, given: JudgeOptions = {}): Verdict {
+export function judgeUpdate(next: unknown, prev: unknown, phase: AdmissionPhase, given: JudgeOptions = {}): Verdict {
   const options = withOffRules(given);
   // Immutability first: when it already denies the write, the create rules may stop early (findings.ts).
   const immutability = new Findings({ classify: (error) => kindOf(error, options) });

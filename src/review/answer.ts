@@ -4,7 +4,8 @@
  * record), because it runs either inline or on the review thread (thread.ts) for large bodies,
  * and whatever it returns crosses back by structured clone; it never throws.
  */
-import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
+import type { AdmissionPhase } from '../image/index.js';
+import { type Decision, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
 import { signatureContentsOf } from '../admission/signatures.js';
@@ -32,7 +33,7 @@ const UNTRUSTING = new SignatureVerifier();
  * Answers one review body received at `endpoint`. Signatures the review carries are verified first
  * (asynchronously, bounded and cached by `verifier`), then the review is judged with their verdicts.
  */
-export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyAnswer> {
+export async function answerBody(body: Buffer, endpoint: AdmissionPhase, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyAnswer> {
   let uid: string | undefined;
   try {
     const value = parseJsonBody(body);
@@ -59,7 +60,7 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
 export async function judgeRequest(
   apiVersion: AdmissionVersion,
   request: AdmissionRequest,
-  endpoint: Endpoint,
+  endpoint: AdmissionPhase,
   policy: Policy,
   verifier: SignatureVerifier = UNTRUSTING,
 ): Promise<{ reply: AdmissionReviewReply; decision: Decision }> {

@@ -6,12 +6,12 @@
  * patched object. What the API server itself derives between the two calls on OpenShift (frozen
  * fields restored on UPDATE) is not modelled: /validate only tolerates more than /mutate there.
  */
-import { type Decision, type Endpoint, replacedBody } from '../admission/handle.js';
+import { type Decision, replacedBody } from '../admission/handle.js';
 import type { AppliedAction, Policy } from '../admission/policy.js';
 import { patchedObject } from '../admission/respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { bounded, errorBody, type FieldError, formatPath } from '../image/index.js';
+import { type AdmissionPhase, bounded, errorBody, type FieldError, formatPath, type RuleId } from '../image/index.js';
 import type { SignatureVerifier } from '../signature/index.js';
 import { judgeRequest } from './answer.js';
 
@@ -20,7 +20,7 @@ export type FindingKind = 'violation' | 'pre-existing' | 'advisory' | 'replaced'
 
 /** One finding of the webhook on one Image, with the rule that found it and what it did to the write. */
 export interface CheckFinding {
-  rule: string;
+  rule: RuleId;
   /** The field, as `dockerImageLayers[2].size`. */
   field: string;
   /** The API server's wording, such as `Required value`. */
@@ -36,7 +36,7 @@ export interface CheckResult {
   /** Whether the API server would store it: both webhooks allowed it. */
   valid: boolean;
   /** The webhook that denied it. */
-  deniedAt?: Endpoint;
+  deniedAt?: AdmissionPhase;
   findings: CheckFinding[];
 }
 

@@ -5,11 +5,11 @@
  * --decisions` (`parseDecisionLine`). Writer and reader share these definitions, so the format
  * cannot drift between them.
  */
-import type { Decision, Endpoint } from '../admission/handle.js';
+import type { Decision } from '../admission/handle.js';
 import { APPLIED_ACTIONS, type AppliedAction, type DecisionKind, type Policy } from '../admission/policy.js';
 import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS, type RuleId } from '../image/index.js';
+import { type AdmissionPhase, bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS, type RuleId } from '../image/index.js';
 
 /** The `msg` of every decision line. */
 export const DECISION_MESSAGE = 'decision';
@@ -45,7 +45,7 @@ export interface RuleCount {
 export interface DecisionLine {
   /** The review's uid, also written to the audit annotation `decision-id`. */
   decisionId: string;
-  endpoint: Endpoint;
+  endpoint: AdmissionPhase;
   operation: string;
   /** `resource.group`, as kubectl names it. */
   resource: string;
@@ -136,7 +136,7 @@ export function parseDecisionLine(text: string): ReadDecisionLine | undefined {
 }
 
 /** The record of one answered review. */
-export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, decision: Decision, seconds: number): ReviewRecord {
+export function recordOf(request: AdmissionRequest, endpoint: AdmissionPhase, policy: Policy, decision: Decision, seconds: number): ReviewRecord {
   const { group, resource } = request.resource;
   const object = request.object as { metadata?: { name?: unknown } } | null | undefined;
   const objectName = typeof object?.metadata?.name === 'string' ? object.metadata.name : undefined;

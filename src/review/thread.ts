@@ -8,8 +8,9 @@
  *
  * Small bodies stay inline: a round trip to the thread costs more than judging them.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { Worker } from 'node:worker_threads';
-import type { Endpoint } from '../admission/handle.js';
+
 import type { Policy } from '../admission/policy.js';
 import type { KeySource } from '../signature/index.js';
 import type { BodyAnswer } from './answer.js';
@@ -24,7 +25,7 @@ export const OFFLOAD_BYTES = 1024 * 1024;
 /** What the main thread sends the worker. */
 export interface ReviewJob {
   id: number;
-  endpoint: Endpoint;
+  endpoint: AdmissionPhase;
   body: Uint8Array;
 }
 
@@ -108,7 +109,7 @@ export class ReviewThread {
   }
 
   /** Answers `body` on the worker thread. Never rejects: a dead worker is a `failed` answer. */
-  answer(body: Buffer, endpoint: Endpoint): Promise<BodyAnswer> {
+  answer(body: Buffer, endpoint: AdmissionPhase): Promise<BodyAnswer> {
     if (this.closed) return Promise.resolve(failed('the review thread is closed'));
     const id = this.nextId++;
     this.handed++;
