@@ -36,15 +36,15 @@ import {
 } from '../image/index.js';
 import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
-import type { AppliedAction, Policy, DecisionKind } from './policy.js';
+import type { AppliedAction, Decision, Policy } from './policy.js';
 import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
-/** What was decided, for the decision log, audit annotations and metrics. */
-export interface Decision {
-  decision: DecisionKind;
+/** What handling one review found and decided, for the decision log, audit annotations and metrics. */
+export interface AdmissionResult {
+  decision: Decision;
   /** Violations that deny the write in enforce mode. */
   violations: FieldError[];
   /** Violations the old object already had: they warn (ratcheting). */
@@ -67,20 +67,21 @@ export function handleReview(
   phase: AdmissionPhase,
   policy: Policy,
   signatures?: SignatureVerdicts,
-): { reply: AdmissionReviewReply; decision: Decision } {
-  const { response, decision } = decide(request, phase, policy, signatures);
-  const annotations = auditAnnotations(request.uid, decision, policy);
-  return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
+): { reply: AdmissionReviewReply; result: AdmissionResult } {
+  const { response, result } = decide(request, phase, policy, signatures);
+  const annotations = auditAnnotations(request.uid, result, policy);
+  return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), result };
 }
 
-type Outcome = { response: Omit<AdmissionResponse, 'uid'>; decision: Decision };
+/** The response to send and the result to record, before the envelope and the audit annotations. */
+type Handled = { response: Omit<AdmissionResponse, 'uid'>; result: AdmissionResult };
 
-const untouched = (): Outcome => ({
+const untouched = (): Handled => ({
   response: allowed(),
-  decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
+  result: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
 });
 
-function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
+function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, signatures: SignatureVerdicts | undefined): Handled {
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
@@ -89,7 +90,7 @@ function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(', ')}, but received ${what}: the webhook configuration's rules are wrong`,
       ),
-      decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
+      result: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
@@ -151,7 +152,7 @@ function judgeCarriedSignature(request: AdmissionRequest, phase: AdmissionPhase,
 }
 
 /** Judges what the request's object carries, then applies the per-rule actions, the mode and exemptions. */
-function judgeImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
+function judgeImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Handled {
   const judge = target.signaturePath !== undefined ? judgeCarriedSignature : judgeCarriedImage;
   const { verdict, at, replaced: replacedFound, patch } = judge(request, phase, policy, target, signatures);
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
@@ -184,18 +185,18 @@ function judgeImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Po
   if (denying.length > 0) {
     return {
       response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
-      decision: { ...base, decision: 'denied', patched: false },
+      result: { ...base, decision: 'denied', patched: false },
     };
   }
 
   const findings = violations.length + inherited.length + advisories.length > 0;
   // Exempt only matters when there was something to exempt from; what is only recorded stays silent.
-  const decision: DecisionKind = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
+  const decision: Decision = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
   const texts = [...(exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts), ...replaced];
 
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
-    decision: { ...base, decision, patched: patch.patch !== undefined },
+    result: { ...base, decision, patched: patch.patch !== undefined },
   };
 }
 

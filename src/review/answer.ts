@@ -5,7 +5,7 @@
  * and whatever it returns crosses back by structured clone; it never throws.
  */
 import type { AdmissionPhase } from '../image/index.js';
-import { type Decision, handleReview } from '../admission/handle.js';
+import { type AdmissionResult, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
 import { signatureContentsOf } from '../admission/signatures.js';
@@ -41,10 +41,10 @@ export async function answerBody(body: Buffer, endpoint: AdmissionPhase, policy:
     const parsed = parseReview(value);
     if (!parsed.ok) return { kind: 'refused', reason: 'not-a-review', message: parsed.problem, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) };
     uid = parsed.request.uid;
-    const { reply, decision } = await judgeRequest(parsed.apiVersion, parsed.request, endpoint, policy, verifier);
+    const { reply, result } = await judgeRequest(parsed.apiVersion, parsed.request, endpoint, policy, verifier);
     const text = JSON.stringify(reply);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, decision, seconds) };
+    return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, result, seconds) };
   } catch (error) {
     if (error instanceof BodyError) return { kind: 'refused', reason: error.reasonClass, message: error.message };
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
@@ -63,7 +63,7 @@ export async function judgeRequest(
   endpoint: AdmissionPhase,
   policy: Policy,
   verifier: SignatureVerifier = UNTRUSTING,
-): Promise<{ reply: AdmissionReviewReply; decision: Decision }> {
+): Promise<{ reply: AdmissionReviewReply; result: AdmissionResult }> {
   const contents = signatureContentsOf(request, policy);
   const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');

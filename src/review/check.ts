@@ -6,7 +6,7 @@
  * patched object. What the API server itself derives between the two calls on OpenShift (frozen
  * fields restored on UPDATE) is not modelled: /validate only tolerates more than /mutate there.
  */
-import { type Decision, replacedBody } from '../admission/handle.js';
+import { type AdmissionResult, replacedBody } from '../admission/handle.js';
 import type { AppliedAction, Policy } from '../admission/policy.js';
 import { patchedObject } from '../admission/respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
@@ -55,28 +55,28 @@ export async function checkImage(image: Record<string, unknown>, old: Record<str
     dryRun: false,
   });
   const mutate = await judgeRequest('admission.k8s.io/v1', request(image), 'mutate', policy, verifier);
-  const found = findingsOf(mutate.decision);
+  const found = findingsOf(mutate.result);
   if (!mutate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'mutate', findings: found };
 
   const validate = await judgeRequest('admission.k8s.io/v1', request(patchedObject(image, mutate.reply.response)), 'validate', policy, verifier);
-  const findings = distinct([...found, ...findingsOf(validate.decision)]);
+  const findings = distinct([...found, ...findingsOf(validate.result)]);
   if (!validate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'validate', findings };
   return { name, operation, valid: true, findings };
 }
 
-/** The findings of one webhook's decision, each with the action it got. */
-function findingsOf(decision: Decision): CheckFinding[] {
-  // Decision.actions holds each rule's strongest action. A violation's is its rule's; a finding of any
+/** The findings of one webhook's result, each with the action it got. */
+function findingsOf(result: AdmissionResult): CheckFinding[] {
+  // AdmissionResult.actions holds each rule's strongest action. A violation's is its rule's; a finding of any
   // other kind never denies, so it warns unless its rule was only recorded (handle.ts appliedAction).
   const of = (errors: readonly FieldError[], kind: FindingKind, action: (e: FieldError) => AppliedAction) =>
     errors.map((e): CheckFinding => ({ rule: e.rule, field: bounded(formatPath(e.path)), message: kind === 'replaced' ? replacedBody(e) : errorBody(e), kind, action: action(e) }));
-  const ruleAction = (e: FieldError) => decision.actions.get(e.rule) ?? 'deny';
-  const atMostWarn = (e: FieldError) => (decision.actions.get(e.rule) === 'record' ? 'record' : 'warn');
+  const ruleAction = (e: FieldError) => result.actions.get(e.rule) ?? 'deny';
+  const atMostWarn = (e: FieldError) => (result.actions.get(e.rule) === 'record' ? 'record' : 'warn');
   return [
-    ...of(decision.violations, 'violation', ruleAction),
-    ...of(decision.inherited, 'pre-existing', atMostWarn),
-    ...of(decision.advisories, 'advisory', atMostWarn),
-    ...of(decision.replaced ?? [], 'replaced', () => 'warn'),
+    ...of(result.violations, 'violation', ruleAction),
+    ...of(result.inherited, 'pre-existing', atMostWarn),
+    ...of(result.advisories, 'advisory', atMostWarn),
+    ...of(result.replaced ?? [], 'replaced', () => 'warn'),
   ];
 }
 
