@@ -27,7 +27,7 @@ import {
   formatPath,
   type AdmissionPhase,
   type RuleId,
-  type Verdict,
+  type ImageVerdict,
   judgeCreate,
   judgeSignatureCreate,
   judgeUpdate,
@@ -99,7 +99,7 @@ function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy
 
 /** What the rules found in the Image (or signature) a write carries, before modes, exemptions and actions. */
 interface Judged {
-  readonly verdict: Verdict;
+  readonly verdict: ImageVerdict;
   /** Where the judged Image or signature sits in the object written. */
   readonly at: FieldPath;
   /** The signatures whose claimed conditions /mutate replaced (paths from the object's root). */
@@ -122,7 +122,7 @@ function judgeCarriedImage(request: AdmissionRequest, phase: AdmissionPhase, pol
   const corrected = phase === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   const additional = phase === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
-  const verdict: Verdict =
+  const verdict: ImageVerdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, phase, options) : judgeCreate(written, options);
   const patch = phase === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return { verdict, at, replaced: replacedClaims(corrected, written, at), patch };

@@ -1,5 +1,5 @@
 /** The Image rules' one import surface. Pure functions over plain objects: no I/O, no HTTP. */
-export { enforcementOf, isRuleOff, judgeCreate, judgeSignatureCreate, judgeUpdate, type JudgeOptions, type Verdict } from './judge.js';
+export { enforcementOf, isRuleOff, judgeCreate, judgeSignatureCreate, judgeUpdate, type JudgeOptions, type ImageVerdict } from './judge.js';
 export { withDefaults, DEFAULT_METADATA_VERSION } from './defaults.js';
 export { validateImage, isManifestList, type ValidateOptions } from './validate.js';
 export { validateContent, type ContentOptions } from './content.js';

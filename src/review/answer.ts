@@ -17,8 +17,8 @@ import { recordOf, type ReviewRecord } from './record.js';
 /** Why a body is not a review that can be answered: the body's own fault, a closed set for metrics. */
 export type RefusalReason = BodyError['reasonClass'] | 'not-a-review';
 
-/** The outcome of one body. */
-export type BodyAnswer =
+/** What became of one body: answered, refused or failed. */
+export type BodyResult =
   /** A review answered: `reply` is the AdmissionReview to send with HTTP 200. */
   | { kind: 'answered'; reply: string; record: ReviewRecord }
   /** Not a review that can be answered: HTTP 400 with `message` as the reason. */
@@ -33,7 +33,7 @@ const UNTRUSTING = new SignatureVerifier();
  * Answers one review body received at `endpoint`. Signatures the review carries are verified first
  * (asynchronously, bounded and cached by `verifier`), then the review is judged with their verdicts.
  */
-export async function answerBody(body: Buffer, endpoint: AdmissionPhase, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyAnswer> {
+export async function answerBody(body: Buffer, endpoint: AdmissionPhase, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyResult> {
   let uid: string | undefined;
   try {
     const value = parseJsonBody(body);

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 
 import type { Policy } from '../admission/policy.js';
 import type { KeySource } from '../signature/index.js';
-import type { BodyAnswer } from './answer.js';
+import type { BodyResult } from './answer.js';
 
 /**
  * Bodies from this size up are answered on the review thread. A review this size takes a few
@@ -32,7 +32,7 @@ export interface ReviewJob {
 /** What the worker sends back. */
 export interface ReviewJobResult {
   id: number;
-  answer: BodyAnswer;
+  answer: BodyResult;
 }
 
 /** The worker's startup data. */
@@ -73,7 +73,7 @@ function startWorker(workerData: ReviewThreadData): Worker {
 /** A review waiting for the worker that holds it. */
 interface Pending {
   worker: Worker;
-  resolve: (answer: BodyAnswer) => void;
+  resolve: (answer: BodyResult) => void;
 }
 
 /** A lazily started worker thread with its queue of reviews; replaced if it dies. */
@@ -109,7 +109,7 @@ export class ReviewThread {
   }
 
   /** Answers `body` on the worker thread. Never rejects: a dead worker is a `failed` answer. */
-  answer(body: Buffer, endpoint: AdmissionPhase): Promise<BodyAnswer> {
+  answer(body: Buffer, endpoint: AdmissionPhase): Promise<BodyResult> {
     if (this.closed) return Promise.resolve(failed('the review thread is closed'));
     const id = this.nextId++;
     this.handed++;
@@ -163,7 +163,7 @@ export class ReviewThread {
     return worker;
   }
 
-  private settle(id: number, answer: BodyAnswer): void {
+  private settle(id: number, answer: BodyResult): void {
     const entry = this.pending.get(id);
     if (entry === undefined) return;
     this.pending.delete(id);
@@ -172,6 +172,6 @@ export class ReviewThread {
   }
 }
 
-function failed(message: string): BodyAnswer {
+function failed(message: string): BodyResult {
   return { kind: 'failed', error: { type: 'ReviewThreadError', message } };
 }
