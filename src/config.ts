@@ -8,6 +8,7 @@ import type { ServerLimits } from './http/limits.js';
 import { DEFAULT_TLS_POLICY, parseCipherSuites, TLS_VERSIONS, type TlsPolicy, type TlsVersionName } from './http/tls-policy.js';
 import { parseRuleFlags } from './image/index.js';
 import { LOG_FORMATS, type LogFormat } from './log-format.js';
+import { parseRepositoryScopes } from './signature/index.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -84,6 +85,12 @@ export const SERVE_OPTIONS: readonly Option[] = [
     flag: 'trusted-keys',
     env: 'TRUSTED_KEYS_DIR',
     help: 'directory of OpenPGP public keys (armored or binary) trusted for image signatures, reloaded when it changes; without it no signature is trusted',
+    fallback: '',
+  },
+  {
+    flag: 'expect-trusted-signature',
+    env: 'EXPECT_TRUSTED_SIGNATURE',
+    help: 'comma-separated repository prefixes (quay.io/example, registry.example.com) whose Images should carry a trusted signature: those without one get a warning and an audit annotation, never a denial',
     fallback: '',
   },
   { flag: 'request-timeout-seconds', env: 'REQUEST_TIMEOUT_SECONDS', help: 'time a client has to send a whole request', fallback: '30' },
@@ -195,6 +202,8 @@ export function loadConfig(
   if (!suites.ok) errors.push(`--tls-cipher-suites (TLS_CIPHER_SUITES) ${suites.problem}`);
   const clientCaFile = read('client-ca');
   const trustedKeysDir = read('trusted-keys');
+  const scopes = parseRepositoryScopes(read('expect-trusted-signature'));
+  if (!scopes.ok) for (const problem of scopes.problems) errors.push(`--expect-trusted-signature (EXPECT_TRUSTED_SIGNATURE): ${problem}`);
 
   const certOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-cert')!;
   const keyOption = SERVE_OPTIONS.find((o) => o.flag === 'tls-key')!;
@@ -214,6 +223,7 @@ export function loadConfig(
         exemptUsers: commaSet(read('exempt-users')),
         exemptGroups: commaSet(read('exempt-groups')),
         ...(ruleFlags.ok ? ruleFlags.options : {}),
+        ...(scopes.ok && scopes.scopes.length > 0 ? { expectTrustedSignature: scopes.scopes } : {}),
       },
       logLevel: logLevel as LogLevel,
       logFormat: logFormat as LogFormat,

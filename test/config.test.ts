@@ -123,6 +123,42 @@ describe('--rule-actions / RULE_ACTIONS', () => {
   });
 });
 
+describe('--expect-trusted-signature / EXPECT_TRUSTED_SIGNATURE', () => {
+  const scopes = (argv: string[], env: Record<string, string> = {}) => {
+    const result = loadConfig(argv, env);
+    if (!result.ok || result.ok === 'help') throw new Error(JSON.stringify(result));
+    return result.config.policy.expectTrustedSignature;
+  };
+
+  it.each<[string, string[], Record<string, string>, string[] | undefined]>([
+    ['none by default', [], {}, undefined],
+    ['repository prefixes, normalised as identities are', ['--expect-trusted-signature', 'quay.io/example/, ubuntu,library/busybox'], {}, ['quay.io/example', 'docker.io/library/ubuntu', 'docker.io/library/busybox']],
+    ['a bare registry host stays a host', ['--expect-trusted-signature=registry.example.com:5000,quay.io,index.docker.io'], {}, ['registry.example.com:5000', 'quay.io', 'docker.io']],
+    ['the environment', [], { EXPECT_TRUSTED_SIGNATURE: 'quay.io/example' }, ['quay.io/example']],
+    ['the flag over the environment', ['--expect-trusted-signature', 'quay.io/a'], { EXPECT_TRUSTED_SIGNATURE: 'quay.io/b' }, ['quay.io/a']],
+  ])('%s', (_name, argv, env, want) => {
+    expect(scopes(argv, env)).toEqual(want);
+  });
+
+  it('reports every entry that is not a repository prefix, with the other errors', () => {
+    const result = loadConfig(['--expect-trusted-signature', 'quay.io/example:latest,Quay.io/UPPER/x,quay.io/ok', '--mode', 'x'], {});
+    const errors = result.ok === false ? result.errors : [];
+    expect(errors.filter((e) => e.startsWith('--expect-trusted-signature'))).toEqual([
+      '--expect-trusted-signature (EXPECT_TRUSTED_SIGNATURE): "quay.io/example:latest" names a tag or digest; a scope is a repository prefix',
+      '--expect-trusted-signature (EXPECT_TRUSTED_SIGNATURE): "Quay.io/UPPER/x" is not a repository prefix: repository name must be lowercase',
+    ]);
+    expect(errors.join('\n')).toContain('--mode');
+  });
+
+  it('its rule can be turned off or made to warn, but never to deny', () => {
+    expect(loadConfig(['--rule-actions', 'trusted-signature-expected=off'], {}).ok).toBe(true);
+    const result = loadConfig(['--rule-actions', 'trusted-signature-expected=deny'], {});
+    expect(result.ok === false ? result.errors : []).toEqual([
+      '--rule-actions (RULE_ACTIONS): trusted-signature-expected=deny: this rule only warns (a policy being rolled out, never a reason to refuse an Image)',
+    ]);
+  });
+});
+
 describe('loadConfig: operations settings', () => {
   it('has defaults that fit a 10 s preStop sleep and a 30 s grace period', () => {
     const result = loadConfig([], {});

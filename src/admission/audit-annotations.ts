@@ -4,6 +4,7 @@
  * `audit review` reads them back with `auditAnnotationKey`.
  */
 import type { FieldError, RuleId } from '../image/index.js';
+import { EXPECT_RULE } from '../signature/index.js';
 import type { AppliedAction, Decision, Policy } from './policy.js';
 
 /** The keys, at most 63 characters and without `/` (the API server drops others). */
@@ -15,6 +16,8 @@ export const AUDIT_KEYS = {
   preExisting: 'pre-existing-violations',
   advisories: 'advisories',
   ruleActions: 'rule-actions',
+  /** `missing`: the Image is in an --expect-trusted-signature scope and carries no trusted signature. */
+  expectedTrustedSignature: 'expected-trusted-signature',
 } as const;
 
 /** The annotation key the API server stores `key` under, for the webhook named `webhookName`. */
@@ -45,6 +48,8 @@ export function auditAnnotations(
   if (violated) annotations[AUDIT_KEYS.violations] = violated;
   if (inherited) annotations[AUDIT_KEYS.preExisting] = inherited;
   if (advised) annotations[AUDIT_KEYS.advisories] = advised;
+  const findings = [...result.violations, ...result.inherited, ...result.advisories];
+  if (findings.some((e) => e.rule === EXPECT_RULE)) annotations[AUDIT_KEYS.expectedTrustedSignature] = 'missing';
   if (result.actions.size > 0) annotations[AUDIT_KEYS.ruleActions] = [...result.actions].map(([rule, action]) => `${rule}=${action}`).join(',');
   return annotations;
 }

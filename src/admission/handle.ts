@@ -37,7 +37,7 @@ import {
 import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
 import type { AppliedAction, Decision, Policy } from './policy.js';
-import { loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
+import { expectedTrustFindings, loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
@@ -120,7 +120,10 @@ function judgeCarriedImage(request: AdmissionRequest, phase: AdmissionPhase, pol
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
   const derived = phase === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = phase === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  const additional = phase === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : [];
+  // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, in
+  // both phases (a warn-only rule), whether or not the signature rule itself is on.
+  const expected = expectedTrustFindings(written, policy, signatures?.verdicts);
+  const additional = [...(phase === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : []), ...expected];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
   const verdict: ImageVerdict =
     request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, phase, options) : judgeCreate(written, options);

@@ -14,6 +14,11 @@ export interface Policy extends RuleOptions {
   /** User names whose writes are allowed with a warning (registry migration, break-glass). */
   exemptUsers: ReadonlySet<string>;
   exemptGroups: ReadonlySet<string>;
+  /**
+   * Repository prefixes (`--expect-trusted-signature`, normalised by src/signature/expect.ts) whose
+   * Images should carry a trusted signature: those without one are warned about, never denied.
+   */
+  expectTrustedSignature?: readonly string[];
 }
 
 /**

@@ -5,7 +5,7 @@
  * functions, so a stored signature is judged exactly as /validate judges a write.
  */
 import { type FieldError, isRuleOff, type RuleOptions } from '../image/index.js';
-import { checkDerivedSignatures, contentsToVerify, judgementOfLoneSignature, judgementsOf, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
+import { checkDerivedSignatures, checkExpectedTrust, contentsToVerify, judgementOfLoneSignature, judgementsOf, loneSignatureContents, SIGNATURE_RULE, type SignatureVerdict } from '../signature/index.js';
 import type { SignatureJudgement } from '../signature/judge.js';
 import type { JudgementOf } from '../signature/derive.js';
 import type { Policy } from './policy.js';
@@ -19,19 +19,27 @@ export interface SignatureVerdicts {
   readonly now: string;
 }
 
+/** What decides which signatures are judged: the rule options, and the --expect-trusted-signature scopes. */
+type SignaturePolicy = RuleOptions & Pick<Policy, 'expectTrustedSignature'>;
+
 /** Whether signatures are verified under `policy` (the operator can turn the rule off, by either flag). */
 function verifiesSignatures(policy: RuleOptions): boolean {
   return !isRuleOff(SIGNATURE_RULE, policy);
 }
 
+/** Whether `policy` expects trusted signatures on some repositories (which needs their verdicts too). */
+function expectsTrustedSignatures(policy: SignaturePolicy): boolean {
+  return (policy.expectTrustedSignature?.length ?? 0) > 0;
+}
+
 /** The signature contents the Images written by `request` ask to verify (none for requests not judged). */
 export function signatureContentsOf(request: AdmissionRequest, policy: Policy): string[] {
-  if (!verifiesSignatures(policy) || request.resource.group !== IMAGE_GROUP || request.subResource) return [];
+  if (request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
   if (target.signaturePath !== undefined) {
     const signature = signatureIn(target, request.object);
-    return isRecord(signature) ? loneSignatureContents(signature) : [];
+    return verifiesSignatures(policy) && isRecord(signature) ? loneSignatureContents(signature) : [];
   }
   return (imagesIn(target, request.object) ?? []).flatMap(({ image }) => imageSignatureContents(image, policy));
 }
@@ -44,9 +52,22 @@ export function loneSignatureJudgement(signature: unknown, policy: RuleOptions, 
   return verdicts !== undefined && verifiesSignatures(policy) && isRecord(signature) ? judgementOfLoneSignature(signature, verdicts) : undefined;
 }
 
-/** The signature contents one Image asks to verify (none when the rule is off or it is not an object). */
-export function imageSignatureContents(image: unknown, policy: RuleOptions): string[] {
-  return verifiesSignatures(policy) && isRecord(image) ? contentsToVerify(image) : [];
+/**
+ * The signature contents one Image asks to verify: none when it is not an object, or when neither the
+ * signature rule nor an --expect-trusted-signature scope needs them.
+ */
+export function imageSignatureContents(image: unknown, policy: SignaturePolicy): string[] {
+  return (verifiesSignatures(policy) || expectsTrustedSignatures(policy)) && isRecord(image) ? contentsToVerify(image) : [];
+}
+
+/**
+ * The `trusted-signature-expected` finding of `image` (an Image in an --expect-trusted-signature scope
+ * none of whose signatures verifies as Trusted=True and ForImage=True), judged whether or not the
+ * signature rule is on. What the webhook warns about, and what `audit scan` lists.
+ */
+export function expectedTrustFindings(image: unknown, policy: SignaturePolicy, verdicts: ReadonlyMap<string, SignatureVerdict> | undefined): FieldError[] {
+  if (!expectsTrustedSignatures(policy) || !isRecord(image)) return [];
+  return checkExpectedTrust(image, verdicts === undefined ? undefined : judgementsOf(image, verdicts), policy.expectTrustedSignature ?? []);
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Rule {
   readonly section: string;
   readonly summary: string;
   readonly enforcement: Enforcement;
+  /** A policy rule that may warn but never deny: --rule-actions refuses `RULE=deny` for it. */
+  readonly warnOnly?: true;
 }
 
 const catalogue = [
@@ -34,6 +36,13 @@ const catalogue = [
     id: 'signature-verified',
     section: 'signatures',
     summary: "a signature's conditions and claims are what verification under the trusted keys derives (/mutate sets them)",
+  },
+  {
+    id: 'trusted-signature-expected',
+    section: 'signatures',
+    summary: 'an Image in an --expect-trusted-signature scope carries a signature that verifies as Trusted=True and ForImage=True (warns, never denies)',
+    enforcement: 'warn',
+    warnOnly: true,
   },
   { id: 'docker-signatures-base64', section: '2', summary: 'dockerImageSignatures holds standard base64 strings' },
   { id: 'metadata-version', section: '2', summary: 'dockerImageMetadataVersion is "", "1.0" or "pre012"' },
@@ -62,7 +71,7 @@ const catalogue = [
   // §4 Update rules
   { id: 'immutable-field', section: '4', summary: 'what an Image is does not change after creation' },
   { id: 'signature-immutable', section: '4', summary: 'a signature that keeps its name keeps its type and content' },
-] as const satisfies readonly (Omit<Rule, 'id' | 'enforcement'> & { readonly id: string; readonly enforcement?: Enforcement })[];
+] as const satisfies readonly (Omit<Rule, 'id' | 'enforcement'> & { readonly id: string; readonly enforcement?: Enforcement; readonly warnOnly?: true })[];
 
 /** A rule identifier of the catalogue. */
 export type RuleId = (typeof catalogue)[number]['id'];
@@ -114,6 +123,7 @@ function parseRuleActions(list: string): { ok: true; actions: ReadonlyMap<RuleId
     if (eq < 0) problems.push(`${JSON.stringify(entry)} is not RULE=ACTION`);
     else if (!isRuleId(id)) problems.push(`${JSON.stringify(id)} is not a rule (image-admission rules lists them)`);
     else if (!(RULE_ACTIONS as readonly string[]).includes(action)) problems.push(`${id}=${JSON.stringify(action)}: the action must be one of ${RULE_ACTIONS.join(', ')}`);
+    else if (action === 'deny' && byId.get(id)?.warnOnly) problems.push(`${id}=deny: this rule only warns (a policy being rolled out, never a reason to refuse an Image)`);
     else if (actions.has(id)) problems.push(`${id} is given twice`);
     else actions.set(id, action as RuleAction);
   }

@@ -22,6 +22,7 @@ const LOGGED_VIOLATIONS = 20;
 
 /** A violation as the trail records it: never the offending value (it may be signature content). */
 export interface LoggedViolation {
+  /** A string, not a RuleId: the reader takes lines of other versions, whose rules this catalogue may lack. */
   rule: string;
   /** The field, as `dockerImageLayers[2].size`. */
   path: string;

@@ -33,7 +33,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   version: [],
   // JSON log lines or text for a terminal (serve, controller).
   'log-format': [],
-  config: ['image', 'admission', 'http', 'log-format'],
+  config: ['image', 'signature', 'admission', 'http', 'log-format'],
   server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission', 'log-format'],
 };
 
