@@ -28,6 +28,7 @@ import { admissionReview, anImage, hugeAdmissionReview } from '../test/fixtures/
 import { checkServerIdentity, SERVICE_DNS } from '../test/support/tls.js';
 
 const ENTRY = resolve(process.env.STRESS_ENTRY ?? 'dist/cli/main.js');
+const PRELOAD = resolve('bench/preload.mjs');
 const HEAP_MB = Number(process.env.STRESS_HEAP_MB ?? 256);
 const MiB = 1024 * 1024;
 const BODY_LIMIT = 7 * MiB;
@@ -39,6 +40,8 @@ interface Server {
   ca: string;
   lines: string[];
   exited: () => number | null | undefined;
+  /** The longest the server's main event loop was late since the last reset, in ms (undefined if it died); `reset` starts anew. */
+  loopMaxMs(reset?: boolean): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -52,8 +55,10 @@ async function startServer(): Promise<Server> {
   const health = hasHealthFlag ? ['--health-probe-bind-address', '127.0.0.1:0'] : [];
   const child = spawn(
     process.execPath,
-    [`--max-old-space-size=${HEAP_MB}`, ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.cert, '--tls-key', paths.key, '--log-level', 'info', ...health],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } },
+    // bench/preload.mjs reports the main thread's event-loop delay over the IPC channel: it tells a
+    // probe slowed by the server's own loop from one slowed by the machine.
+    [`--max-old-space-size=${HEAP_MB}`, '--import', PRELOAD, ENTRY, 'serve', '--host', '127.0.0.1', '--port', '0', '--tls-cert', paths.cert, '--tls-key', paths.key, '--log-level', 'info', ...health],
+    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { PATH: process.env.PATH ?? '' } },
   );
   const lines: string[] = [];
   let exitCode: number | null | undefined;
@@ -80,6 +85,23 @@ async function startServer(): Promise<Server> {
     ca: pems.caCert,
     lines,
     exited: () => exitCode,
+    loopMaxMs(reset = false) {
+      if (exitCode !== undefined || !child.connected) return Promise.resolve(undefined);
+      return new Promise((done) => {
+        const answered = (message: { bench?: string; loopMaxMs?: number }) => {
+          if (message.bench !== 'stats') return;
+          finish(Math.round(message.loopMaxMs ?? 0));
+        };
+        const finish = (ms: number | undefined) => {
+          clearTimeout(timer);
+          child.off('message', answered);
+          done(ms);
+        };
+        const timer = setTimeout(() => finish(undefined), 5_000);
+        child.on('message', answered);
+        child.send({ bench: 'stats', id: 0, reset });
+      });
+    },
     async stop() {
       if (exitCode !== undefined) return;
       const gone = new Promise((r) => child.once('exit', r));
@@ -324,6 +346,8 @@ for (const name of selected) {
   if (!attack) throw new Error(`no attack ${name}; known: ${Object.keys(ATTACKS).join(', ')}`);
   const server = await startServer();
   const idle = memory(server).rss;
+  // Starting (loading modules) blocks the loop too: only the attack's delays count.
+  await server.loopMaxMs(true);
   const health = watchHealth(server);
   const started = performance.now();
   let result: Record<string, unknown>;
@@ -335,8 +359,11 @@ for (const name of selected) {
   const seconds = +((performance.now() - started) / 1000).toFixed(1);
   const probes = await health.stop();
   const { hwm } = memory(server);
+  const loopMaxMs = await server.loopMaxMs();
   const exited = server.exited();
-  console.log(JSON.stringify({ attack: name, seconds, idleRssMiB: Math.round(idle), peakRssMiB: Math.round(Math.max(hwm, probes.peakRssMiB)), health: probes, serverDied: exited !== undefined ? exited : false, ...result }));
+  console.log(
+    JSON.stringify({ attack: name, seconds, idleRssMiB: Math.round(idle), peakRssMiB: Math.round(Math.max(hwm, probes.peakRssMiB)), health: { ...probes, serverLoopMaxMs: loopMaxMs }, serverDied: exited !== undefined ? exited : false, ...result }),
+  );
   await server.stop();
 }
 rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ export interface Config {
 }
 
 /** The manifests' default; taken when neither MEMORY_LIMIT nor a cgroup limit says otherwise. */
-const DEFAULT_MEMORY_LIMIT = '384Mi';
+const DEFAULT_MEMORY_LIMIT = '512Mi';
 export const DEFAULT_SHUTDOWN: ShutdownTimes = { drainMs: 5_000, timeoutMs: 10_000 };
 
 /** The shutdown sequence on SIGTERM (see docs/operations.md for how it fits Kubernetes' grace period). */

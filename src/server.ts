@@ -12,7 +12,7 @@ import { watchKeyPair, type KeyPairWatch } from './certs/reload.js';
 import { type Config, DEFAULT_CERT_DIR, DEFAULT_SHUTDOWN, type ShutdownTimes } from './config.js';
 import { DEFAULT_LIMITS } from './http/limits.js';
 import { buildApp, type Readiness } from './http/app.js';
-import { createHealthServer } from './http/health-server.js';
+import { healthState, sharedReadiness, startHealthThread, type HealthThread } from './http/health-thread.js';
 import { createMetrics } from './http/metrics.js';
 import { logStream } from './log-format.js';
 import { loadTrustedKeys, type TrustedKeys, watchTrustedKeys } from './keys/trusted-keys.js';
@@ -46,7 +46,9 @@ export interface RunningServer {
 
 /** Starts the webhook as configured. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const readiness: Readiness = { ready: false };
+  // In memory shared with the health thread, which answers /readyz from it.
+  const state = healthState();
+  const readiness: Readiness = sharedReadiness(state);
   // pino writes JSON lines to stdout; text is made from each line (log-format.ts).
   const logger = { level: config.logLevel, ...(config.logFormat === 'text' ? { stream: logStream(process.stdout, 'text') } : {}) };
   const generated = config.tlsDefaultPaths
@@ -121,21 +123,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Loaded before the first large review arrives rather than while it waits.
   app.reviewThread.warm();
-  const health = config.healthProbe ? createHealthServer(readiness) : undefined;
-  if (health && config.healthProbe) {
-    const { host, port } = config.healthProbe;
-    await new Promise<void>((resolve, reject) => {
-      health.once('error', reject);
-      health.listen(port, host, () => {
-        health.off('error', reject);
-        resolve();
-      });
-    });
+  const health: HealthThread | undefined = config.healthProbe ? await startHealthThread(config.healthProbe.host, config.healthProbe.port, state) : undefined;
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await health?.close();
+    throw error;
   }
-  await app.listen({ host: config.host, port: config.port });
   readiness.ready = true;
   const port = boundPort(app.server, config.port);
-  const healthPort = health && config.healthProbe ? boundPort(health, config.healthProbe.port) : undefined;
+  const healthPort = health?.port;
   app.log.info({ version: VERSION, node: process.version, host: config.host, port, healthPort, mode: config.policy.mode }, 'image-admission-webhook serving');
 
   let closing: Promise<void> | undefined;
@@ -145,7 +142,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     keysWatch?.close();
     // fastify answers requests that arrive while closing (return503OnClosing is off) with
     // `Connection: close`, and closes idle keep-alive connections at once.
-    closing ??= Promise.all([app.close(), closeHealth(health)]).then(() => undefined);
+    closing ??= Promise.all([app.close(), health?.close()]).then(() => undefined);
     return closing;
   };
   let drain: { timer: NodeJS.Timeout; done: () => void } | undefined;
@@ -173,7 +170,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       if (outcome === 'closed') return { clean: true };
       app.log.warn('shutdown timeout: cutting the connections still open');
       app.server.closeAllConnections();
-      health?.closeAllConnections();
       await close();
       return { clean: false };
     },
@@ -185,7 +181,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
       const closed = close();
       app.server.closeAllConnections();
-      health?.closeAllConnections();
       await closed;
     },
   };
@@ -194,14 +189,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
 function boundPort(server: { address(): ReturnType<HttpServer['address']> }, fallback: number): number {
   const address = server.address();
   return typeof address === 'object' && address !== null ? address.port : fallback;
-}
-
-/** Stops the health listener; probes of a server that is closing need no answer. */
-function closeHealth(health: HttpServer | undefined): Promise<void> {
-  if (!health?.listening) return Promise.resolve();
-  const closed = new Promise<void>((resolve) => health.close(() => resolve()));
-  health.closeIdleConnections();
-  return closed;
 }
 
 async function readPem(file: string, what: string): Promise<string> {

@@ -165,7 +165,7 @@ describe('loadConfig: operations settings', () => {
     expect(result).toMatchObject({
       ok: true,
       config: {
-        limits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerSource: 600, memoryLimitBytes: 384 * 1024 * 1024 },
+        limits: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerSource: 600, memoryLimitBytes: 512 * 1024 * 1024 },
         shutdown: { drainMs: 5_000, timeoutMs: 10_000 },
         healthProbe: { host: '0.0.0.0', port: 8081 },
         tls: { minVersion: 'VersionTLS12' },

@@ -118,7 +118,8 @@ function judgeCarriedImage(request: AdmissionRequest, phase: AdmissionPhase, pol
   // per-rule actions as the catalogue's (signature-verified=warn only warns).
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
-  const derived = phase === 'mutate' && judgementOf !== undefined ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const signed = isRecord(written) && Array.isArray(written.signatures) && written.signatures.length > 0;
+  const derived = phase === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
   const corrected = phase === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
   // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, in
   // both phases (a warn-only rule), whether or not the signature rule itself is on.

@@ -32,8 +32,11 @@ function expectsTrustedSignatures(policy: SignaturePolicy): boolean {
   return (policy.expectTrustedSignature?.length ?? 0) > 0;
 }
 
-/** The signature contents the Images written by `request` ask to verify (none for requests not judged). */
-export function signatureContentsOf(request: AdmissionRequest, policy: Policy): string[] {
+/**
+ * The signature contents the Images written by `request` ask to verify (none for requests not judged).
+ * `verified(content)`: whether a content has been verified before (its format check is skipped).
+ */
+export function signatureContentsOf(request: AdmissionRequest, policy: Policy, verified?: (content: string) => boolean): string[] {
   if (request.resource.group !== IMAGE_GROUP || request.subResource) return [];
   const target = reviewedTarget(request.resource.resource);
   if (target === undefined || !target.judged.includes(request.operation)) return [];
@@ -41,7 +44,7 @@ export function signatureContentsOf(request: AdmissionRequest, policy: Policy): 
     const signature = signatureIn(target, request.object);
     return verifiesSignatures(policy) && isRecord(signature) ? loneSignatureContents(signature) : [];
   }
-  return (imagesIn(target, request.object) ?? []).flatMap(({ image }) => imageSignatureContents(image, policy));
+  return (imagesIn(target, request.object) ?? []).flatMap(({ image }) => imageSignatureContents(image, policy, verified));
 }
 
 /**
@@ -54,10 +57,11 @@ export function loneSignatureJudgement(signature: unknown, policy: RuleOptions, 
 
 /**
  * The signature contents one Image asks to verify: none when it is not an object, or when neither the
- * signature rule nor an --expect-trusted-signature scope needs them.
+ * signature rule nor an --expect-trusted-signature scope needs them. `verified(content)`: whether a
+ * content has been verified before (its format check is skipped).
  */
-export function imageSignatureContents(image: unknown, policy: SignaturePolicy): string[] {
-  return (verifiesSignatures(policy) || expectsTrustedSignatures(policy)) && isRecord(image) ? contentsToVerify(image) : [];
+export function imageSignatureContents(image: unknown, policy: SignaturePolicy, verified?: (content: string) => boolean): string[] {
+  return (verifiesSignatures(policy) || expectsTrustedSignatures(policy)) && isRecord(image) ? contentsToVerify(image, verified) : [];
 }
 
 /**

@@ -27,5 +27,5 @@ export const DEFAULT_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
   maxConnections: 1000,
   maxConnectionsPerSource: 600,
-  memoryLimitBytes: 384 * 1024 * 1024,
+  memoryLimitBytes: 512 * 1024 * 1024,
 };

@@ -10,8 +10,11 @@
  * - parsing and judging expand a body several times over, but one review at a time per thread: the
  *   main thread judges small reviews synchronously, and the review thread one large review at a time
  *   with its heap capped (review-thread.ts). Those peaks are a fixed reserve, not a per-review charge;
- * - the idle process (code, rules, the review thread) and open connections are the rest.
+ * - the idle process (code, rules, the review thread), the main thread's caches and open connections
+ *   are the rest.
  */
+import { CONTENT_CACHE_BYTES } from '../image/content-cache.js';
+import { VERDICT_CACHE_BYTES } from '../signature/index.js';
 
 /**
  * Bodies up to this size are "small": every typical review (a few KiB to tens of KiB). Large bodies
@@ -60,16 +63,26 @@ export class MemoryBudget {
 const MiB = 1024 * 1024;
 
 /**
- * What the process needs besides the bodies it holds, measured with `npm run stress` (the figures:
- * docs/performance.md, "Figures the code relies on", and docs/operations.md): the idle process with
- * its review thread and health listener, the review thread judging one review (its old generation is capped at
- * REVIEW_THREAD_HEAP_MB in review/thread.ts), the main thread's garbage between collections, and open
- * TLS connections at the default --max-connections.
+ * What the process needs besides the bodies it holds (the arithmetic and the measurements are in
+ * docs/operations.md, "Memory budget"):
+ * - idle: the process at rest with its review thread and health thread loaded; `serve` measured
+ *   117-122 MiB resident on Node 20 (openpgp.js, loaded on both threads since signatures are
+ *   verified, and the health thread took it up from 74-79 MiB);
+ * - reviewThread: the review thread judging one review (its old generation is capped at
+ *   REVIEW_THREAD_HEAP_MB in review/thread.ts; its own caches live inside that cap);
+ * - mainThreadSlack: the main thread's garbage between collections;
+ * - the main thread's caches at their bounds: content facts (CONTENT_CACHE_BYTES, an estimate that
+ *   over-counts: the heap it really held measured 0.53-0.72 of it) and signature verdicts
+ *   (VERDICT_CACHE_BYTES);
+ * - connections: 600 idle TLS connections from one address added 64 MiB, about 100 KiB each, so the
+ *   default --max-connections of 1,000 needs about 96 MiB.
  */
 export const RESERVED_BYTES = {
-  idle: 80 * MiB,
+  idle: 128 * MiB,
   reviewThread: 96 * MiB,
   mainThreadSlack: 32 * MiB,
+  contentCache: CONTENT_CACHE_BYTES,
+  verdictCache: VERDICT_CACHE_BYTES,
   connections: 96 * MiB,
 } as const;
 

@@ -68,9 +68,18 @@ function condition(derived: DerivedCondition, written: readonly Record<string, u
   };
 }
 
+// One copy per judgement: judgements are kept per review (plan.ts), and /mutate derives and checks each.
+const expectedOf = new WeakMap<DerivedFields, Record<string, unknown>>();
+
 function expectedFields(fields: DerivedFields): Record<string, unknown> {
-  // Plain copies: the result is serialized into a patch and compared with parsed JSON.
-  return JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+  let expected = expectedOf.get(fields);
+  if (expected === undefined) {
+    // Plain copies: the result is serialized into a patch and compared with parsed JSON. Shared by
+    // the derived signature and the check, which only read it.
+    expected = JSON.parse(JSON.stringify(fields)) as Record<string, unknown>;
+    expectedOf.set(fields, expected);
+  }
+  return expected;
 }
 
 /**

@@ -15,21 +15,25 @@ import type { SignatureVerdict } from './verdict.js';
 /** Distinct signature contents verified per Image in one review. Real Images carry one to three. */
 export const MAX_VERIFIED_PER_REVIEW = 16;
 
-/** The distinct contents of `image`'s verifiable signatures, in order, at most MAX_VERIFIED_PER_REVIEW. */
-export function contentsToVerify(image: Record<string, unknown>): string[] {
+/**
+ * The distinct contents of `image`'s verifiable signatures, in order, at most MAX_VERIFIED_PER_REVIEW.
+ * `verified(content)` says a content was verified before (and so is standard base64): its scan is
+ * skipped, since a signature's content is most of its bytes and most writes re-send known signatures.
+ */
+export function contentsToVerify(image: Record<string, unknown>, verified: (content: string) => boolean = () => false): string[] {
   const contents = new Set<string>();
   for (const signature of arrayOrEmpty(image.signatures)) {
     if (contents.size === MAX_VERIFIED_PER_REVIEW) break;
-    const content = verifiableContent(signature);
+    const content = verifiableContent(signature, verified);
     if (content !== undefined) contents.add(content);
   }
   return [...contents];
 }
 
-function verifiableContent(signature: unknown): string | undefined {
+function verifiableContent(signature: unknown, verified: (content: string) => boolean = () => false): string | undefined {
   if (!isObject(signature) || typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return undefined;
   const content = signature.content;
-  return typeof content === 'string' && content !== '' && isStandardBase64(content) ? content : undefined;
+  return typeof content === 'string' && content !== '' && (verified(content) || isStandardBase64(content)) ? content : undefined;
 }
 
 /** The contents a lone ImageSignature object asks to verify: its own, when it is verifiable. */
@@ -53,19 +57,31 @@ export function judgementOfLoneSignature(signature: Record<string, unknown>, ver
   return verdict === undefined ? judgeUnverified('TooManySignatures', signature.type) : judgeLoneSignature(parts[0]!, verdict);
 }
 
-/** The judgement of each signature of `image`, from the verdicts on its contents. */
+/**
+ * The judgement of each signature of `image`, from the verdicts on its contents. Each is computed once
+ * and kept (/mutate asks for every signature's twice: to derive it and to find replaced claims).
+ */
 export function judgementsOf(image: Record<string, unknown>, verdicts: ReadonlyMap<string, SignatureVerdict>): JudgementOf {
   const signatures = arrayOrEmpty(image.signatures);
   const identity = imageIdentityOf(image);
+  const known = new Map<number, SignatureJudgement | undefined>();
   return (index) => {
+    if (known.has(index)) return known.get(index);
+    const judgement = judge(index);
+    known.set(index, judgement);
+    return judgement;
+  };
+
+  function judge(index: number): SignatureJudgement | undefined {
     const signature = signatures[index];
     if (!isObject(signature)) return undefined;
     if (typeof signature.type !== 'string' || !VERIFIED_TYPES.includes(signature.type)) return judgeUnverified('UnsupportedType', signature.type);
-    const content = verifiableContent(signature);
+    // Only verifiable contents have verdicts: one found needs no second scan.
+    const content = verifiableContent(signature, (c) => verdicts.has(c));
     if (content === undefined) return judgeUnverified('InvalidContent', signature.type);
     const verdict = verdicts.get(content);
     return verdict === undefined ? judgeUnverified('TooManySignatures', signature.type) : judgeSignature(identity, verdict);
-  };
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The webhook's signature verifier: the current trusted key set, and a bounded cache of verdicts keyed
- * by (key set, content), so that the /mutate and /validate calls of one write, and re-writes of the
+ * by content under that key set (emptied when the keys change), so that the /mutate and /validate calls of one write, and re-writes of the
  * same Image, verify each signature once. No I/O: keys arrive as bytes (src/keys reads the files).
  *
  * A verdict depends on the time too (a key or signature expires): cached verdicts live at most
@@ -78,6 +78,11 @@ const CACHE_TTL_MS = 5 * 60_000;
 /** The cache holds at most this many characters of content (keys are the contents themselves). */
 const CACHE_MAX_CHARS = 16 * 1024 * 1024;
 const CACHE_MAX_ENTRIES = 10_000;
+/**
+ * The most memory the cache holds, for the memory budget (src/http/memory-budget.ts): its keys are
+ * base64, one byte per character, and an entry with its verdict is about 200 bytes more.
+ */
+export const VERDICT_CACHE_BYTES = CACHE_MAX_CHARS + CACHE_MAX_ENTRIES * 200;
 
 interface Entry {
   readonly verdict: Promise<SignatureVerdict>;
@@ -119,10 +124,19 @@ export class SignatureVerifier {
     return new Map(contents.map((content, i) => [content, verdicts[i]!]));
   }
 
+  /** Whether `content` has a verdict (cached, unexpired) under the current keys: it was verified, so it is standard base64. */
+  knows(content: string): boolean {
+    const hit = this.cache.get(content);
+    return hit !== undefined && hit.expires > this.clock();
+  }
+
   /** The verdict on one standard base64 signature blob under the current keys. */
   verify(content: string): Promise<SignatureVerdict> {
     const now = this.clock();
-    const key = `${this.keySet.id}\n${content}`;
+    // Keyed by the content alone: setKeys empties the cache, and an entry is stored when its
+    // verification starts, under the keys it uses. (A key joined with the key set's id was a new
+    // string to copy and hash for every signature of every review, cache hit or not.)
+    const key = content;
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.expires > now) {
       this.work.cacheHits++;

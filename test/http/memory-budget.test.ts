@@ -31,7 +31,7 @@ describe('MemoryBudget', () => {
 
   it('derives the body budget from the memory limit, never below one body at the limit', () => {
     const reserved = Object.values(RESERVED_BYTES).reduce((a, b) => a + b, 0);
-    expect(bodyBudgetBytes(384 * MiB, BODY_LIMIT)).toBe(384 * MiB - reserved);
+    expect(bodyBudgetBytes(512 * MiB, BODY_LIMIT)).toBe(512 * MiB - reserved);
     expect(bodyBudgetBytes(1024 * MiB, BODY_LIMIT) - bodyBudgetBytes(512 * MiB, BODY_LIMIT)).toBe(512 * MiB);
     expect(bodyBudgetBytes(128 * MiB, BODY_LIMIT)).toBe(BODY_LIMIT);
   });

@@ -12,6 +12,7 @@ import { createControllerMetrics } from '../../src/controller/metrics.js';
 import { run as runManifests } from '../../src/cli/manifests.js';
 import { SERVE_OPTIONS, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
+import { bodyBudgetBytes } from '../../src/http/memory-budget.js';
 import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { admissionReview, anImage, manifestListImage, largeSignedImage, ociImage, schema2Image } from '../fixtures/index.js';
 import {
@@ -452,6 +453,8 @@ describe('Deployment', () => {
     expect(resources.requests.memory).toBeDefined();
     const mebibytes = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? NaN);
     expect(mebibytes(resources.limits.memory) * 1024 * 1024).toBeGreaterThanOrEqual(16 * BODY_LIMIT);
+    // What the server's memory budget leaves for bodies at this limit, after its reserves.
+    expect(bodyBudgetBytes(mebibytes(resources.limits.memory) * 1024 * 1024, BODY_LIMIT)).toBeGreaterThanOrEqual(8 * BODY_LIMIT);
     expect(mebibytes(resources.requests.memory)).toBeLessThanOrEqual(mebibytes(resources.limits.memory));
   });
 
