@@ -1,5 +1,5 @@
 /** Plain-text summaries for a terminal: aligned tables, worst first. */
-import { ATTENTION, OUTCOMES, type Outcome, VERDICTS } from './events.js';
+import { ATTENTION, OUTCOMES, type WriteOutcome, VERDICTS } from './events.js';
 import type { AuditReport, WriteEntry } from './review.js';
 import type { ScanReport } from './scan.js';
 
@@ -18,7 +18,7 @@ function table(header: string[], rows: (string | number)[][], numeric?: boolean[
 const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** What each outcome means, in the words of docs/audit.md. */
-export const OUTCOME_MEANING: Record<Outcome, string> = {
+export const OUTCOME_MEANING: Record<WriteOutcome, string> = {
   denied: 'refused by our webhook',
   allowed: 'allowed by our webhooks; stored',
   warned: 'stored with violations: our webhook warned (warn mode or pre-existing)',

@@ -2,8 +2,9 @@
  * `image-admission review FILE|-`: answers one AdmissionReview with the function the server answers
  * its request bodies with, and prints the AdmissionReview the server would send back.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { createReadStream } from 'node:fs';
-import type { Endpoint } from '../admission/handle.js';
+
 import { MODES, type Mode, type Policy } from '../admission/policy.js';
 import { answerBody } from '../review/answer.js';
 import { BODY_LIMIT } from '../review/json-body.js';
@@ -82,7 +83,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`image-admission review: ${file}: larger than the server's body limit of ${BODY_LIMIT / MiB} MiB; the server would answer 413\n`);
     return 2;
   }
-  const answer = await answerBody(body, endpoint as Endpoint, policy, verifier);
+  const answer = await answerBody(body, endpoint as AdmissionPhase, policy, verifier);
   switch (answer.kind) {
     case 'answered':
       io.stdout.write(`${answer.reply}\n`);

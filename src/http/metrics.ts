@@ -4,9 +4,10 @@
  * (endpoints, operations, decisions, rule identifiers, reason classes), never from the request, so a
  * hostile client cannot grow the series count.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VERSION } from '../version.js';
-import type { Endpoint } from '../admission/handle.js';
+
 import { REVIEWED_RESOURCES } from '../admission/targets.js';
 import { certificateExpiry } from '../certs/files.js';
 import type { ReviewRecord } from '../review/record.js';
@@ -43,7 +44,7 @@ export interface Metrics {
   startReview(): () => void;
   observeReview(record: ReviewRecord): void;
   badRequest(reason: BadRequestReason): void;
-  internalError(endpoint: Endpoint | 'other'): void;
+  internalError(endpoint: AdmissionPhase | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
   /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
-import { answerBody, type BodyAnswer } from '../../src/review/answer.js';
+import { answerBody, type BodyResult } from '../../src/review/answer.js';
 import { ReviewThread } from '../../src/review/thread.js';
 import { admissionReview, anImage, hugeAdmissionReview } from '../fixtures/index.js';
 import { untrustedRealSignature } from '../fixtures/signatures.js';
@@ -17,7 +17,7 @@ const thread = new ReviewThread(policy);
 afterAll(() => thread.close());
 
 /** The answer without its timing, which differs between any two runs. */
-function comparable(answer: BodyAnswer): unknown {
+function comparable(answer: BodyResult): unknown {
   return answer.kind === 'answered' ? { ...answer, record: { ...answer.record, seconds: 0 } } : answer;
 }
 
@@ -79,7 +79,7 @@ describe('the review thread', () => {
     replaced.warm();
     const first = (replaced as unknown as { worker: { postMessage(message: unknown): void; once(event: string, listener: () => void): void } }).worker;
     const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
-    const afterCrash = new Promise<BodyAnswer>((resolve) => {
+    const afterCrash = new Promise<BodyResult>((resolve) => {
       first.once('error', () => resolve(replaced.answer(Buffer.from(body), 'validate')));
     });
     // A message the worker cannot destructure makes its handler throw: an uncaught error in the thread.
