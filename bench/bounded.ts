@@ -70,12 +70,12 @@ for (const attack of ATTACKS.filter((a) => filter === undefined || a.name.includ
   const start = process.cpuUsage();
   const parsed = parseReview(JSON.parse(body));
   if (!parsed.ok) throw new Error(`${attack.name}: ${parsed.problem}`);
-  const { reply, decision } = handleReview(parsed.apiVersion, parsed.request, attack.endpoint, POLICY);
+  const { reply, result } = handleReview(parsed.apiVersion, parsed.request, attack.endpoint, POLICY);
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
   const answer = JSON.stringify(reply);
   const used = process.cpuUsage(start);
-  const found = `${decision.violations.length} violations, ${decision.inherited.length} inherited`;
+  const found = `${result.violations.length} violations, ${result.inherited.length} inherited`;
   console.log(
-    `${attack.name.padEnd(44)} body ${(body.length / 2 ** 20).toFixed(2)} MiB | ${((used.user + used.system) / 1000).toFixed(0)} ms CPU | ${decision.decision}, ${found} | answer ${answer.length} B | heap +${((heapPeak - heapBefore) / 2 ** 20).toFixed(0)} MiB | ${JSON.stringify(meter.read())}`,
+    `${attack.name.padEnd(44)} body ${(body.length / 2 ** 20).toFixed(2)} MiB | ${((used.user + used.system) / 1000).toFixed(0)} ms CPU | ${result.decision}, ${found} | answer ${answer.length} B | heap +${((heapPeak - heapBefore) / 2 ** 20).toFixed(0)} MiB | ${JSON.stringify(meter.read())}`,
   );
 }

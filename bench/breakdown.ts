@@ -8,9 +8,9 @@
  * usage: node --import tsx bench/breakdown.ts [typical|large|huge ...]
  */
 import process from 'node:process';
-import type { Endpoint } from '../src/admission/handle.js';
+
 import type { Policy } from '../src/admission/policy.js';
-import type { RuleId } from '../src/image/index.js';
+import type { AdmissionPhase, RuleId } from '../src/image/index.js';
 import { answerBody } from '../src/review/answer.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -61,7 +61,7 @@ for (const name of selected) {
   const workload = await WORKLOADS[name]();
   const replayed = workload.requests.map((request, i) => Buffer.concat([request.prefix, Buffer.from(`breakdown-${i}`), request.suffix]));
   const bodies = (n: number): Buffer[] => (replay ? replayed : workload.requests.map((request, i) => request.fresh(`breakdown-${i}`, n)));
-  const endpoint = (i: number): Endpoint => (workload.requests[i]!.path === '/mutate' ? 'mutate' : 'validate');
+  const endpoint = (i: number): AdmissionPhase => (workload.requests[i]!.path === '/mutate' ? 'mutate' : 'validate');
   const all = policy();
   const noContent = policy(CONTENT_RULES);
   const ms = name === 'huge' ? 3000 : 1500;

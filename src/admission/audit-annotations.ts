@@ -5,7 +5,7 @@
  */
 import type { FieldError, RuleId } from '../image/index.js';
 import { EXPECT_RULE } from '../signature/index.js';
-import type { AppliedAction, DecisionKind, Policy } from './policy.js';
+import type { AppliedAction, Decision, Policy } from './policy.js';
 
 /** The keys, at most 63 characters and without `/` (the API server drops others). */
 export const AUDIT_KEYS = {
@@ -32,8 +32,8 @@ export function auditAnnotationKey(webhookName: string, key: keyof typeof AUDIT_
  */
 export function auditAnnotations(
   uid: string,
-  decision: {
-    decision: DecisionKind;
+  result: {
+    decision: Decision;
     violations: readonly FieldError[];
     inherited: readonly FieldError[];
     advisories: readonly FieldError[];
@@ -41,16 +41,16 @@ export function auditAnnotations(
   },
   policy: Policy,
 ): Record<string, string> {
-  const annotations: Record<string, string> = { [AUDIT_KEYS.decision]: decision.decision, [AUDIT_KEYS.decisionId]: uid, [AUDIT_KEYS.mode]: policy.mode };
-  const violated = ruleList(decision.violations);
-  const inherited = ruleList(decision.inherited);
-  const advised = ruleList(decision.advisories);
+  const annotations: Record<string, string> = { [AUDIT_KEYS.decision]: result.decision, [AUDIT_KEYS.decisionId]: uid, [AUDIT_KEYS.mode]: policy.mode };
+  const violated = ruleList(result.violations);
+  const inherited = ruleList(result.inherited);
+  const advised = ruleList(result.advisories);
   if (violated) annotations[AUDIT_KEYS.violations] = violated;
   if (inherited) annotations[AUDIT_KEYS.preExisting] = inherited;
   if (advised) annotations[AUDIT_KEYS.advisories] = advised;
-  const findings = [...decision.violations, ...decision.inherited, ...decision.advisories];
+  const findings = [...result.violations, ...result.inherited, ...result.advisories];
   if (findings.some((e) => e.rule === EXPECT_RULE)) annotations[AUDIT_KEYS.expectedTrustedSignature] = 'missing';
-  if (decision.actions.size > 0) annotations[AUDIT_KEYS.ruleActions] = [...decision.actions].map(([rule, action]) => `${rule}=${action}`).join(',');
+  if (result.actions.size > 0) annotations[AUDIT_KEYS.ruleActions] = [...result.actions].map(([rule, action]) => `${rule}=${action}`).join(',');
   return annotations;
 }
 

@@ -25,9 +25,9 @@ import {
   errorBody,
   formatError,
   formatPath,
-  type ReviewPhase,
+  type AdmissionPhase,
   type RuleId,
-  type Verdict,
+  type ImageVerdict,
   judgeCreate,
   judgeSignatureCreate,
   judgeUpdate,
@@ -36,18 +36,15 @@ import {
 } from '../image/index.js';
 import { checkDerivedSignature, checkDerivedSignatures, deriveSignature, hasDerivedFields, SIGNATURE_RULE, withDerivedSignatures } from '../signature/index.js';
 import { auditAnnotations } from './audit-annotations.js';
-import type { AppliedAction, Policy, DecisionKind } from './policy.js';
+import type { AppliedAction, Decision, Policy } from './policy.js';
 import { expectedTrustFindings, loneSignatureJudgement, type SignatureVerdicts, signatureJudgementsOf, signatureViolations } from './signatures.js';
 import { allowed, denied, escapePointer, misrouted, patchFields, patchOperations, type Target, toReply, toWarnings } from './respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION, imagesIn, REVIEWED_RESOURCES, reviewedTarget, type ReviewTarget, signatureIn } from './targets.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReviewReply, AdmissionVersion } from './types.js';
 
-/** Which endpoint received the review. */
-export type Endpoint = ReviewPhase;
-
-/** What was decided, for the decision log, audit annotations and metrics. */
-export interface Decision {
-  decision: DecisionKind;
+/** What handling one review found and decided, for the decision log, audit annotations and metrics. */
+export interface AdmissionResult {
+  decision: Decision;
   /** Violations that deny the write in enforce mode. */
   violations: FieldError[];
   /** Violations the old object already had: they warn (ratcheting). */
@@ -63,27 +60,28 @@ export interface Decision {
   replaced?: FieldError[];
 }
 
-/** Answers a review received at `endpoint` under `policy`. */
+/** Answers a review in admission `phase` under `policy`. */
 export function handleReview(
   apiVersion: AdmissionVersion,
   request: AdmissionRequest,
-  endpoint: Endpoint,
+  phase: AdmissionPhase,
   policy: Policy,
   signatures?: SignatureVerdicts,
-): { reply: AdmissionReviewReply; decision: Decision } {
-  const { response, decision } = decide(request, endpoint, policy, signatures);
-  const annotations = auditAnnotations(request.uid, decision, policy);
-  return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), decision };
+): { reply: AdmissionReviewReply; result: AdmissionResult } {
+  const { response, result } = decide(request, phase, policy, signatures);
+  const annotations = auditAnnotations(request.uid, result, policy);
+  return { reply: toReply(apiVersion, request.uid, { ...response, auditAnnotations: annotations }), result };
 }
 
-type Outcome = { response: Omit<AdmissionResponse, 'uid'>; decision: Decision };
+/** The response to send and the result to record, before the envelope and the audit annotations. */
+type Handled = { response: Omit<AdmissionResponse, 'uid'>; result: AdmissionResult };
 
-const untouched = (): Outcome => ({
+const untouched = (): Handled => ({
   response: allowed(),
-  decision: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
+  result: { decision: 'allowed', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
 });
 
-function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, signatures: SignatureVerdicts | undefined): Outcome {
+function decide(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, signatures: SignatureVerdicts | undefined): Handled {
   const { group, version, resource } = request.resource;
   const target = group === IMAGE_GROUP && version === IMAGE_VERSION ? reviewedTarget(resource) : undefined;
   if (target === undefined || request.subResource) {
@@ -92,16 +90,16 @@ function decide(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, s
       response: misrouted(
         `image-admission-webhook reviews only ${IMAGE_GROUP}/${IMAGE_VERSION} ${REVIEWED_RESOURCES.join(', ')}, but received ${what}: the webhook configuration's rules are wrong`,
       ),
-      decision: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
+      result: { decision: 'denied', violations: [], inherited: [], advisories: [], reviewed: false, patched: false, actions: new Map() },
     };
   }
   if (!target.judged.includes(request.operation)) return untouched();
-  return judgeImage(request, endpoint, policy, target, signatures);
+  return judgeImage(request, phase, policy, target, signatures);
 }
 
 /** What the rules found in the Image (or signature) a write carries, before modes, exemptions and actions. */
 interface Judged {
-  readonly verdict: Verdict;
+  readonly verdict: ImageVerdict;
   /** Where the judged Image or signature sits in the object written. */
   readonly at: FieldPath;
   /** The signatures whose claimed conditions /mutate replaced (paths from the object's root). */
@@ -111,7 +109,7 @@ interface Judged {
 }
 
 /** Judges the Image the request's object carries (the object itself, or a mapping's `image`). */
-function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
+function judgeCarriedImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   // A judged resource carries exactly one Image, in the object written.
   const { image: written, at } = imagesIn(target, request.object)![0]!;
   // Signatures: /mutate writes what verification derives (the write itself is judged as sent, so a
@@ -121,16 +119,16 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
   // (/validate's judgement is the one stored Images get too: src/audit/existing.ts.)
   const judgementOf = signatureJudgementsOf(written, policy, signatures?.verdicts);
   const signed = isRecord(written) && Array.isArray(written.signatures) && written.signatures.length > 0;
-  const derived = endpoint === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
-  const corrected = endpoint === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
-  // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, at
-  // both endpoints (a warn-only rule), whether or not the signature rule itself is on.
+  const derived = phase === 'mutate' && judgementOf !== undefined && signed ? withDerivedSignatures(written as Record<string, unknown>, judgementOf, signatures!.now) : written;
+  const corrected = phase === 'mutate' && judgementOf !== undefined ? checkDerivedSignatures(written as Record<string, unknown>, judgementOf) : [];
+  // An Image in an --expect-trusted-signature scope without a trusted signature is warned about, in
+  // both phases (a warn-only rule), whether or not the signature rule itself is on.
   const expected = expectedTrustFindings(written, policy, signatures?.verdicts);
-  const additional = [...(endpoint === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : []), ...expected];
+  const additional = [...(phase === 'validate' ? signatureViolations(written, policy, signatures?.verdicts) : []), ...expected];
   const options = { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional };
-  const verdict: Verdict =
-    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, endpoint, options) : judgeCreate(written, options);
-  const patch = endpoint === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
+  const verdict: ImageVerdict =
+    request.operation === 'UPDATE' ? judgeUpdate(written, request.oldObject, phase, options) : judgeCreate(written, options);
+  const patch = phase === 'mutate' && isRecord(written) ? defaultingPatch(written, derived as Record<string, unknown>, at) : {};
   return { verdict, at, replaced: replacedClaims(corrected, written, at), patch };
 }
 
@@ -142,25 +140,25 @@ function judgeCarriedImage(request: AdmissionRequest, endpoint: Endpoint, policy
  * between the mutating and the validating webhooks, and then derives nothing: /validate holds the
  * signature to verification only when it still carries such fields.
  */
-function judgeCarriedSignature(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
+function judgeCarriedSignature(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Judged {
   const written = signatureIn(target, request.object);
   const at: FieldPath = [...(target.signaturePath ?? [])];
   const judgement = loneSignatureJudgement(written, policy, signatures?.verdicts);
   const sent = written as Record<string, unknown>;
-  const corrected = endpoint === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
-  const additional = endpoint === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];
+  const corrected = phase === 'mutate' && judgement !== undefined ? checkDerivedSignature(sent, judgement, []) : [];
+  const additional = phase === 'validate' && judgement !== undefined && hasDerivedFields(sent) ? checkDerivedSignature(sent, judgement, []) : [];
   const verdict = judgeSignatureCreate(written, { disabledRules: policy.disabledRules, ruleActions: policy.ruleActions, additional });
-  const derived = endpoint === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
-  const patch = endpoint === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
+  const derived = phase === 'mutate' && judgement !== undefined ? deriveSignature(sent, judgement, signatures!.now) : written;
+  const patch = phase === 'mutate' && isRecord(written) ? patchAt(patchOperations(written, derived as Record<string, unknown>), at) : {};
   const claimed = isRecord(written) && Array.isArray(written.conditions);
   const replaced = claimed ? corrected.filter((e) => e.path.at(-1) === 'conditions').map((e) => withPathPrefix(e, at)) : [];
   return { verdict, at, replaced, patch };
 }
 
 /** Judges what the request's object carries, then applies the per-rule actions, the mode and exemptions. */
-function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Outcome {
+function judgeImage(request: AdmissionRequest, phase: AdmissionPhase, policy: Policy, target: ReviewTarget, signatures: SignatureVerdicts | undefined): Handled {
   const judge = target.signaturePath !== undefined ? judgeCarriedSignature : judgeCarriedImage;
-  const { verdict, at, replaced: replacedFound, patch } = judge(request, endpoint, policy, target, signatures);
+  const { verdict, at, replaced: replacedFound, patch } = judge(request, phase, policy, target, signatures);
   const subject: Target = { group: IMAGE_GROUP, kind: target.kind, name: objectName(request) };
   const prefixed = (errors: FieldError[]) => errors.map((e) => withPathPrefix(e, at));
   const violations = prefixed(verdict.violations);
@@ -191,18 +189,18 @@ function judgeImage(request: AdmissionRequest, endpoint: Endpoint, policy: Polic
   if (denying.length > 0) {
     return {
       response: denied(denying, subject, warningFields([...warnTexts, ...replaced]), verdict.truncated),
-      decision: { ...base, decision: 'denied', patched: false },
+      result: { ...base, decision: 'denied', patched: false },
     };
   }
 
   const findings = violations.length + inherited.length + advisories.length > 0;
   // Exempt only matters when there was something to exempt from; what is only recorded stays silent.
-  const decision: DecisionKind = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
+  const decision: Decision = !findings ? 'allowed' : exempt ? 'exempt' : warnTexts.length > 0 ? 'warned' : 'dry-run';
   const texts = [...(exempt ? warnTexts.map((t) => `exempt: ${t}`) : warnTexts), ...replaced];
 
   return {
     response: allowed({ ...warningFields(texts), ...patch }),
-    decision: { ...base, decision, patched: patch.patch !== undefined },
+    result: { ...base, decision, patched: patch.patch !== undefined },
   };
 }
 

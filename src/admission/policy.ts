@@ -28,5 +28,5 @@ export interface Policy extends RuleOptions {
 export const APPLIED_ACTIONS = ['deny', 'warn', 'record'] as const;
 export type AppliedAction = (typeof APPLIED_ACTIONS)[number];
 
-/** The outcome recorded in audit annotations and the decision log. */
-export type DecisionKind = 'allowed' | 'denied' | 'warned' | 'exempt' | 'dry-run';
+/** The decision on a write, as the audit annotation `decision` and the decision log record it. */
+export type Decision = 'allowed' | 'denied' | 'warned' | 'exempt' | 'dry-run';

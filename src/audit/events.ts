@@ -37,8 +37,8 @@ export const DECISIONS = ['denied', 'allowed', 'warned', 'exempt', 'dry-run'] as
 export type WebhookDecision = (typeof DECISIONS)[number];
 
 /**
- * The one outcome of each write. `allowed`, `warned`, `exempt` and `dry-run` are our webhooks'
- * decisions on a write that took effect; see docs/audit.md for each.
+ * The one outcome of each write (WriteOutcome), as the audit log shows it. `allowed`, `warned`,
+ * `exempt` and `dry-run` are our webhooks' decisions on a write that took effect; see docs/audit.md.
  */
 export const OUTCOMES = [
   'denied',
@@ -53,12 +53,12 @@ export const OUTCOMES = [
   'refused-elsewhere',
   'not-stored',
 ] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export type WriteOutcome = (typeof OUTCOMES)[number];
 
 /** Outcomes an auditor must look at: something was stored that the rules did not fully pass, or an outage. */
-export const ATTENTION: ReadonlySet<Outcome> = new Set(['warned', 'exempt', 'dry-run', 'bypassed', 'partial', 'failed-open', 'failed-closed']);
+export const ATTENTION: ReadonlySet<WriteOutcome> = new Set(['warned', 'exempt', 'dry-run', 'bypassed', 'partial', 'failed-open', 'failed-closed']);
 /** Outcomes listed one by one in `--json` (every outcome but the plain decisions). */
-export const LISTED: ReadonlySet<Outcome> = new Set(OUTCOMES.filter((o) => o !== 'denied' && o !== 'allowed' && o !== 'warned'));
+export const LISTED: ReadonlySet<WriteOutcome> = new Set(OUTCOMES.filter((o) => o !== 'denied' && o !== 'allowed' && o !== 'warned'));
 
 /** What the audit event says about one of our webhooks. */
 export type WebhookVerdict = WebhookDecision | 'failed-open' | 'failed-closed' | 'not-called';
@@ -192,7 +192,7 @@ function isDryRun(requestURI: string): boolean {
 
 /** One classified write. */
 export interface Classification {
-  outcome: Outcome;
+  outcome: WriteOutcome;
   /** What each of our webhooks did, by name. */
   webhooks: Record<string, WebhookVerdict>;
   /** The decision ids our webhooks wrote (one per webhook that answered). */
@@ -288,7 +288,7 @@ export function classify(event: WriteEvent, names: readonly string[]): Classific
 
   const verdicts = Object.values(webhooks);
   const tookEffect = !event.dryRun && event.code < 400;
-  let outcome: Outcome;
+  let outcome: WriteOutcome;
   if (verdicts.includes('denied')) outcome = 'denied';
   else if (!tookEffect) {
     if (event.code >= 400 && verdicts.includes('failed-closed')) outcome = 'failed-closed';

@@ -6,9 +6,16 @@
  * `audit scan` and the in-cluster controller both judge through `judgeStoredImage`, so they agree
  * Image for Image.
  */
-import { imageSignatureContents, signatureViolations } from '../admission/signatures.js';
+import type { Policy } from '../admission/policy.js';
+import { expectedTrustFindings, imageSignatureContents, signatureViolations } from '../admission/signatures.js';
 import { errorBody, type FieldError, formatError, formatPath, judgeCreate, type JudgeOptions } from '../image/index.js';
 import type { SignatureVerdict, SignatureVerifier } from '../signature/index.js';
+
+/**
+ * How stored Images are judged: the rule options, and the `--expect-trusted-signature` scopes whose
+ * Images without a trusted signature are a `trusted-signature-expected` warning (as on the webhook).
+ */
+export type StoredImageOptions = JudgeOptions & Pick<Policy, 'expectTrustedSignature'>;
 
 /** One violation of a stored Image, ready to print or report. */
 export interface ExistingViolation {
@@ -37,8 +44,9 @@ function toViolation(error: FieldError, result: ExistingViolation['result']): Ex
  * (from `judgeStoredImage`). Without `verdicts` its signatures are not judged, as a review brought
  * without verdicts is not (tests of report shapes use that).
  */
-export function judgeExisting(image: unknown, options: JudgeOptions = {}, verdicts?: ReadonlyMap<string, SignatureVerdict>): ExistingVerdict {
-  const verdict = judgeCreate(image, { ...options, additional: signatureViolations(image, options, verdicts) });
+export function judgeExisting(image: unknown, options: StoredImageOptions = {}, verdicts?: ReadonlyMap<string, SignatureVerdict>): ExistingVerdict {
+  const additional = [...signatureViolations(image, options, verdicts), ...expectedTrustFindings(image, options, verdicts)];
+  const verdict = judgeCreate(image, { ...options, additional });
   return {
     violations: [...verdict.violations.map((e) => toViolation(e, 'fail')), ...verdict.advisories.map((e) => toViolation(e, 'warn'))],
   };
@@ -48,7 +56,7 @@ export function judgeExisting(image: unknown, options: JudgeOptions = {}, verdic
  * Verifies the signatures of a stored Image with `verifier` (its trusted keys, its bounded cache; at
  * most MAX_VERIFIED_PER_REVIEW contents per Image), then judges it. Nothing but the verdict is kept.
  */
-export async function judgeStoredImage(image: unknown, options: JudgeOptions, verifier: SignatureVerifier): Promise<ExistingVerdict> {
+export async function judgeStoredImage(image: unknown, options: StoredImageOptions, verifier: SignatureVerifier): Promise<ExistingVerdict> {
   const contents = imageSignatureContents(image, options);
   const verdicts = contents.length === 0 ? new Map<string, SignatureVerdict>() : await verifier.verifyAll(contents);
   return judgeExisting(image, options, verdicts);

@@ -3,7 +3,7 @@
  * comes from a log or a cluster is untrusted and goes through `escapeHtml`; a Content-Security-Policy
  * forbids scripts and remote loads in case one ever slipped through.
  */
-import { ATTENTION, OUTCOMES, type Outcome, VERDICTS } from './events.js';
+import { ATTENTION, OUTCOMES, type WriteOutcome, VERDICTS } from './events.js';
 import { OUTCOME_MEANING } from './render-text.js';
 import type { AuditReport, WriteEntry } from './review.js';
 import type { ScanReport } from './scan.js';
@@ -13,7 +13,7 @@ function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const COLORS: Record<Outcome, string> = {
+const COLORS: Record<WriteOutcome, string> = {
   denied: '#d1453b',
   allowed: '#3f9b5f',
   warned: '#e0a227',
@@ -145,7 +145,7 @@ function timelineChart(timeline: AuditReport['timeline']): string {
   return `<svg class="chart timeline" role="img" aria-label="outcomes per ${escapeHtml(timeline.bucketSize)}" width="100%" viewBox="0 0 ${width} ${height}" font-family="system-ui,sans-serif">${parts.join('')}</svg><div class="legend">${legend}</div>`;
 }
 
-function tag(outcome: Outcome): string {
+function tag(outcome: WriteOutcome): string {
   const dark = outcome !== 'not-stored';
   return `<span class="tag" style="background:${COLORS[outcome]};${dark ? '' : 'color:#1f2328'}">${escapeHtml(outcome)}</span>`;
 }

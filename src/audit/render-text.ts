@@ -1,5 +1,5 @@
 /** Plain-text summaries for a terminal: aligned tables, worst first. */
-import { ATTENTION, OUTCOMES, type Outcome, VERDICTS } from './events.js';
+import { ATTENTION, OUTCOMES, type WriteOutcome, VERDICTS } from './events.js';
 import type { AuditReport, WriteEntry } from './review.js';
 import type { ScanReport } from './scan.js';
 
@@ -18,7 +18,7 @@ function table(header: string[], rows: (string | number)[][], numeric?: boolean[
 const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** What each outcome means, in the words of docs/audit.md. */
-export const OUTCOME_MEANING: Record<Outcome, string> = {
+export const OUTCOME_MEANING: Record<WriteOutcome, string> = {
   denied: 'refused by our webhook',
   allowed: 'allowed by our webhooks; stored',
   warned: 'stored with violations: our webhook warned (warn mode or pre-existing)',
@@ -151,6 +151,12 @@ export function renderScanText(report: ScanReport): string {
     for (const v of finding.violations) out.push(`  ${printable(v.path)}: ${printable(v.detail)}  [${v.rule}]`);
   }
   if (report.findingsTotal > report.findings.length) out.push('', `note: only the first ${report.findings.length} of ${report.findingsTotal} Images with violations are listed`);
+  const untrusted = report.untrustedInScope;
+  if (untrusted !== undefined) {
+    out.push('', `Images in --expect-trusted-signature scopes without a trusted signature (a warning): ${untrusted.total}`);
+    for (const image of untrusted.images) out.push(`  ${printable(image.name)}${image.reference ? ` (${printable(image.reference)})` : ''}`);
+    if (untrusted.total > untrusted.images.length) out.push(`  note: only the first ${untrusted.images.length} are listed`);
+  }
   return `${out.join('\n')}\n`;
 }
 

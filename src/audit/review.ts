@@ -13,7 +13,7 @@ import {
   classify,
   LISTED,
   OUTCOMES,
-  type Outcome,
+  type WriteOutcome,
   readEvent,
   tookEffect,
   VERDICTS,
@@ -39,7 +39,7 @@ export interface Violation {
 /** One write, as listed: everything an auditor needs to follow it up. */
 export interface WriteEntry {
   auditID: string | null;
-  outcome: Outcome;
+  outcome: WriteOutcome;
   time: string | null;
   verb: string;
   resource: string;
@@ -66,7 +66,7 @@ export interface WriteEntry {
   note?: string;
 }
 
-export type OutcomeCounts = Record<Outcome, number>;
+export type OutcomeCounts = Record<WriteOutcome, number>;
 export type VerdictCounts = Record<WebhookVerdict, number>;
 
 /** Counts for one actor (the real user; `user (as other)` when impersonating). */
@@ -179,7 +179,7 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 // Outcomes whose object is re-checked: stored without a full verdict of ours. Exempt and dry-run
 // writes were judged: their annotations name the rules, the decision log (--decisions) the paths.
-const RECHECKED: ReadonlySet<Outcome> = new Set(['bypassed', 'partial', 'failed-open']);
+const RECHECKED: ReadonlySet<WriteOutcome> = new Set(['bypassed', 'partial', 'failed-open']);
 
 const zeroOutcomes = (): OutcomeCounts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
 const zeroVerdicts = (): VerdictCounts => Object.fromEntries(VERDICTS.map((v) => [v, 0])) as VerdictCounts;
@@ -514,9 +514,9 @@ export async function reviewAuditLogs(options: ReviewOptions): Promise<AuditRepo
 }
 
 /** The order writes are listed in: what got past the webhook first. */
-const ENTRY_ORDER: readonly Outcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
+const ENTRY_ORDER: readonly WriteOutcome[] = ['failed-open', 'bypassed', 'partial', 'exempt', 'dry-run', 'warned', 'failed-closed', 'refused-elsewhere', 'not-stored', 'denied', 'allowed'];
 
-function noteFor(event: WriteEvent, outcome: Outcome, inferred: boolean): string | undefined {
+function noteFor(event: WriteEvent, outcome: WriteOutcome, inferred: boolean): string | undefined {
   if (inferred && (outcome === 'failed-open' || outcome === 'failed-closed')) {
     return 'inferred: the API server recorded a call to our webhook (or refused the write with an internal error) but no decision of it, so the call failed';
   }

@@ -4,10 +4,9 @@
  */
 import type * as K8s from '@kubernetes/client-node';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
-import type { JudgeOptions } from '../image/index.js';
 import { isImage } from '../review/objects.js';
-import { SignatureVerifier } from '../signature/index.js';
-import { judgeStoredImage } from './existing.js';
+import { EXPECT_RULE, SignatureVerifier } from '../signature/index.js';
+import { judgeStoredImage, type StoredImageOptions } from './existing.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import type { Violation } from './review.js';
 
@@ -32,6 +31,11 @@ export interface ScanReport {
   byRule: Record<string, number>;
   findings: ScanFinding[];
   findingsTotal: number;
+  /**
+   * With --expect-trusted-signature: the Images in scope none of whose signatures verifies as
+   * Trusted=True and ForImage=True (a warning, as on the webhook: they do not fail the scan).
+   */
+  untrustedInScope?: { total: number; images: { name: string; reference?: string }[] };
 }
 
 /**
@@ -43,10 +47,11 @@ export interface ScanReport {
 export async function scanImages(
   objects: AsyncIterable<unknown> | Iterable<unknown>,
   source: string,
-  rules: JudgeOptions = {},
+  rules: StoredImageOptions = {},
   verifier: SignatureVerifier = new SignatureVerifier(),
 ): Promise<ScanReport> {
   const report: ScanReport = { kind: 'ImageScan', source, images: 0, withViolations: 0, skipped: 0, byRule: {}, findings: [], findingsTotal: 0 };
+  if ((rules.expectTrustedSignature?.length ?? 0) > 0) report.untrustedInScope = { total: 0, images: [] };
   const byRule = new Map<string, number>();
   for await (const object of objects) {
     if (!isImage(object)) {
@@ -54,25 +59,30 @@ export async function scanImages(
       continue;
     }
     report.images++;
+    const judged = (await judgeStoredImage(object, rules, verifier)).violations;
+    if (report.untrustedInScope !== undefined && judged.some((v) => v.rule === EXPECT_RULE)) {
+      report.untrustedInScope.total++;
+      if (report.untrustedInScope.images.length < SCAN_FINDINGS_LISTED) report.untrustedInScope.images.push(identify(object));
+    }
     // Only failing violations count here (as before): warn-only rules never made a scan fail.
-    const violations = (await judgeStoredImage(object, rules, verifier)).violations.filter((v) => v.result === 'fail');
+    const violations = judged.filter((v) => v.result === 'fail');
     if (violations.length === 0) continue;
     report.withViolations++;
     report.findingsTotal++;
     for (const rule of new Set(violations.map((v) => v.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
     if (report.findings.length < SCAN_FINDINGS_LISTED) {
-      const metadata = object.metadata as { name?: unknown } | undefined;
-      report.findings.push({
-        name: typeof metadata?.name === 'string' ? metadata.name : '(unnamed)',
-        ...(typeof object.dockerImageReference === 'string' ? { reference: object.dockerImageReference } : {}),
-        violations: violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail })),
-      });
+      report.findings.push({ ...identify(object), violations: violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail })) });
     }
   }
   report.byRule = Object.fromEntries([...byRule.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
   return report;
 }
 
+/** An Image's name and reference, as the report lists it. */
+function identify(image: Record<string, unknown>): { name: string; reference?: string } {
+  const metadata = image.metadata as { name?: unknown } | undefined;
+  return { name: typeof metadata?.name === 'string' ? metadata.name : '(unnamed)', ...(typeof image.dockerImageReference === 'string' ? { reference: image.dockerImageReference } : {}) };
+}
 
 /** How to reach a cluster. */
 export interface ClusterOptions {

@@ -14,6 +14,7 @@ import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 import { SIGNATURE_RULE, SignatureVerifier } from '../signature/index.js';
 
@@ -65,6 +66,7 @@ conditions or claims that disagree with verification against the trusted keys ar
     context: { type: 'string', value: 'NAME', help: 'kubeconfig context' },
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
     'trusted-keys': TRUSTED_KEYS_FLAG,
+    'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     ...SHARED_FLAGS,
     'rule-actions': RULE_ACTIONS_FLAG,
   },
@@ -152,8 +154,11 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   const pageSize = Number(parsed.values['page-size'] ?? '500');
   if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(`--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
   // As the webhook judges: an `off` rule is not judged, a `warn` rule's violations do not fail the scan.
-  const rules = readRuleFlags(parsed.values);
-  if (typeof rules === 'string') return usageError(rules);
+  const ruleOptions = readRuleFlags(parsed.values);
+  if (typeof ruleOptions === 'string') return usageError(ruleOptions);
+  const scopes = readExpectTrustedSignature(parsed.values['expect-trusted-signature'], io.env);
+  if (typeof scopes === 'string') return usageError(scopes);
+  const rules = { ...ruleOptions, ...scopes };
   const keysDir = trustedKeysDirOf(parsed.values['trusted-keys'], io.env);
   try {
     const verifier = new SignatureVerifier();

@@ -2,15 +2,19 @@
  * `image-admission review FILE|-`: answers one AdmissionReview with the function the server answers
  * its request bodies with, and prints the AdmissionReview the server would send back.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { createReadStream } from 'node:fs';
-import type { Endpoint } from '../admission/handle.js';
+
 import { MODES, type Mode, type Policy } from '../admission/policy.js';
 import { answerBody } from '../review/answer.js';
 import { BODY_LIMIT } from '../review/json-body.js';
 import { readAtMost } from '../review/objects.js';
+import { SignatureVerifier } from '../signature/index.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
+import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readRuleFlags } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, RULE_ACTIONS_FLAG, readRuleFlags } from './rules-flag.js';
+import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const MiB = 1024 * 1024;
 
@@ -27,6 +31,9 @@ without a cluster.`,
     'exempt-users': { type: 'string', value: 'NAMES', help: 'comma-separated user names whose writes are allowed with a warning' },
     'exempt-groups': { type: 'string', value: 'NAMES', help: 'comma-separated groups whose writes are allowed with a warning' },
     'disable-rules': DISABLE_RULES_FLAG,
+    'rule-actions': RULE_ACTIONS_FLAG,
+    'trusted-keys': TRUSTED_KEYS_FLAG,
+    'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
   },
   positionals: { min: 1, missing: 'needs a FILE (or - for stdin) holding an AdmissionReview' },
   footer: `Exit status: 0 allowed; 1 denied; 2 usage error, unreadable FILE, a body over the server's ${BODY_LIMIT / MiB} MiB
@@ -43,9 +50,24 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (endpoint !== 'mutate' && endpoint !== 'validate') return usageError(io, SPEC.name, `--endpoint must be mutate or validate, got ${JSON.stringify(endpoint)}`);
   const mode = values.mode ?? 'enforce';
   if (!MODES.includes(mode as Mode)) return usageError(io, SPEC.name, `--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  const rules = readRuleFlags({ 'disable-rules': values['disable-rules'] });
+  const rules = readRuleFlags(values);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
-  const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules };
+  const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], io.env);
+  if (typeof scopes === 'string') return usageError(io, SPEC.name, scopes);
+  const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules, ...scopes };
+  // The server's keys, read as the server reads them: signatures get the server's verdicts.
+  const verifier = new SignatureVerifier();
+  const keysDir = trustedKeysDirOf(values['trusted-keys'], io.env);
+  if (keysDir !== undefined) {
+    try {
+      const keys = await readTrustedKeysDir(keysDir);
+      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission review: trusted key file ${name} skipped: ${problem}\n`);
+      verifier.setKeys(keys.keySet);
+    } catch (error) {
+      io.stderr.write(`image-admission review: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
 
   const file = positionals[0]!;
   let body: Buffer | undefined;
@@ -61,7 +83,7 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
     io.stderr.write(`image-admission review: ${file}: larger than the server's body limit of ${BODY_LIMIT / MiB} MiB; the server would answer 413\n`);
     return 2;
   }
-  const answer = await answerBody(body, endpoint as Endpoint, policy);
+  const answer = await answerBody(body, endpoint as AdmissionPhase, policy, verifier);
   switch (answer.kind) {
     case 'answered':
       io.stdout.write(`${answer.reply}\n`);

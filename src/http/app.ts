@@ -2,10 +2,11 @@
  * The fastify application: routes and the HTTP edge. It never listens (server.ts does), so tests
  * drive it through `inject`. Handlers are thin: parse → handle → reply.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
-import type { Endpoint } from '../admission/handle.js';
+
 import type { Policy } from '../admission/policy.js';
 import { BodyReadError, readBody } from './body-reader.js';
 import { type ConnectionCounts, limitConnectionsPerSource } from './connection-limit.js';
@@ -135,7 +136,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     metrics.setBodyBytes(budget.held, budget.capacityBytes);
     return true;
   };
-  const thread = new ReviewThread(options.policy, (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'));
+  const thread = new ReviewThread(
+    options.policy,
+    (why) => app.log.error({ problem: why }, 'review thread lost: the large reviews it held were answered 500'),
+    (outcome, count) => metrics.signatureVerified(outcome, count),
+  );
   app.decorate('reviewThread', thread);
   // After the server has closed, so every review in flight has been answered.
   app.addHook('onClose', () => thread.close());
@@ -204,7 +209,7 @@ const ALLOWED_METHODS: Record<string, string> = {
   '/readyz': 'GET, HEAD',
 };
 
-async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, verifier: SignatureVerifier, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+async function review(endpoint: AdmissionPhase, policy: Policy, thread: ReviewThread, verifier: SignatureVerifier, metrics: Metrics, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   const started = process.hrtime.bigint();
   const finished = metrics.startReview();
   try {
@@ -235,9 +240,9 @@ async function review(endpoint: Endpoint, policy: Policy, thread: ReviewThread, 
   }
 }
 
-function endpointOf(request: FastifyRequest): Endpoint | 'other' {
+function endpointOf(request: FastifyRequest): AdmissionPhase | 'other' {
   const path = request.url.split('?')[0]?.replace(/\/+$/, '');
-  return path === '/mutate' || path === '/validate' ? path.slice(1) as Endpoint : 'other';
+  return path === '/mutate' || path === '/validate' ? path.slice(1) as AdmissionPhase : 'other';
 }
 
 /** The reason class of a 4xx error raised before the review handler, for metrics (fastify's codes and the body reader's). */

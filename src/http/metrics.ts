@@ -4,9 +4,10 @@
  * (endpoints, operations, decisions, rule identifiers, reason classes), never from the request, so a
  * hostile client cannot grow the series count.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { VERSION } from '../version.js';
-import type { Endpoint } from '../admission/handle.js';
+
 import { REVIEWED_RESOURCES } from '../admission/targets.js';
 import { certificateExpiry } from '../certs/files.js';
 import type { ReviewRecord } from '../review/record.js';
@@ -43,13 +44,13 @@ export interface Metrics {
   startReview(): () => void;
   observeReview(record: ReviewRecord): void;
   badRequest(reason: BadRequestReason): void;
-  internalError(endpoint: Endpoint | 'other'): void;
+  internalError(endpoint: AdmissionPhase | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
   /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */
   setTrustedKeys(keys: number, skippedFiles: number): void;
   /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
-  signatureVerified(outcome: string): void;
+  signatureVerified(outcome: string, count?: number): void;
   /** Counts a connection closed at accept because its source address held too many. */
   connectionRefused(): void;
   /** Reports how many body bytes the memory budget holds now, and its capacity. */
@@ -122,7 +123,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const verifications = new Counter({
     name: 'image_admission_signature_verifications_total',
-    help: 'Signature verifications performed on the main thread, by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
+    help: 'Signature verifications performed (on the main thread and the review thread), by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
     labelNames: ['result'],
     registers: [registry],
   });
@@ -181,8 +182,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       trustedKeys.set(keys);
       skippedKeyFiles.set(skippedFiles);
     },
-    signatureVerified(outcome) {
-      verifications.inc({ result: outcome });
+    signatureVerified(outcome, count = 1) {
+      verifications.inc({ result: outcome }, count);
     },
     connectionRefused() {
       refusedConnections.inc();

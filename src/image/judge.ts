@@ -11,10 +11,10 @@ import { type FindingKind, Findings } from './findings.js';
 import { ratchetOf } from './ratchet.js';
 import { type Enforcement, ruleById, type RuleId, type RuleOptions } from './rules.js';
 import { collectImageErrors, collectSignatureErrors } from './validate.js';
-import { type ReviewPhase, validateImageUpdate } from './validate-update.js';
+import { type AdmissionPhase, validateImageUpdate } from './validate-update.js';
 
 /** The rules' verdict on one write. */
-export interface Verdict {
+export interface ImageVerdict {
   /** Violations that deny the write in enforce mode (at most FINDINGS_LIMIT). */
   readonly violations: FieldError[];
   /** Violations the old object already had (ratcheting): they warn, they do not deny. */
@@ -60,13 +60,13 @@ function kindOf(error: FieldError, options: JudgeOptions): FindingKind {
   return enforcementOf(error.rule, options) === 'warn' ? 'advisory' : 'violation';
 }
 
-function verdictOf(findings: Findings): Verdict {
+function verdictOf(findings: Findings): ImageVerdict {
   const { violations, inherited, advisories, truncated } = findings;
   return { violations, inherited, advisories, truncated };
 }
 
 /** The verdict on creating `image`. */
-export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
+export function judgeCreate(image: unknown, given: JudgeOptions = {}): ImageVerdict {
   const options = withOffRules(given);
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectImageErrors(image, findings, options);
@@ -75,7 +75,7 @@ export function judgeCreate(image: unknown, given: JudgeOptions = {}): Verdict {
 }
 
 /** The verdict on creating a lone ImageSignature object (`imagesignatures` CREATE). */
-export function judgeSignatureCreate(signatureObject: unknown, given: JudgeOptions = {}): Verdict {
+export function judgeSignatureCreate(signatureObject: unknown, given: JudgeOptions = {}): ImageVerdict {
   const options = withOffRules(given);
   const findings = new Findings({ classify: (error) => kindOf(error, options) });
   collectSignatureErrors(signatureObject, findings);
@@ -84,7 +84,7 @@ export function judgeSignatureCreate(signatureObject: unknown, given: JudgeOptio
 }
 
 /** The verdict on replacing `prev` with `next`: immutability, then create rules with ratcheting. */
-export function judgeUpdate(next: unknown, prev: unknown, phase: ReviewPhase, given: JudgeOptions = {}): Verdict {
+export function judgeUpdate(next: unknown, prev: unknown, phase: AdmissionPhase, given: JudgeOptions = {}): ImageVerdict {
   const options = withOffRules(given);
   // Immutability first: when it already denies the write, the create rules may stop early (findings.ts).
   const immutability = new Findings({ classify: (error) => kindOf(error, options) });

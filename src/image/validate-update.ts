@@ -9,10 +9,12 @@ import { arrayOrEmpty, canonicalJson, deepEqual, isObject, valueAt } from './jso
 import { ANNOTATION_LAYERS_ORDER, ANNOTATION_MANIFEST_BLOB_STORED } from './types.js';
 
 /**
- * Where the review happens. `/mutate` sees the write as sent and is strict; on OpenShift `/validate`
- * sees it after the server re-derived metadata and reordered legacy layers, and tolerates that.
+ * The admission phase a review belongs to. Mutating admission sees the write as sent and is strict; on
+ * OpenShift validating admission sees it after the server re-derived metadata and reordered legacy
+ * layers, and tolerates that. The server takes each phase at the route of its name (`/mutate`,
+ * `/validate`), and the trail records it as `endpoint`.
  */
-export type ReviewPhase = 'mutate' | 'validate';
+export type AdmissionPhase = 'mutate' | 'validate';
 
 const IMMUTABLE = 'field is immutable';
 
@@ -38,7 +40,7 @@ const FROZEN_FIELDS: readonly { path: FieldPath; normalize: Normalize; showValue
 ];
 
 /** Returns every change `next` makes to what the Image `prev` is, each at its own path. */
-export function validateImageUpdate(next: unknown, prev: unknown, phase: ReviewPhase): FieldError[] {
+export function validateImageUpdate(next: unknown, prev: unknown, phase: AdmissionPhase): FieldError[] {
   if (!isObject(next) || !isObject(prev)) return [];
   const errors: FieldError[] = [];
   for (const { path, normalize, showValue } of FROZEN_FIELDS) {
@@ -52,7 +54,7 @@ export function validateImageUpdate(next: unknown, prev: unknown, phase: ReviewP
 }
 
 /** The changes OpenShift itself makes to a stored Image without changing what it is. */
-function isAllowedTransition(field: string, next: Record<string, unknown>, prev: Record<string, unknown>, phase: ReviewPhase): boolean {
+function isAllowedTransition(field: string, next: Record<string, unknown>, prev: Record<string, unknown>, phase: AdmissionPhase): boolean {
   switch (field) {
     case 'dockerImageManifest':
       return isManifestRepair(next, prev) || isManifestBlobStoredClear(next, 'dockerImageManifest');

@@ -4,7 +4,8 @@
  * record), because it runs either inline or on the review thread (thread.ts) for large bodies,
  * and whatever it returns crosses back by structured clone; it never throws.
  */
-import { type Decision, type Endpoint, handleReview } from '../admission/handle.js';
+import type { AdmissionPhase } from '../image/index.js';
+import { type AdmissionResult, handleReview } from '../admission/handle.js';
 import { parseReview } from '../admission/parse-review.js';
 import type { Policy } from '../admission/policy.js';
 import { signatureContentsOf } from '../admission/signatures.js';
@@ -16,8 +17,8 @@ import { recordOf, type ReviewRecord } from './record.js';
 /** Why a body is not a review that can be answered: the body's own fault, a closed set for metrics. */
 export type RefusalReason = BodyError['reasonClass'] | 'not-a-review';
 
-/** The outcome of one body. */
-export type BodyAnswer =
+/** What became of one body: answered, refused or failed. */
+export type BodyResult =
   /** A review answered: `reply` is the AdmissionReview to send with HTTP 200. */
   | { kind: 'answered'; reply: string; record: ReviewRecord }
   /** Not a review that can be answered: HTTP 400 with `message` as the reason. */
@@ -32,7 +33,7 @@ const UNTRUSTING = new SignatureVerifier();
  * Answers one review body received at `endpoint`. Signatures the review carries are verified first
  * (asynchronously, bounded and cached by `verifier`), then the review is judged with their verdicts.
  */
-export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyAnswer> {
+export async function answerBody(body: Buffer, endpoint: AdmissionPhase, policy: Policy, verifier: SignatureVerifier = UNTRUSTING): Promise<BodyResult> {
   let uid: string | undefined;
   try {
     const value = parseJsonBody(body);
@@ -40,10 +41,10 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
     const parsed = parseReview(value);
     if (!parsed.ok) return { kind: 'refused', reason: 'not-a-review', message: parsed.problem, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) };
     uid = parsed.request.uid;
-    const { reply, decision } = await judgeRequest(parsed.apiVersion, parsed.request, endpoint, policy, verifier);
+    const { reply, result } = await judgeRequest(parsed.apiVersion, parsed.request, endpoint, policy, verifier);
     const text = JSON.stringify(reply);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, decision, seconds) };
+    return { kind: 'answered', reply: text, record: recordOf(parsed.request, endpoint, policy, result, seconds) };
   } catch (error) {
     if (error instanceof BodyError) return { kind: 'refused', reason: error.reasonClass, message: error.message };
     const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
@@ -59,10 +60,10 @@ export async function answerBody(body: Buffer, endpoint: Endpoint, policy: Polic
 export async function judgeRequest(
   apiVersion: AdmissionVersion,
   request: AdmissionRequest,
-  endpoint: Endpoint,
+  endpoint: AdmissionPhase,
   policy: Policy,
   verifier: SignatureVerifier = UNTRUSTING,
-): Promise<{ reply: AdmissionReviewReply; decision: Decision }> {
+): Promise<{ reply: AdmissionReviewReply; result: AdmissionResult }> {
   const contents = signatureContentsOf(request, policy, (content) => verifier.knows(content));
   const verdicts = contents.length === 0 ? new Map() : await verifier.verifyAll(contents);
   // The time is read only when a signature's conditions are written: most Images carry none.

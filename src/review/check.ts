@@ -6,12 +6,12 @@
  * patched object. What the API server itself derives between the two calls on OpenShift (frozen
  * fields restored on UPDATE) is not modelled: /validate only tolerates more than /mutate there.
  */
-import { type Decision, type Endpoint, replacedBody } from '../admission/handle.js';
+import { type AdmissionResult, replacedBody } from '../admission/handle.js';
 import type { AppliedAction, Policy } from '../admission/policy.js';
 import { patchedObject } from '../admission/respond.js';
 import { IMAGE_GROUP, IMAGE_VERSION } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { bounded, errorBody, type FieldError, formatPath } from '../image/index.js';
+import { type AdmissionPhase, bounded, errorBody, type FieldError, formatPath, type RuleId } from '../image/index.js';
 import type { SignatureVerifier } from '../signature/index.js';
 import { judgeRequest } from './answer.js';
 
@@ -20,7 +20,7 @@ export type FindingKind = 'violation' | 'pre-existing' | 'advisory' | 'replaced'
 
 /** One finding of the webhook on one Image, with the rule that found it and what it did to the write. */
 export interface CheckFinding {
-  rule: string;
+  rule: RuleId;
   /** The field, as `dockerImageLayers[2].size`. */
   field: string;
   /** The API server's wording, such as `Required value`. */
@@ -36,7 +36,7 @@ export interface CheckResult {
   /** Whether the API server would store it: both webhooks allowed it. */
   valid: boolean;
   /** The webhook that denied it. */
-  deniedAt?: Endpoint;
+  deniedAt?: AdmissionPhase;
   findings: CheckFinding[];
 }
 
@@ -55,28 +55,28 @@ export async function checkImage(image: Record<string, unknown>, old: Record<str
     dryRun: false,
   });
   const mutate = await judgeRequest('admission.k8s.io/v1', request(image), 'mutate', policy, verifier);
-  const found = findingsOf(mutate.decision);
+  const found = findingsOf(mutate.result);
   if (!mutate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'mutate', findings: found };
 
   const validate = await judgeRequest('admission.k8s.io/v1', request(patchedObject(image, mutate.reply.response)), 'validate', policy, verifier);
-  const findings = distinct([...found, ...findingsOf(validate.decision)]);
+  const findings = distinct([...found, ...findingsOf(validate.result)]);
   if (!validate.reply.response.allowed) return { name, operation, valid: false, deniedAt: 'validate', findings };
   return { name, operation, valid: true, findings };
 }
 
-/** The findings of one webhook's decision, each with the action it got. */
-function findingsOf(decision: Decision): CheckFinding[] {
-  // Decision.actions holds each rule's strongest action. A violation's is its rule's; a finding of any
+/** The findings of one webhook's result, each with the action it got. */
+function findingsOf(result: AdmissionResult): CheckFinding[] {
+  // AdmissionResult.actions holds each rule's strongest action. A violation's is its rule's; a finding of any
   // other kind never denies, so it warns unless its rule was only recorded (handle.ts appliedAction).
   const of = (errors: readonly FieldError[], kind: FindingKind, action: (e: FieldError) => AppliedAction) =>
     errors.map((e): CheckFinding => ({ rule: e.rule, field: bounded(formatPath(e.path)), message: kind === 'replaced' ? replacedBody(e) : errorBody(e), kind, action: action(e) }));
-  const ruleAction = (e: FieldError) => decision.actions.get(e.rule) ?? 'deny';
-  const atMostWarn = (e: FieldError) => (decision.actions.get(e.rule) === 'record' ? 'record' : 'warn');
+  const ruleAction = (e: FieldError) => result.actions.get(e.rule) ?? 'deny';
+  const atMostWarn = (e: FieldError) => (result.actions.get(e.rule) === 'record' ? 'record' : 'warn');
   return [
-    ...of(decision.violations, 'violation', ruleAction),
-    ...of(decision.inherited, 'pre-existing', atMostWarn),
-    ...of(decision.advisories, 'advisory', atMostWarn),
-    ...of(decision.replaced ?? [], 'replaced', () => 'warn'),
+    ...of(result.violations, 'violation', ruleAction),
+    ...of(result.inherited, 'pre-existing', atMostWarn),
+    ...of(result.advisories, 'advisory', atMostWarn),
+    ...of(result.replaced ?? [], 'replaced', () => 'warn'),
   ];
 }
 

@@ -5,11 +5,11 @@
  * --decisions` (`parseDecisionLine`). Writer and reader share these definitions, so the format
  * cannot drift between them.
  */
-import type { Decision, Endpoint } from '../admission/handle.js';
-import { APPLIED_ACTIONS, type AppliedAction, type DecisionKind, type Policy } from '../admission/policy.js';
+import type { AdmissionResult } from '../admission/handle.js';
+import { APPLIED_ACTIONS, type AppliedAction, type Decision, type Policy } from '../admission/policy.js';
 import { imageNameIn, targetOf } from '../admission/targets.js';
 import type { AdmissionRequest } from '../admission/types.js';
-import { bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS, type RuleId } from '../image/index.js';
+import { type AdmissionPhase, bounded, type FieldError, type FieldErrorType, formatPath, MAX_DETAIL_CHARS, type RuleId } from '../image/index.js';
 
 /** The `msg` of every decision line. */
 export const DECISION_MESSAGE = 'decision';
@@ -22,6 +22,7 @@ const LOGGED_VIOLATIONS = 20;
 
 /** A violation as the trail records it: never the offending value (it may be signature content). */
 export interface LoggedViolation {
+  /** A string, not a RuleId: the reader takes lines of other versions, whose rules this catalogue may lack. */
   rule: string;
   /** The field, as `dockerImageLayers[2].size`. */
   path: string;
@@ -45,7 +46,7 @@ export interface RuleCount {
 export interface DecisionLine {
   /** The review's uid, also written to the audit annotation `decision-id`. */
   decisionId: string;
-  endpoint: Endpoint;
+  endpoint: AdmissionPhase;
   operation: string;
   /** `resource.group`, as kubectl names it. */
   resource: string;
@@ -55,7 +56,7 @@ export interface DecisionLine {
   user?: string;
   groups?: string[];
   dryRun?: boolean;
-  decision: DecisionKind;
+  decision: Decision;
   mode: Policy['mode'];
   violations: LoggedViolation[];
   preExisting: LoggedViolation[];
@@ -136,7 +137,7 @@ export function parseDecisionLine(text: string): ReadDecisionLine | undefined {
 }
 
 /** The record of one answered review. */
-export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: Policy, decision: Decision, seconds: number): ReviewRecord {
+export function recordOf(request: AdmissionRequest, endpoint: AdmissionPhase, policy: Policy, result: AdmissionResult, seconds: number): ReviewRecord {
   const { group, resource } = request.resource;
   const object = request.object as { metadata?: { name?: unknown } } | null | undefined;
   const objectName = typeof object?.metadata?.name === 'string' ? object.metadata.name : undefined;
@@ -156,13 +157,13 @@ export function recordOf(request: AdmissionRequest, endpoint: Endpoint, policy: 
     ...(request.userInfo.username === undefined ? {} : { user: bounded(request.userInfo.username) }),
     ...(request.userInfo.groups == null ? {} : { groups: loggedGroups(request.userInfo.groups) }),
     ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
-    decision: decision.decision,
+    decision: result.decision,
     mode: policy.mode,
-    patched: decision.patched,
-    violations: logged(decision.violations, decision.actions),
-    preExisting: logged(decision.inherited, decision.actions),
-    advisories: logged(decision.advisories, decision.actions),
-    counts: [...count(decision.violations, 'violation'), ...count(decision.inherited, 'pre-existing'), ...count(decision.advisories, 'advisory')],
+    patched: result.patched,
+    violations: logged(result.violations, result.actions),
+    preExisting: logged(result.inherited, result.actions),
+    advisories: logged(result.advisories, result.actions),
+    counts: [...count(result.violations, 'violation'), ...count(result.inherited, 'pre-existing'), ...count(result.advisories, 'advisory')],
     seconds,
   };
 }

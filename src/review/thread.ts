@@ -8,11 +8,12 @@
  *
  * Small bodies stay inline: a round trip to the thread costs more than judging them.
  */
+import type { AdmissionPhase } from '../image/index.js';
 import { Worker } from 'node:worker_threads';
-import type { Endpoint } from '../admission/handle.js';
+
 import type { Policy } from '../admission/policy.js';
 import type { KeySource } from '../signature/index.js';
-import type { BodyAnswer } from './answer.js';
+import type { BodyResult } from './answer.js';
 
 /**
  * Bodies from this size up are answered on the review thread. A review this size takes a few
@@ -24,14 +25,16 @@ export const OFFLOAD_BYTES = 1024 * 1024;
 /** What the main thread sends the worker. */
 export interface ReviewJob {
   id: number;
-  endpoint: Endpoint;
+  endpoint: AdmissionPhase;
   body: Uint8Array;
 }
 
 /** What the worker sends back. */
 export interface ReviewJobResult {
   id: number;
-  answer: BodyAnswer;
+  answer: BodyResult;
+  /** Signature verifications the thread performed since its last answer, by outcome. */
+  verifications?: Record<string, number>;
 }
 
 /** The worker's startup data. */
@@ -72,7 +75,7 @@ function startWorker(workerData: ReviewThreadData): Worker {
 /** A review waiting for the worker that holds it. */
 interface Pending {
   worker: Worker;
-  resolve: (answer: BodyAnswer) => void;
+  resolve: (answer: BodyResult) => void;
 }
 
 /** A lazily started worker thread with its queue of reviews; replaced if it dies. */
@@ -89,10 +92,14 @@ export class ReviewThread {
     return this.handed;
   }
 
-  /** `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless. */
+  /**
+   * `onLost` hears why a worker died (for the log); its reviews are answered `failed` regardless.
+   * `onVerified` hears the signature verifications the thread performed (for the metric), by outcome.
+   */
   constructor(
     private readonly policy: Policy,
     private readonly onLost: (why: string) => void = () => {},
+    private readonly onVerified: (outcome: string, count: number) => void = () => {},
   ) {}
 
   /** Trusts `keys` from now on, in the running worker and in any started later. */
@@ -108,7 +115,7 @@ export class ReviewThread {
   }
 
   /** Answers `body` on the worker thread. Never rejects: a dead worker is a `failed` answer. */
-  answer(body: Buffer, endpoint: Endpoint): Promise<BodyAnswer> {
+  answer(body: Buffer, endpoint: AdmissionPhase): Promise<BodyResult> {
     if (this.closed) return Promise.resolve(failed('the review thread is closed'));
     const id = this.nextId++;
     this.handed++;
@@ -144,7 +151,10 @@ export class ReviewThread {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker({ policy: this.policy, keys: this.keys });
-    worker.on('message', ({ id, answer }: ReviewJobResult) => this.settle(id, answer));
+    worker.on('message', ({ id, answer, verifications }: ReviewJobResult) => {
+      for (const [outcome, count] of Object.entries(verifications ?? {})) this.onVerified(outcome, count);
+      this.settle(id, answer);
+    });
     // A crash (out of memory, a bug at load) fails the reviews this worker held, and only those: Node
     // reports 'error' and then, later, 'exit', and a replacement may hold new reviews by then. The next
     // large review starts a fresh worker.
@@ -162,7 +172,7 @@ export class ReviewThread {
     return worker;
   }
 
-  private settle(id: number, answer: BodyAnswer): void {
+  private settle(id: number, answer: BodyResult): void {
     const entry = this.pending.get(id);
     if (entry === undefined) return;
     this.pending.delete(id);
@@ -171,6 +181,6 @@ export class ReviewThread {
   }
 }
 
-function failed(message: string): BodyAnswer {
+function failed(message: string): BodyResult {
   return { kind: 'failed', error: { type: 'ReviewThreadError', message } };
 }

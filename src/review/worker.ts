@@ -14,8 +14,15 @@ import type { ReviewJob, ReviewJobResult, ReviewThreadData, ReviewThreadKeys } f
 
 const { policy, keys } = workerData as ReviewThreadData;
 
+/**
+ * The verifications this thread performed and has not reported yet, by outcome: they go back with the
+ * next answer, so the main thread's metric counts them too (reviews overlap, so a count goes with
+ * whichever answer is sent next, but every verification is counted once).
+ */
+const unreported = new Map<string, number>();
+
 /** This thread's own verifier (openpgp keys cannot cross threads): loaded from the same key files. */
-const verifier = new SignatureVerifier();
+const verifier = new SignatureVerifier(undefined, Date.now, (outcome) => unreported.set(outcome, (unreported.get(outcome) ?? 0) + 1));
 /** Key loads in order, so that a review never sees an older set after a newer one. */
 let keysLoaded: Promise<void> = trust(keys);
 
@@ -68,7 +75,8 @@ parentPort!.on('message', (message: ReviewJob | ReviewThreadKeys) => {
   void keysLoaded
     .then(() => answerBody(Buffer.from(body.buffer, body.byteOffset, body.byteLength), endpoint, policy, verifier))
     .then((answer) => {
-      const result: ReviewJobResult = { id, answer };
+      const result: ReviewJobResult = { id, answer, ...(unreported.size === 0 ? {} : { verifications: Object.fromEntries(unreported) }) };
+      unreported.clear();
       parentPort!.postMessage(result);
       collect?.();
     });

@@ -1,6 +1,6 @@
 /**
  * The admission layer on its own: AdmissionReview objects in, through parseReview and handleReview,
- * replies and decisions out, with no HTTP server, no body bytes and no fastify. test/admission/
+ * replies and results out, with no HTTP server, no body bytes and no fastify. test/admission/
  * protocol.test.ts drives the same outcomes through the HTTP edge.
  */
 import fastJsonPatch from 'fast-json-patch';
@@ -35,31 +35,31 @@ describe('the admission layer without HTTP', () => {
   });
 
   it('allows a valid Image, with no patch at /validate', () => {
-    const { reply, decision } = admit(admissionReview({ operation: 'CREATE', object: unversioned() }), 'validate');
+    const { reply, result } = admit(admissionReview({ operation: 'CREATE', object: unversioned() }), 'validate');
     expect(reply.response.allowed).toBe(true);
     expect(reply.response).not.toHaveProperty('patch');
     expect(reply.response).not.toHaveProperty('warnings');
-    expect(decision).toMatchObject({ decision: 'allowed', reviewed: true, patched: false, violations: [] });
+    expect(result).toMatchObject({ decision: 'allowed', reviewed: true, patched: false, violations: [] });
   });
 
   it('denies an invalid Image with a 422 Invalid Status naming each field', () => {
     const review = admissionReview({ operation: 'CREATE', object: badImage() });
-    const { reply, decision } = admit(review, 'validate');
+    const { reply, result } = admit(review, 'validate');
     expect(reply.response).toMatchObject({ allowed: false, status: { code: 422, reason: 'Invalid', details: { name: review.request.name, group: 'image.openshift.io', kind: 'Image' } } });
     expect(reply.response.status!.details!.causes.map((cause) => cause.field).sort()).toEqual(['dockerImageLayers[0].name', 'dockerImageLayers[0].size', 'dockerImageReference']);
-    expect(decision.decision).toBe('denied');
-    expect([...new Set(decision.violations.map((e) => e.rule))].sort()).toEqual(['layer-name', 'layer-size', 'reference-format']);
+    expect(result.decision).toBe('denied');
+    expect([...new Set(result.violations.map((e) => e.rule))].sort()).toEqual(['layer-name', 'layer-size', 'reference-format']);
     expect(reply.response.auditAnnotations).toMatchObject({ decision: 'denied', violations: 'layer-name,layer-size,reference-format' });
   });
 
   it.each(['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'])('patches the defaults at /mutate (%s) with a JSONPatch that applies to the object sent', (apiVersion) => {
     const object = unversioned();
-    const { reply, decision } = admit(admissionReview({ operation: 'CREATE', object, apiVersion }), 'mutate');
+    const { reply, result } = admit(admissionReview({ operation: 'CREATE', object, apiVersion }), 'mutate');
     expect(reply).toMatchObject({ apiVersion, response: { allowed: true, patchType: 'JSONPatch' } });
     const operations = patchOf(reply.response.patch);
     expect(operations).toEqual([{ op: 'add', path: '/dockerImageMetadataVersion', value: '1.0' }]);
     expect(fastJsonPatch.applyPatch(structuredClone(object), operations).newDocument).toEqual({ ...object, dockerImageMetadataVersion: '1.0' });
-    expect(decision.patched).toBe(true);
+    expect(result.patched).toBe(true);
   });
 
   it("patches a mapping's Image under /image, and never patches what it denies", () => {
@@ -72,21 +72,21 @@ describe('the admission layer without HTTP', () => {
   });
 
   it('warns instead of denying in warn mode', () => {
-    const { reply, decision } = admit(admissionReview({ operation: 'CREATE', object: badImage() }), 'validate', { ...enforce, mode: 'warn' });
+    const { reply, result } = admit(admissionReview({ operation: 'CREATE', object: badImage() }), 'validate', { ...enforce, mode: 'warn' });
     expect(reply.response).toMatchObject({ allowed: true, auditAnnotations: { decision: 'warned', mode: 'warn' } });
     expect(reply.response.warnings).toHaveLength(3);
     expect(reply.response.warnings!.every((warning) => warning.length < 120)).toBe(true);
-    expect(decision.decision).toBe('warned');
+    expect(result.decision).toBe('warned');
   });
 
   it('warns about violations an UPDATE inherited, marked pre-existing', () => {
     const old = badImage();
     const next = { ...structuredClone(old), metadata: { ...old.metadata, labels: { fixed: 'later' } } };
-    const { reply, decision } = admit(admissionReview({ operation: 'UPDATE', object: next, oldObject: old }), 'validate');
+    const { reply, result } = admit(admissionReview({ operation: 'UPDATE', object: next, oldObject: old }), 'validate');
     expect(reply.response).toMatchObject({ allowed: true, auditAnnotations: { decision: 'warned', 'pre-existing-violations': 'layer-name,layer-size,reference-format' } });
     expect(reply.response.warnings!.every((warning) => warning.startsWith('pre-existing: '))).toBe(true);
-    expect(decision.violations).toEqual([]);
-    expect(decision.inherited.length).toBeGreaterThan(0);
+    expect(result.violations).toEqual([]);
+    expect(result.inherited.length).toBeGreaterThan(0);
   });
 
   it.each([
@@ -101,17 +101,17 @@ describe('the admission layer without HTTP', () => {
       what: 'image.openshift.io/v1 images/status',
     },
   ])('denies a misrouted review with 400 naming what arrived: $name', ({ review, what }) => {
-    const { reply, decision } = admit(review(), 'validate');
+    const { reply, result } = admit(review(), 'validate');
     expect(reply.response).toMatchObject({ allowed: false, status: { code: 400, reason: 'BadRequest' } });
     expect(reply.response.status!.message).toContain(`received ${what}`);
-    expect(decision).toMatchObject({ decision: 'denied', reviewed: false });
+    expect(result).toMatchObject({ decision: 'denied', reviewed: false });
   });
 
   it.each(['DELETE', 'CONNECT'])('leaves %s untouched', (operation) => {
-    const { reply, decision } = admit(admissionReview({ operation, oldObject: badImage() }), 'mutate');
+    const { reply, result } = admit(admissionReview({ operation, oldObject: badImage() }), 'mutate');
     expect(reply.response).toMatchObject({ allowed: true, auditAnnotations: { decision: 'allowed' } });
     expect(reply.response).not.toHaveProperty('patch');
-    expect(decision.reviewed).toBe(false);
+    expect(result.reviewed).toBe(false);
   });
 
   it.each([

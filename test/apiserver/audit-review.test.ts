@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import type { Outcome } from '../../src/audit/events.js';
+import type { WriteOutcome } from '../../src/audit/events.js';
 import type { Image } from '../../src/image/types.js';
 import { anImage, schema2Image } from '../fixtures/index.js';
 import { EXEMPT_USER, forCrd, freePort, kubectl, MUTATING_WEBHOOK, type Mode, ROOT, type Run, suiteEnvironment, type User, VALIDATING_WEBHOOK, Webhook, webhookConfigurations } from './harness.js';
@@ -22,7 +22,7 @@ const env = suiteEnvironment();
 let webhook: Webhook;
 
 /** Every write of this file: its audit ID, and the outcome the review must give it. */
-const writes: { auditID: string; want: Outcome; what: string; run: Run }[] = [];
+const writes: { auditID: string; want: WriteOutcome; what: string; run: Run }[] = [];
 
 /** The audit ID of the last image write in kubectl's `-v=8` trace (its `Audit-Id` response header). */
 function auditIdOf(trace: string): string | undefined {
@@ -38,7 +38,7 @@ function auditIdOf(trace: string): string | undefined {
 }
 
 /** Runs a kubectl write traced at -v=8 and records its audit ID with the outcome it must get. */
-function write(what: string, want: Outcome, args: string[], options: { as?: User; input?: string } = {}): Run {
+function write(what: string, want: WriteOutcome, args: string[], options: { as?: User; input?: string } = {}): Run {
   const run = kubectl(env, ['-v=8', ...args], options);
   const auditID = auditIdOf(run.stderr);
   if (!auditID) throw new Error(`no Audit-Id in kubectl's trace of ${what}:\n${run.stderr.slice(-2000)}`);
@@ -193,8 +193,8 @@ describe('writes under every configuration', () => {
 });
 
 describe('audit review of that log', () => {
-  type Entry = { auditID: string; outcome: Outcome; user: string; impersonatedUser: string | null; dryRun: boolean; webhooks: Record<string, string>; violations: { rule: string }[] };
-  let report: { outcomes: Record<Outcome, number>; entries: Entry[]; problems: string[]; otherWebhooks: string[] };
+  type Entry = { auditID: string; outcome: WriteOutcome; user: string; impersonatedUser: string | null; dryRun: boolean; webhooks: Record<string, string>; violations: { rule: string }[] };
+  let report: { outcomes: Record<WriteOutcome, number>; entries: Entry[]; problems: string[]; otherWebhooks: string[] };
   let status: number | null;
 
   beforeAll(() => {

@@ -4,7 +4,7 @@
  * Request and RequestResponse, plus the unrelated traffic (leases, pods, configmaps) that dominates a
  * real log.
  */
-import type { Outcome } from '../../src/audit/events.js';
+import type { WriteOutcome } from '../../src/audit/events.js';
 import type { Image } from '../../src/image/types.js';
 import { buildSingleArchImage, REGISTRY_USER, seededUuid, trustedSignature } from '../fixtures/index.js';
 
@@ -40,7 +40,7 @@ export const SCENARIOS = [
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** The outcome `classify` should give each scenario. */
-export const EXPECTED_OUTCOME: Record<Scenario, Outcome> = {
+export const EXPECTED_OUTCOME: Record<Scenario, WriteOutcome> = {
   allowed: 'allowed',
   denied: 'denied',
   'denied-422-annotation-only': 'denied',

@@ -1,5 +1,6 @@
 /** `image-admission review`: the answer the server would send, byte for byte, without a socket. */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import fastJsonPatch from 'fast-json-patch';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,9 @@ import { BODY_LIMIT } from '../../src/review/json-body.js';
 import { brokenImage } from '../audit/audit-log.js';
 import { captureIo, tempDir } from '../audit/helpers.js';
 import { admissionReview, anImage } from '../fixtures/index.js';
+import { untrustedRealSignature } from '../fixtures/signatures.js';
+import { SignatureVerifier } from '../../src/signature/verifier.js';
+import { fixtures, trustedKeysOf } from '../signature/helpers.js';
 
 async function review(args: string[], stdin?: string) {
   const { io, out, err } = captureIo(stdin);
@@ -120,4 +124,71 @@ describe('image-admission review', () => {
     expect(got.code).toBe(2);
     expect(got.err).toContain(problem);
   });
+});
+
+describe('image-admission review --trusted-keys', () => {
+  /** The known-good Image carrying a real signature by the fixtures' RSA key, as a registry import writes it. */
+  function signedImage() {
+    const image = anImage();
+    const { metadata, type, content } = untrustedRealSignature(String(image.metadata?.name), { fixture: 'rsa-valid' });
+    image.signatures = [{ metadata, type, content }];
+    return image;
+  }
+
+  function keysDir(): string {
+    const dir = tempDir();
+    for (const file of fixtures.trustedKeys) copyFileSync(join(fixtures.dir, file), join(dir, file));
+    return dir;
+  }
+
+  const trustedOf = (reply: string, image: unknown) => {
+    const { response } = JSON.parse(reply) as { response: { patch?: string } };
+    const stored = fastJsonPatch.applyPatch(structuredClone(image), JSON.parse(Buffer.from(response.patch ?? 'W10=', 'base64').toString('utf8'))).newDocument as {
+      signatures: { conditions: { type: string; status: string; reason: string }[] }[];
+    };
+    return stored.signatures[0]!.conditions[0]!;
+  };
+
+  it('derives the verdicts the server derives with the same keys: Trusted=True, and UntrustedKey without them', async () => {
+    const image = signedImage();
+    const path = join(tempDir(), 'review.json');
+    writeFileSync(path, JSON.stringify(admissionReview({ operation: 'CREATE', object: image })));
+    const trusted = await review([path, '--endpoint', 'mutate', '--trusted-keys', keysDir()]);
+    expect(trusted.code).toBe(0);
+    expect(trustedOf(trusted.out, image)).toMatchObject({ type: 'Trusted', status: 'True', reason: 'Verified' });
+    const untrusted = await review([path, '--endpoint', 'mutate']);
+    expect(trustedOf(untrusted.out, image)).toMatchObject({ type: 'Trusted', status: 'False', reason: 'UntrustedKey' });
+  });
+
+  it('prints exactly what the server answers at /validate with the same keys, for an allowed and a denied write', async () => {
+    const keys = keysDir();
+    const verifier = new SignatureVerifier(await trustedKeysOf(fixtures));
+    const image = signedImage();
+    const mutated = await review([writeReview(admissionReview({ operation: 'CREATE', object: image })), '--endpoint', 'mutate', '--trusted-keys', keys]);
+    const { response } = JSON.parse(mutated.out) as { response: { patch: string } };
+    const stored = fastJsonPatch.applyPatch(structuredClone(image), JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'))).newDocument;
+    for (const [object, code] of [
+      [stored, 0],
+      [image, 1],
+    ] as const) {
+      const text = JSON.stringify(admissionReview({ operation: 'CREATE', object, uid: '00000000-0000-4000-8000-000000000001' }));
+      const app = buildApp({ policy: enforce, verifier });
+      const want = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: text });
+      await app.close();
+      const got = await review([writeReview(JSON.parse(text)), '--trusted-keys', keys]);
+      expect(got).toEqual({ code, out: `${want.body}\n`, err: '' });
+    }
+  });
+
+  it('a key directory that cannot be read is an error, not an untrusting review', async () => {
+    const got = await review([writeReview(admissionReview({ operation: 'CREATE', object: anImage() })), '--trusted-keys', join(tempDir(), 'missing')]);
+    expect(got.code).toBe(2);
+    expect(got.err).toMatch(/^image-admission review: cannot read the trusted keys directory .*missing: ENOENT\n$/);
+  });
+
+  function writeReview(body: unknown): string {
+    const path = join(tempDir(), 'review.json');
+    writeFileSync(path, JSON.stringify(body));
+    return path;
+  }
 });

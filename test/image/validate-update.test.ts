@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FieldError, formatPath, judgeUpdate, type ReviewPhase, validateImageUpdate } from '../../src/image/index.js';
+import { type FieldError, formatPath, judgeUpdate, type AdmissionPhase, validateImageUpdate } from '../../src/image/index.js';
 import type { Image } from '../../src/image/types.js';
 import { sha256Digest } from '../../src/image/digest.js';
 import { anImage, schema1Image, schema2Image } from '../fixtures/index.js';
@@ -7,7 +7,7 @@ import { anImage, schema1Image, schema2Image } from '../fixtures/index.js';
 const rows = (errors: FieldError[]) => errors.map((e) => `${e.type} ${formatPath(e.path)} ${e.rule}`).sort();
 const HEX = 'b'.repeat(64);
 
-type Case = { name: string; change: (image: Image) => void; want: string[]; phase?: ReviewPhase; prepare?: (prev: Image) => void };
+type Case = { name: string; change: (image: Image) => void; want: string[]; phase?: AdmissionPhase; prepare?: (prev: Image) => void };
 
 const frozen: Case[] = [
   { name: 'renaming the Image', change: (i) => (i.metadata!.name = `sha256:${HEX}`), want: ['Invalid metadata.name immutable-field'] },

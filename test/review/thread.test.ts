@@ -2,18 +2,22 @@
  * The review thread answers large bodies exactly as the main thread answers small ones, and a thread
  * that dies fails only the reviews it held: the next large review gets a fresh thread.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Policy } from '../../src/admission/policy.js';
-import { answerBody, type BodyAnswer } from '../../src/review/answer.js';
+import { answerBody, type BodyResult } from '../../src/review/answer.js';
 import { ReviewThread } from '../../src/review/thread.js';
 import { admissionReview, anImage, hugeAdmissionReview } from '../fixtures/index.js';
+import { untrustedRealSignature } from '../fixtures/signatures.js';
+import { fixtures } from '../signature/helpers.js';
 
 const policy: Policy = { mode: 'warn', exemptUsers: new Set(['migrator']), exemptGroups: new Set(), disabledRules: new Set(['reference-digest']) };
 const thread = new ReviewThread(policy);
 afterAll(() => thread.close());
 
 /** The answer without its timing, which differs between any two runs. */
-function comparable(answer: BodyAnswer): unknown {
+function comparable(answer: BodyResult): unknown {
   return answer.kind === 'answered' ? { ...answer, record: { ...answer.record, seconds: 0 } } : answer;
 }
 
@@ -75,7 +79,7 @@ describe('the review thread', () => {
     replaced.warm();
     const first = (replaced as unknown as { worker: { postMessage(message: unknown): void; once(event: string, listener: () => void): void } }).worker;
     const body = Buffer.from(JSON.stringify(admissionReview({ operation: 'CREATE', object: anImage() })));
-    const afterCrash = new Promise<BodyAnswer>((resolve) => {
+    const afterCrash = new Promise<BodyResult>((resolve) => {
       first.once('error', () => resolve(replaced.answer(Buffer.from(body), 'validate')));
     });
     // A message the worker cannot destructure makes its handler throw: an uncaught error in the thread.
@@ -91,5 +95,33 @@ describe('the review thread', () => {
     structuredClone(owned.buffer, { transfer: [owned.buffer] });
     expect(await thread.answer(owned, 'validate')).toMatchObject({ kind: 'failed', error: { message: expect.stringMatching(/could not be handed/) } });
     expect((await thread.answer(Buffer.from(body), 'validate')).kind).toBe('answered');
+  });
+});
+
+describe('the review thread and the verification metric', () => {
+  it('reports the verifications it performed, by outcome, with its answers; a cached verdict is not counted again', async () => {
+    const counted: [string, number][] = [];
+    const keyed = new ReviewThread(policy, undefined, (outcome, count) => counted.push([outcome, count]));
+    try {
+      keyed.setKeys(fixtures.trustedKeys.map((name) => ({ name, bytes: readFileSync(join(fixtures.dir, name)) })));
+      const image = anImage();
+      const imageName = String(image.metadata?.name);
+      image.signatures = ['rsa-valid', 'untrusted-key'].map((fixture) => {
+        const { metadata, type, content } = untrustedRealSignature(imageName, { fixture });
+        return { metadata, type, content };
+      });
+      const body = JSON.stringify(admissionReview({ operation: 'CREATE', object: image }));
+      const first = await keyed.answer(Buffer.from(body), 'mutate');
+      expect(first.kind).toBe('answered');
+      expect(counted.sort()).toEqual([
+        ['UntrustedKey', 1],
+        ['Verified', 1],
+      ]);
+      // The same contents again: the thread's cache answers, nothing more is counted.
+      await keyed.answer(Buffer.from(body), 'validate');
+      expect(counted).toHaveLength(2);
+    } finally {
+      await keyed.close();
+    }
   });
 });
