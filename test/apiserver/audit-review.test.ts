@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import type { WriteOutcome } from '../../src/audit/events.js';
 import type { Image } from '../../src/image/types.js';
 import { anImage, schema2Image } from '../fixtures/index.js';
-import { EXEMPT_USER, forCrd, freePort, kubectl, MUTATING_WEBHOOK, type Mode, ROOT, type Run, suiteEnvironment, type User, VALIDATING_WEBHOOK, Webhook, webhookConfigurations } from './harness.js';
+import { AUDIT_REVIEW_SUITE_PREFIX, EXEMPT_USER, forCrd, freePort, kubectl, MUTATING_WEBHOOK, type Mode, ROOT, type Run, suiteEnvironment, type User, VALIDATING_WEBHOOK, Webhook, webhookConfigurations } from './harness.js';
 
 const env = suiteEnvironment();
 let webhook: Webhook;
@@ -50,7 +50,7 @@ let serial = 0;
 /** A valid Image (defaulting still to do: no dockerImageMetadataVersion) with a fresh name. */
 function freshImage(label: string): Image {
   const image = forCrd(anImage());
-  image.metadata = { name: `audit-review-${label}-${++serial}-${process.pid}` };
+  image.metadata = { name: `${AUDIT_REVIEW_SUITE_PREFIX}${label}-${++serial}-${process.pid}` };
   delete image.dockerImageMetadataVersion;
   return image;
 }
@@ -58,7 +58,7 @@ function freshImage(label: string): Image {
 /** An Image the rules refuse: an unparseable reference. */
 function invalidImage(label: string): Image {
   const image = forCrd(schema2Image());
-  image.metadata = { name: `audit-review-${label}-${++serial}-${process.pid}` };
+  image.metadata = { name: `${AUDIT_REVIEW_SUITE_PREFIX}${label}-${++serial}-${process.pid}` };
   image.dockerImageReference = 'quay.io/Example/app@sha256:zz';
   return image;
 }

@@ -95,6 +95,9 @@ export const CONTROLLER_SUITE_PREFIX = 'controller-suite-';
 /** The name prefix of the Images test/apiserver/signatures.test.ts writes. */
 export const SIGNATURES_SUITE_PREFIX = 'signatures-suite-';
 
+/** The name prefix of the Images test/apiserver/audit-review.test.ts writes. */
+export const AUDIT_REVIEW_SUITE_PREFIX = 'audit-review-';
+
 /** The name of an Image. */
 export function nameOf(image: Image): string {
   return String(image.metadata?.name);

@@ -31,6 +31,7 @@ import {
   PROBE_PREFIX,
   registerWebhook,
   SIGNATURES_SUITE_PREFIX,
+  AUDIT_REVIEW_SUITE_PREFIX,
   VALIDATING_WEBHOOK,
   Webhook,
 } from './harness.js';
@@ -463,7 +464,7 @@ describe('failurePolicy Fail', () => {
 describe('the audit log', () => {
   // The controller suite's Images are its own writes, made while no webhook was registered.
   const events = () =>
-    imageWriteEvents(env.auditLog).filter((e) => ![PROBE_PREFIX, CONTROLLER_SUITE_PREFIX, SIGNATURES_SUITE_PREFIX].some((prefix) => e.objectRef?.name?.startsWith(prefix)));
+    imageWriteEvents(env.auditLog).filter((e) => ![PROBE_PREFIX, CONTROLLER_SUITE_PREFIX, SIGNATURES_SUITE_PREFIX, AUDIT_REVIEW_SUITE_PREFIX].some((prefix) => e.objectRef?.name?.startsWith(prefix)));
 
   it('has one event per write, each annotated with the decision of every webhook called', () => {
     const remaining = events();
