@@ -208,7 +208,7 @@ export const HOSTILE_CASES: HostileCase[] = [
   },
   { name: '50,000 labels', body: () => text(create(imageWith((image) => (metadata(image).labels = Object.fromEntries(layers(50_000, (i) => [`l${i}`, 'v'] as const)))))), want: { allowed: true } },
   // --- routes
-  { name: 'GET on a review route', method: 'GET', body: () => undefined, want: { http: 404, reason: /no route for GET \/validate/ } },
+  { name: 'GET on a review route', method: 'GET', body: () => undefined, want: { http: 405, reason: /GET is not allowed on \/validate: use POST/ } },
   { name: 'an unknown path', path: '/admit', body: () => text(create()), want: { http: 404, reason: /no route for POST \/admit/ } },
 ];
 
