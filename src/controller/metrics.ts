@@ -4,6 +4,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { RULES } from '../image/index.js';
+import { type TrustMetrics, trustMetrics } from '../signature/metrics.js';
 
 /** Why a watch was started again. */
 export type RestartReason = 'closed' | 'expired' | 'error';
@@ -11,7 +12,8 @@ export type RestartReason = 'closed' | 'expired' | 'error';
 export type WriteOperation = 'create' | 'update' | 'delete';
 
 /** The controller's metrics and the registry that exposes them. */
-export interface ControllerMetrics {
+/** The webhook's trust metrics (names and help shared) beside the controller's own. */
+export interface ControllerMetrics extends TrustMetrics {
   readonly registry: Registry;
   /** Sets the number of Images in violation of each rule (rules absent from `counts` read 0). */
   setInViolation(counts: ReadonlyMap<string, number>, violating: number, total: number): void;
@@ -22,10 +24,6 @@ export interface ControllerMetrics {
   setReportKind(kind: string): void;
   setLeader(leader: boolean): void;
   setQueued(size: number): void;
-  /** The trusted signing keys in use and the key files skipped (the webhook's metrics of the same names). */
-  setTrustedKeys(keys: number, skippedFiles: number): void;
-  /** One signature verification performed (not a cache hit), by outcome. */
-  signatureVerified(outcome: string): void;
 }
 
 /** Creates the metrics in a fresh registry. */
@@ -73,19 +71,8 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
   });
   const leader = new Gauge({ name: 'image_admission_controller_leader', help: '1 while this replica holds the leader Lease (or runs without leader election).', registers: [registry] });
   const queued = new Gauge({ name: 'image_admission_controller_report_queue', help: 'Reports waiting to be written.', registers: [registry] });
-  const trustedKeys = new Gauge({ name: 'image_admission_trusted_keys', help: 'OpenPGP public keys trusted for image signatures.', registers: [registry] });
-  const skippedKeyFiles = new Gauge({
-    name: 'image_admission_trusted_key_files_skipped',
-    help: 'Files in the trusted keys directory skipped because they hold no usable public key.',
-    registers: [registry],
-  });
-  const verifications = new Counter({
-    name: 'image_admission_signature_verifications_total',
-    help: 'Signature verifications performed (cache hits not counted), by result (Verified or the reason it is not trusted).',
-    labelNames: ['result'] as const,
-    registers: [registry],
-  });
   return {
+    ...trustMetrics(registry),
     registry,
     setInViolation(counts, violating, total) {
       for (const rule of RULES) inViolation.set({ rule: rule.id }, counts.get(rule.id) ?? 0);
@@ -103,10 +90,5 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
     },
     setLeader: (value) => leader.set(value ? 1 : 0),
     setQueued: (size) => queued.set(size),
-    setTrustedKeys(keys, skippedFiles) {
-      trustedKeys.set(keys);
-      skippedKeyFiles.set(skippedFiles);
-    },
-    signatureVerified: (outcome) => verifications.inc({ result: outcome }),
   };
 }

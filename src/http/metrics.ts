@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { REVIEWED_RESOURCES } from '../admission/targets.js';
 import { certificateExpiry } from '../certs/files.js';
 import type { ReviewRecord } from '../review/record.js';
+import { type TrustMetrics, trustMetrics } from '../signature/metrics.js';
 
 /** Why a request got a 4xx instead of a review: a small closed set, for the `reason` label. */
 export const BAD_REQUEST_REASONS = [
@@ -38,7 +39,7 @@ const REVIEW_DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 
 const KNOWN_RESOURCES: ReadonlySet<string> = new Set(REVIEWED_RESOURCES);
 
 /** The webhook's metrics and the registry that exposes them. */
-export interface Metrics {
+export interface Metrics extends TrustMetrics {
   readonly registry: Registry;
   /** Counts a review as in flight; call the returned function once it is answered. */
   startReview(): () => void;
@@ -47,10 +48,6 @@ export interface Metrics {
   internalError(endpoint: AdmissionPhase | 'other'): void;
   /** Records the serving certificate's notAfter; call at start and on every reload. */
   setServingCertificate(pem: string): void;
-  /** Records the trusted keys in use and the key files skipped; call at start and on every reload. */
-  setTrustedKeys(keys: number, skippedFiles: number): void;
-  /** Counts one signature verification actually performed (cache hits are not), by its outcome. */
-  signatureVerified(outcome: string, count?: number): void;
   /** Counts a connection closed at accept because its source address held too many. */
   connectionRefused(): void;
   /** Reports how many body bytes the memory budget holds now, and its capacity. */
@@ -111,22 +108,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'notAfter of the serving certificate in use, as a Unix time in seconds.',
     registers: [registry],
   });
-  const trustedKeys = new Gauge({
-    name: 'image_admission_trusted_keys',
-    help: 'OpenPGP public keys trusted for image signatures (0: no signature is trusted).',
-    registers: [registry],
-  });
-  const skippedKeyFiles = new Gauge({
-    name: 'image_admission_trusted_key_files_skipped',
-    help: 'Files of the trusted keys directory that hold no usable public key (see the log).',
-    registers: [registry],
-  });
-  const verifications = new Counter({
-    name: 'image_admission_signature_verifications_total',
-    help: 'Signature verifications performed (on the main thread and the review thread), by outcome (Verified, UntrustedKey, BadSignature, ExpiredKey, ...); cached verdicts are not counted.',
-    labelNames: ['result'],
-    registers: [registry],
-  });
   const refusedConnections = new Counter({
     name: 'image_admission_connections_refused_total',
     help: 'Connections closed at accept because their source address already held --max-connections-per-source.',
@@ -151,6 +132,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   for (const webhook of ['mutate', 'validate'] as const) internalErrors.inc({ webhook }, 0);
 
   return {
+    ...trustMetrics(registry),
     registry,
     startReview() {
       inFlight.inc();
@@ -177,13 +159,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     setServingCertificate(pem) {
       expiry.set(certificateExpiry(pem).getTime() / 1000);
-    },
-    setTrustedKeys(keys, skippedFiles) {
-      trustedKeys.set(keys);
-      skippedKeyFiles.set(skippedFiles);
-    },
-    signatureVerified(outcome, count = 1) {
-      verifications.inc({ result: outcome }, count);
     },
     connectionRefused() {
       refusedConnections.inc();
