@@ -12,6 +12,7 @@ import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
+import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import { readRuleFlags } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
@@ -39,12 +40,18 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'health-probe-bind-address': { type: 'string', value: 'ADDR', help: '/healthz and /readyz, likewise (default :8081)' },
     'resync-period': { type: 'string', value: 'D', help: 'judge every Image again this often (default 1h)' },
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    'max-held-images': {
+      type: 'string',
+      value: 'N',
+      help: 'most Images from the watch held whole while their signatures are verified; past that only\nthe name is kept and the Image read again (default 16)',
+    },
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
     'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
+    'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
@@ -81,7 +88,7 @@ export function readControllerFlags(
   const count = (flag: string, fallback: string): number => {
     const text = (values[flag] as string | undefined) ?? fallback;
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || (flag === 'page-size' && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    if (!Number.isFinite(n) || n <= 0 || ((flag === 'page-size' || flag === 'max-held-images') && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
     return n;
   };
   const address = (flag: string, fallback: string): BindAddress => {
@@ -100,14 +107,17 @@ export function readControllerFlags(
   });
   const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'] as string | undefined, env);
   if (typeof rules === 'string') errors.push(rules);
+  const scopes = readExpectTrustedSignature(values['expect-trusted-signature'] as string | undefined, env);
+  if (typeof scopes === 'string') errors.push(scopes);
   const logLevel = (values['log-level'] as string | undefined) ?? 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) errors.push(`--log-level must be debug, info, warn, error or silent, got ${JSON.stringify(logLevel)}`);
   const logFormat = (values['log-format'] as string | undefined) ?? 'json';
   if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(logFormat)}`);
 
   const config: ControllerConfig = {
-    judge: typeof rules === 'string' ? {} : rules,
+    judge: { ...(typeof rules === 'string' ? {} : rules), ...(typeof scopes === 'string' ? {} : scopes) },
     pageSize: count('page-size', '500'),
+    maxHeldImages: count('max-held-images', '16'),
     resyncPeriodMs: duration('resync-period', '1h', 1_000),
     writesPerSecond: count('report-writes-per-second', '5'),
     metricsAddress: address('metrics-bind-address', ':8080'),
