@@ -17,7 +17,7 @@ import type { Image, ImageSignature } from '../../src/image/types.js';
 import { anImage } from '../fixtures/index.js';
 import { untrustedRealSignature } from '../fixtures/signatures.js';
 import { COMMITTED_SIGNATURE_FIXTURES, readSignatureFixtures } from '../fixtures/signatures/generate.js';
-import { freePort, kubectl, kubectlJson, registerWebhook, SIGNATURES_SUITE_PREFIX, suiteEnvironment, Webhook } from './harness.js';
+import { kubectl, kubectlJson, registerWebhook, SIGNATURES_SUITE_PREFIX, startWebhook, suiteEnvironment, unregisterWebhook, type Webhook } from './harness.js';
 
 const env = suiteEnvironment();
 const fixtures = readSignatureFixtures(COMMITTED_SIGNATURE_FIXTURES);
@@ -58,17 +58,12 @@ beforeAll(async () => {
   const keys = join(env.work, 'signatures-suite-trusted-keys');
   mkdirSync(keys, { recursive: true });
   for (const file of fixtures.trustedKeys) copyFileSync(join(fixtures.dir, file), join(keys, file));
-  webhook = new Webhook(env, await freePort(), ['--trusted-keys', keys]);
-  webhook.generateCertificates();
-  await webhook.start('enforce');
+  webhook = await startWebhook(env, ['--trusted-keys', keys]);
   await registerWebhook(env, webhook);
 });
 
 afterAll(async () => {
-  // Leave nothing that calls a stopped webhook under Fail: the suite's other files register their own.
-  for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
-    kubectl(env, ['delete', kind, 'image-admission-webhook', '--ignore-not-found']);
-  }
+  unregisterWebhook(env);
   await webhook?.stop();
 });
 
