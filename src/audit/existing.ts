@@ -52,12 +52,19 @@ export function judgeExisting(image: unknown, options: StoredImageOptions = {}, 
   };
 }
 
+/** Whether judging `image` must wait for its signatures to be verified (it has some to verify). */
+export function waitsForVerification(image: unknown, options: StoredImageOptions): boolean {
+  return imageSignatureContents(image, options).length > 0;
+}
+
 /**
  * Verifies the signatures of a stored Image with `verifier` (its trusted keys, its bounded cache; at
  * most MAX_VERIFIED_PER_REVIEW contents per Image), then judges it. Nothing but the verdict is kept.
+ * The verdict comes at once, not as a promise, when there is no signature to verify, so that a
+ * caller bounding what it holds while verification runs (src/controller/judging.ts) need not hold it.
  */
-export async function judgeStoredImage(image: unknown, options: StoredImageOptions, verifier: SignatureVerifier): Promise<ExistingVerdict> {
+export function judgeStoredImage(image: unknown, options: StoredImageOptions, verifier: SignatureVerifier): ExistingVerdict | Promise<ExistingVerdict> {
   const contents = imageSignatureContents(image, options);
-  const verdicts = contents.length === 0 ? new Map<string, SignatureVerdict>() : await verifier.verifyAll(contents);
-  return judgeExisting(image, options, verdicts);
+  if (contents.length === 0) return judgeExisting(image, options, new Map());
+  return verifier.verifyAll(contents).then((verdicts) => judgeExisting(image, options, verdicts));
 }

@@ -37,6 +37,7 @@ h2{font-size:16px;margin:0 0 12px}
 .card{background:#fff;border:1px solid #d8dee4;border-radius:8px;padding:12px 18px;min-width:110px}
 .card b{display:block;font-size:26px}.card span{color:#57606a}
 .card.bad{border-color:#d1453b;background:#fff5f4}.card.bad b{color:#b3261e}.card.good b{color:#2d7a48}
+.card.warn{border-color:#e0a227;background:#fffaf0}.card.warn b{color:#9a6700}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eaeef2;vertical-align:top}
 th{color:#57606a;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td code{overflow-wrap:anywhere}
@@ -61,7 +62,7 @@ ${body}
 `;
 }
 
-function card(label: string, value: number, tone: 'bad' | 'good' | '' = ''): string {
+function card(label: string, value: number, tone: 'bad' | 'warn' | 'good' | '' = ''): string {
   return `<div class="card ${tone}"><b>${value.toLocaleString('en-US')}</b><span>${escapeHtml(label)}</span></div>`;
 }
 
@@ -72,6 +73,17 @@ function tableHtml(header: string[], rows: (string | number)[][], numeric: boole
     .map((r) => `<tr>${r.map((c, i) => (numeric[i] ? `<td class="n">${escapeHtml(c)}</td>` : `<td>${c}</td>`)).join('')}</tr>`)
     .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+/**
+ * A fixed-layout table whose text cells are HTML the caller has already escaped: each column keeps its
+ * share of the width and long values (digests, references) wrap inside it, so the page fits 1280 px.
+ */
+function fixedTableHtml(className: string, columns: [header: string, percent: number][], rows: string[][]): string {
+  const widths = columns.map(([, percent]) => `<col style="width:${percent}%">`).join('');
+  const head = columns.map(([header]) => `<th>${escapeHtml(header)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('');
+  return `<table class="fixed ${className}"><colgroup>${widths}</colgroup><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 /** Horizontal bars, one per label (labels are escaped here). */
@@ -244,14 +256,44 @@ ${quiet.length > 0 ? `<section><h2>Writes that did not take effect (${quiet.leng
   return page('Image admission audit review', `${report.writes} Image writes in ${lines} lines, webhooks ${report.webhookNames.join(', ')}; generated ${generatedAt.toISOString()}`, body);
 }
 
+/** "Only the first N of M are listed", when the scan kept fewer than it counted. */
+function cappedNote(listed: number, total: number, what: string): string {
+  return total > listed ? `<p class="note">Only the first ${listed} of ${total} ${what} are listed.</p>` : '';
+}
+
+/**
+ * The Images in --expect-trusted-signature scopes without a trusted signature, as the scan listed them
+ * (absent without scopes). A warning, as on the webhook, so a card of its own tone, not a violation's.
+ */
+function untrustedSection(untrusted: ScanReport['untrustedInScope']): string {
+  if (untrusted === undefined) return '';
+  const list =
+    untrusted.images.length === 0
+      ? '<p class="note">Every Image in scope carries a trusted signature.</p>'
+      : fixedTableHtml(
+          'untrusted',
+          [['Image', 45], ['reference', 55]],
+          untrusted.images.map((image) => [`<code>${escapeHtml(image.name)}</code>`, image.reference ? `<code>${escapeHtml(image.reference)}</code>` : '<span class="note">(none)</span>']),
+        );
+  return `<section class="untrusted"><h2>Images in --expect-trusted-signature scopes without a trusted signature (a warning): ${untrusted.total}</h2>
+<p class="note">None of their signatures verifies as Trusted=True and ForImage=True under --trusted-keys; the webhook warns on their writes and does not deny them, so they do not fail the scan.</p>${list}${cappedNote(untrusted.images.length, untrusted.total, 'Images')}</section>`;
+}
+
 /** The scan of existing Images as an HTML page. */
 export function renderScanHtml(report: ScanReport, generatedAt = new Date()): string {
-  const cards = [card('Images scanned', report.images), card('with violations', report.withViolations, report.withViolations > 0 ? 'bad' : 'good'), card('other objects skipped', report.skipped)].join('');
+  const untrusted = report.untrustedInScope;
+  const cards = [
+    card('Images scanned', report.images),
+    card('with violations', report.withViolations, report.withViolations > 0 ? 'bad' : 'good'),
+    ...(untrusted === undefined ? [] : [card('in trust scopes, not trusted', untrusted.total, untrusted.total > 0 ? 'warn' : 'good')]),
+    card('other objects skipped', report.skipped),
+  ].join('');
   const findings =
     report.findings.length === 0
       ? '<p class="note">Every Image passes the create rules.</p>'
-      : tableHtml(
-          ['Image', 'path', 'violation', 'rule'],
+      : fixedTableHtml(
+          'findings',
+          [['Image', 30], ['path', 20], ['violation', 36], ['rule', 14]],
           report.findings.flatMap((f) =>
             f.violations.map((v, i) => [
               i === 0 ? `<code>${escapeHtml(f.name)}</code>${f.reference ? `<br><span class="note">${escapeHtml(f.reference)}</span>` : ''}` : '',
@@ -263,6 +305,7 @@ export function renderScanHtml(report: ScanReport, generatedAt = new Date()): st
         );
   const body = `<div class="cards">${cards}</div>
 <section><h2>Images with violations, by rule</h2>${barChart(Object.entries(report.byRule), '#d1453b')}</section>
-<section><h2>Violations by Image</h2>${findings}</section>`;
+${untrustedSection(untrusted)}
+<section><h2>Violations by Image</h2>${findings}${cappedNote(report.findings.length, report.findingsTotal, 'Images with violations')}</section>`;
   return page('Image admission scan', `${report.images} Images from ${report.source}; generated ${generatedAt.toISOString()}`, body);
 }

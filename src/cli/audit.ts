@@ -15,8 +15,8 @@ import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } f
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
-import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
-import { SIGNATURE_RULE, SignatureVerifier } from '../signature/index.js';
+import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
+import { SIGNATURE_RULE } from '../signature/index.js';
 
 /** The flags review and scan share: how to judge, and how to print. */
 const SHARED_FLAGS = {
@@ -161,12 +161,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   const rules = { ...ruleOptions, ...scopes };
   const keysDir = trustedKeysDirOf(parsed.values['trusted-keys'], io.env);
   try {
-    const verifier = new SignatureVerifier();
-    if (keysDir !== undefined) {
-      const keys = await readTrustedKeysDir(keysDir);
-      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission audit: trusted key file ${name} skipped: ${problem}\n`);
-      verifier.setKeys(keys.keySet);
-    }
+    const verifier = await verifierTrusting(keysDir, 'audit', io);
     let report;
     if (parsed.positionals.length > 0) {
       const objects: unknown[] = [];

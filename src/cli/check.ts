@@ -4,7 +4,7 @@
  * Image and the rule; the exit status says whether everything could be read and every Image is valid.
  */
 import type { Policy } from '../admission/policy.js';
-import { SignatureVerifier } from '../signature/index.js';
+import type { SignatureVerifier } from '../signature/index.js';
 import { checkImage } from '../review/check.js';
 import { InputError, isImage, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
@@ -12,7 +12,7 @@ import { expandInputs, fileSystemReason, type Input } from './check-inputs.js';
 import { type CheckError, type CheckReport, type FileResult, printJson, printText } from './check-print.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
-import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
+import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 
 const SPEC = {
   name: 'check',
@@ -47,16 +47,11 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   // The server's key directory (flag, else TRUSTED_KEYS_DIR); one that cannot be read is an error, so
   // that a typo never quietly trusts nothing. Files without a usable key are named and skipped.
-  const verifier = new SignatureVerifier();
-  const keysDir = trustedKeysDirOf(values['trusted-keys'], io.env);
-  if (keysDir !== undefined) {
-    try {
-      const keys = await readTrustedKeysDir(keysDir);
-      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission check: trusted key file ${name} skipped: ${problem}\n`);
-      verifier.setKeys(keys.keySet);
-    } catch (error) {
-      return usageError(io, SPEC.name, `--trusted-keys: ${(error as Error).message}`);
-    }
+  let verifier: SignatureVerifier;
+  try {
+    verifier = await verifierTrusting(trustedKeysDirOf(values['trusted-keys'], io.env), SPEC.name, io);
+  } catch (error) {
+    return usageError(io, SPEC.name, `--trusted-keys: ${(error as Error).message}`);
   }
   // The server's policy with nothing exempt: what an enforcing webhook answers.
   const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), ...rules };

@@ -12,6 +12,7 @@ import { createLogger, errorText, type Level } from '../controller/log.js';
 import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
+import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import { readRuleFlags } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
@@ -39,12 +40,18 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'health-probe-bind-address': { type: 'string', value: 'ADDR', help: '/healthz and /readyz, likewise (default :8081)' },
     'resync-period': { type: 'string', value: 'D', help: 'judge every Image again this often (default 1h)' },
     'page-size': { type: 'string', value: 'N', help: 'Images per list request (default 500)' },
+    'max-held-images': {
+      type: 'string',
+      value: 'N',
+      help: 'most Images from the watch held whole while their signatures are verified; past that only\nthe name is kept and the Image read again (default 16)',
+    },
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
     'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
+    'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
@@ -52,6 +59,10 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
 (and a --trusted-keys directory that cannot be read). A flag wins over its environment variable.
 SIGHUP judges every Image again; so does a change in the --trusted-keys directory.`,
 } as const satisfies CommandSpec;
+
+type ControllerFlags = (typeof SPEC)['flags'];
+/** The flags that take a value: every one but --leader-elect. */
+type ValueFlag = { [K in keyof ControllerFlags]: ControllerFlags[K]['type'] extends 'string' ? K : never }[keyof ControllerFlags];
 
 /** Parses 500ms, 15s, 5m, 1h (Go-style, one unit) into milliseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -70,22 +81,23 @@ export function readControllerFlags(
   const parsed = parseCommand(SPEC, argv);
   if (parsed.kind === 'help') return 'help';
   if (parsed.kind === 'usage-error') return { errors: [parsed.problem] };
-  const values: Record<string, string | boolean | undefined> = parsed.values;
+  const { values } = parsed;
   const errors: string[] = [];
-  const duration = (flag: string, fallback: string, min: number): number => {
-    const text = (values[flag] as string | undefined) ?? fallback;
+  const textOf = (flag: ValueFlag, fallback: string): string => values[flag] ?? fallback;
+  const duration = (flag: ValueFlag, fallback: string, min: number): number => {
+    const text = textOf(flag, fallback);
     const ms = parseDuration(text);
     if (ms === undefined || ms < min) errors.push(`--${flag} must be a duration of at least ${min} ms (like 15s), got ${JSON.stringify(text)}`);
     return ms ?? 0;
   };
-  const count = (flag: string, fallback: string): number => {
-    const text = (values[flag] as string | undefined) ?? fallback;
+  const count = (flag: ValueFlag, fallback: string): number => {
+    const text = textOf(flag, fallback);
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || (flag === 'page-size' && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    if (!Number.isFinite(n) || n <= 0 || ((flag === 'page-size' || flag === 'max-held-images') && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
     return n;
   };
-  const address = (flag: string, fallback: string): BindAddress => {
-    const parsed = parseBindAddress((values[flag] as string | undefined) ?? fallback);
+  const address = (flag: ValueFlag, fallback: string): BindAddress => {
+    const parsed = parseBindAddress(textOf(flag, fallback));
     if (typeof parsed === 'string') {
       errors.push(`--${flag} ${parsed}`);
       return 'off';
@@ -95,19 +107,22 @@ export function readControllerFlags(
   // A flag wins over its variable; an empty variable is none (as serve reads them).
   const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const rules = readRuleFlags({
-    'disable-rules': (values['disable-rules'] as string | undefined) ?? fromEnv(DISABLE_RULES_ENV),
-    'rule-actions': (values['rule-actions'] as string | undefined) ?? fromEnv(RULE_ACTIONS_ENV),
+    'disable-rules': values['disable-rules'] ?? fromEnv(DISABLE_RULES_ENV),
+    'rule-actions': values['rule-actions'] ?? fromEnv(RULE_ACTIONS_ENV),
   });
-  const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'] as string | undefined, env);
+  const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'], env);
   if (typeof rules === 'string') errors.push(rules);
-  const logLevel = (values['log-level'] as string | undefined) ?? 'info';
+  const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], env);
+  if (typeof scopes === 'string') errors.push(scopes);
+  const logLevel = textOf('log-level', 'info');
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) errors.push(`--log-level must be debug, info, warn, error or silent, got ${JSON.stringify(logLevel)}`);
-  const logFormat = (values['log-format'] as string | undefined) ?? 'json';
+  const logFormat = textOf('log-format', 'json');
   if (!LOG_FORMATS.includes(logFormat as LogFormat)) errors.push(`--log-format must be ${LOG_FORMATS.join(' or ')}, got ${JSON.stringify(logFormat)}`);
 
   const config: ControllerConfig = {
-    judge: typeof rules === 'string' ? {} : rules,
+    judge: { ...(typeof rules === 'string' ? {} : rules), ...(typeof scopes === 'string' ? {} : scopes) },
     pageSize: count('page-size', '500'),
+    maxHeldImages: count('max-held-images', '16'),
     resyncPeriodMs: duration('resync-period', '1h', 1_000),
     writesPerSecond: count('report-writes-per-second', '5'),
     metricsAddress: address('metrics-bind-address', ':8080'),
@@ -115,7 +130,7 @@ export function readControllerFlags(
   };
   if (values['watch-timeout-seconds'] !== undefined) config.watchTimeoutSeconds = count('watch-timeout-seconds', '300');
   if (values['leader-elect']) {
-    const namespace = (values['leader-elect-resource-namespace'] as string | undefined) ?? readNamespace();
+    const namespace = values['leader-elect-resource-namespace'] ?? readNamespace();
     if (!namespace) errors.push('--leader-elect needs --leader-elect-resource-namespace outside a pod');
     const leaseDurationMs = duration('leader-elect-lease-duration', '15s', 1_000);
     const renewDeadlineMs = duration('leader-elect-renew-deadline', '10s', 500);
@@ -123,13 +138,13 @@ export function readControllerFlags(
     // client-go's own checks: a leader must give up before its Lease can be taken from it.
     if (renewDeadlineMs >= leaseDurationMs) errors.push('--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration');
     if (retryPeriodMs >= renewDeadlineMs) errors.push('--leader-elect-retry-period must be shorter than --leader-elect-renew-deadline');
-    config.leaderElection = { namespace: namespace ?? '', name: (values['leader-elect-resource-name'] as string | undefined) ?? 'image-admission-controller', leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+    config.leaderElection = { namespace: namespace ?? '', name: textOf('leader-elect-resource-name', 'image-admission-controller'), leaseDurationMs, renewDeadlineMs, retryPeriodMs };
   }
   if (errors.length > 0) return { errors };
   return {
     config,
-    ...(typeof values.kubeconfig === 'string' ? { kubeconfig: values.kubeconfig } : {}),
-    ...(typeof values.context === 'string' ? { context: values.context } : {}),
+    ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+    ...(values.context === undefined ? {} : { context: values.context }),
     ...(trustedKeysDir === undefined ? {} : { trustedKeysDir }),
     logLevel: logLevel as Level | 'silent',
     logFormat: logFormat as LogFormat,

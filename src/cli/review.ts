@@ -9,12 +9,12 @@ import { MODES, type Mode, type Policy } from '../admission/policy.js';
 import { answerBody } from '../review/answer.js';
 import { BODY_LIMIT } from '../review/json-body.js';
 import { readAtMost } from '../review/objects.js';
-import { SignatureVerifier } from '../signature/index.js';
+import type { SignatureVerifier } from '../signature/index.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, RULE_ACTIONS_FLAG, readRuleFlags } from './rules-flag.js';
-import { readTrustedKeysDir, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
+import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 
 const MiB = 1024 * 1024;
 
@@ -56,17 +56,12 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (typeof scopes === 'string') return usageError(io, SPEC.name, scopes);
   const policy: Policy = { mode: mode as Mode, exemptUsers: commaSet(values['exempt-users']), exemptGroups: commaSet(values['exempt-groups']), ...rules, ...scopes };
   // The server's keys, read as the server reads them: signatures get the server's verdicts.
-  const verifier = new SignatureVerifier();
-  const keysDir = trustedKeysDirOf(values['trusted-keys'], io.env);
-  if (keysDir !== undefined) {
-    try {
-      const keys = await readTrustedKeysDir(keysDir);
-      for (const { name, problem } of keys.problems) io.stderr.write(`image-admission review: trusted key file ${name} skipped: ${problem}\n`);
-      verifier.setKeys(keys.keySet);
-    } catch (error) {
-      io.stderr.write(`image-admission review: ${(error as Error).message}\n`);
-      return 2;
-    }
+  let verifier: SignatureVerifier;
+  try {
+    verifier = await verifierTrusting(trustedKeysDirOf(values['trusted-keys'], io.env), SPEC.name, io);
+  } catch (error) {
+    io.stderr.write(`image-admission review: ${(error as Error).message}\n`);
+    return 2;
   }
 
   const file = positionals[0]!;

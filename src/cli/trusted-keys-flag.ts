@@ -1,10 +1,12 @@
 /**
  * The `--trusted-keys DIR` flag (env TRUSTED_KEYS_DIR, as serve reads it) of the commands that judge
- * stored Images outside the server: `audit scan` and `controller`. Without it no key is trusted, as on
- * the webhook: every stored Trusted=True disagrees with verification and is reported.
+ * outside the server: `check`, `review`, `audit scan` and `controller`. Without it no key is trusted, as
+ * on the webhook: every stored Trusted=True disagrees with verification and is reported.
  */
 import { loadTrustedKeys, type TrustedKeys } from '../keys/trusted-keys.js';
+import { SignatureVerifier } from '../signature/index.js';
 import type { Flag } from './args.js';
+import type { CommandIo } from './io.js';
 
 /** The environment variable serve reads for the same directory. */
 export const TRUSTED_KEYS_ENV = 'TRUSTED_KEYS_DIR';
@@ -33,4 +35,18 @@ export async function readTrustedKeysDir(dir: string): Promise<TrustedKeys> {
   } catch (error) {
     throw new Error(`cannot read the trusted keys directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+}
+
+/**
+ * A verifier trusting the keys of `dir` as the server does (none without a directory); each key file
+ * skipped is named on stderr (`image-admission COMMAND: trusted key file NAME skipped: REASON`). Throws,
+ * as readTrustedKeysDir does, when the directory cannot be read: each command answers that its own way.
+ */
+export async function verifierTrusting(dir: string | undefined, command: string, io: CommandIo): Promise<SignatureVerifier> {
+  const verifier = new SignatureVerifier();
+  if (dir === undefined) return verifier;
+  const keys = await readTrustedKeysDir(dir);
+  for (const { name, problem } of keys.problems) io.stderr.write(`image-admission ${command}: trusted key file ${name} skipped: ${problem}\n`);
+  verifier.setKeys(keys.keySet);
+  return verifier;
 }

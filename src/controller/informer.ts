@@ -9,7 +9,9 @@
  *     when that version is gone (a 410 as the watch's HTTP status, or as an ERROR event): kept.
  *   - It caches every object it sees, whole: here it is handed objects cut down to their name, uid and
  *     resourceVersion (a watch wrapper and the list function judge the full object first), so memory
- *     does not grow with the size of the Images.
+ *     does not grow with the size of the Images. An Image from the watch that waits for its
+ *     signatures to be verified is held whole only while fewer than `maxHeld` are (src/controller/judging.ts);
+ *     past that its name is kept and it is read again later.
  *   - Its list function returns one list: ours reads it page by page (limit/continue) and keeps only
  *     the cut-down objects of each page.
  *   - On any other error it reports and stops: here it is started again after a growing, jittered
@@ -19,11 +21,11 @@
  *     bookmarks, and a watch silent for longer than its timeout is cut and started again.
  */
 import type * as K8s from '@kubernetes/client-node';
-import { judgeStoredImage } from '../audit/existing.js';
+import { type ExistingVerdict, judgeStoredImage, type StoredImageOptions, waitsForVerification } from '../audit/existing.js';
 import { imagePages } from '../audit/scan.js';
-import type { JudgeOptions } from '../image/index.js';
 import type { SignatureVerifier } from '../signature/index.js';
-import { LatestJudgements } from './latest.js';
+import { JudgingQueue } from './judging.js';
+import { describeFailure, type Kube } from './kube.js';
 import { errorText, type Logger } from './log.js';
 import type { ControllerMetrics } from './metrics.js';
 import { toFinding } from './report.js';
@@ -44,9 +46,13 @@ interface Slim {
 export interface InformerOptions {
   k8s: Client;
   config: KubeConfig;
+  /** Reads an Image again whose watch event was not held (see `maxHeld`). */
+  kube: Kube;
   /** Images per list request. */
   pageSize: number;
-  judge: JudgeOptions;
+  /** The most Images from the watch held whole while their signatures are verified. */
+  maxHeld: number;
+  judge: StoredImageOptions;
   /** Verifies the Images' signatures under the trusted keys (its cache bounds the work). */
   verifier: SignatureVerifier;
   store: VerdictStore;
@@ -65,7 +71,7 @@ export interface ImageInformer {
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Judges every stored Image again (new rules or keys, or the periodic resync) without a new watch. */
-  rescan(judge?: JudgeOptions): Promise<void>;
+  rescan(judge?: StoredImageOptions): Promise<void>;
   /** Whether a first complete list has been judged. */
   readonly synced: boolean;
 }
@@ -94,27 +100,37 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   let lastActivity = Date.now();
   let known = 0;
 
-  // Judging is asynchronous (signatures are verified first): only an Image's latest judgement may
-  // record its verdict, and none after its deletion.
-  const latest = new LatestJudgements();
-  const observe = async (object: unknown): Promise<void> => {
-    const metadata = (object as { metadata?: { name?: unknown; uid?: unknown } } | null)?.metadata;
-    if (typeof metadata?.name !== 'string') return;
-    const name = metadata.name;
-    const uid = typeof metadata.uid === 'string' ? metadata.uid : undefined;
-    const ticket = latest.begin(name);
-    try {
-      const verdict = await judgeStoredImage(object, judge, options.verifier);
-      if (!latest.current(name, ticket)) return;
+  // Judging waits for signature verification: the queue bounds the Images held meanwhile, and lets
+  // only an Image's latest judgement record its verdict, none after its deletion.
+  const judging = new JudgingQueue<{ uid: string | undefined; verdict: ExistingVerdict }>({
+    maxHeld: options.maxHeld,
+    waits: (object) => waitsForVerification(object, judge),
+    judge: (object) => {
+      const uid = slim(object).metadata.uid;
+      const verdict = judgeStoredImage(object, judge, options.verifier);
+      return verdict instanceof Promise ? verdict.then((v) => ({ uid, verdict: v })) : { uid, verdict };
+    },
+    record: (name, { uid, verdict }) => {
       metrics.judged();
       store.set(name, uid, toFinding(verdict.violations));
-    } catch (error) {
-      // A bug, not a verdict: say so, and let the next event or rescan judge it again.
-      log.error('an Image could not be judged', { image: name.slice(0, 253), error: errorText(error) });
-    } finally {
-      latest.end(name, ticket);
-    }
-  };
+    },
+    read: async (name) => {
+      const path = `${IMAGES_PATH}/${encodeURIComponent(name)}`;
+      const response = await options.kube.request('GET', path);
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) throw new Error(describeFailure('GET', path, response));
+      return response.body;
+    },
+    // A bug or a failed read, not a verdict: say so; the next event, relist or rescan judges it again.
+    failed: (name, error) => log.error('an Image could not be judged', { image: name.slice(0, 253), error: errorText(error) }),
+    load: (held, deferred) => metrics.setJudging(held, deferred),
+    deferredOne: () => metrics.judgingDeferred(),
+  });
+  const named = (objects: readonly unknown[]) =>
+    objects.flatMap((object) => {
+      const name = (object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+      return typeof name === 'string' ? [{ name, object }] : [];
+    });
 
   const scanComplete = (): void => {
     store.total = known;
@@ -149,7 +165,10 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
             callback(phase, object, raw);
             return;
           }
-          if (phase === 'ADDED' || phase === 'MODIFIED') void observe(object);
+          if (phase === 'ADDED' || phase === 'MODIFIED') {
+            const name = (object as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+            if (typeof name === 'string') judging.offer(name, object);
+          }
           callback(phase, slim(object), raw);
         },
         (error: unknown) => {
@@ -173,7 +192,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     let resourceVersion = '';
     for await (const page of imagePages(api, options.pageSize)) {
       // The page is in memory anyway: its Images are judged together, and the next page waits.
-      await Promise.all(page.items.map(observe));
+      await judging.judgeAll(named(page.items));
       for (const item of page.items) items.push(slim(item));
       resourceVersion = page.resourceVersion;
       lastActivity = Date.now();
@@ -193,7 +212,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     store.total = known;
     if (object.metadata?.name) {
       // A judgement still in flight for a deleted Image must not bring its verdict back.
-      latest.withdraw(object.metadata.name);
+      judging.forget(object.metadata.name);
       store.delete(object.metadata.name);
     }
   });
@@ -227,6 +246,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     },
     async stop() {
       stopped = true;
+      judging.stop();
       clearTimeout(retry);
       clearInterval(watchdog);
       await informer.stop();
@@ -242,7 +262,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
           const metadata = slim(item).metadata;
           return informer.get(metadata.name)?.metadata.resourceVersion === metadata.resourceVersion;
         });
-        await Promise.all(current.map(observe));
+        await judging.judgeAll(named(current));
         judged += current.length;
       }
       log.info('judged every Image again', { images: judged });

@@ -11,8 +11,7 @@ export type RestartReason = 'closed' | 'expired' | 'error';
 /** A write to a report. */
 export type WriteOperation = 'create' | 'update' | 'delete';
 
-/** The controller's metrics and the registry that exposes them. */
-/** The webhook's trust metrics (names and help shared) beside the controller's own. */
+/** The controller's metrics and the registry that exposes them, with the webhook's trust metrics (names and help shared) beside the controller's own. */
 export interface ControllerMetrics extends TrustMetrics {
   readonly registry: Registry;
   /** Sets the number of Images in violation of each rule (rules absent from `counts` read 0). */
@@ -24,6 +23,10 @@ export interface ControllerMetrics extends TrustMetrics {
   setReportKind(kind: string): void;
   setLeader(leader: boolean): void;
   setQueued(size: number): void;
+  /** Images from the watch held whole while their signatures are verified, and names kept to read again. */
+  setJudging(held: number, deferred: number): void;
+  /** One more Image from the watch kept by name only (all places taken). */
+  judgingDeferred(): void;
 }
 
 /** Creates the metrics in a fresh registry. */
@@ -71,6 +74,18 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
   });
   const leader = new Gauge({ name: 'image_admission_controller_leader', help: '1 while this replica holds the leader Lease (or runs without leader election).', registers: [registry] });
   const queued = new Gauge({ name: 'image_admission_controller_report_queue', help: 'Reports waiting to be written.', registers: [registry] });
+  const waiting = new Gauge({
+    name: 'image_admission_controller_images_waiting',
+    help: 'Images from the watch waiting for their verdict: held (whole, while signatures are verified; at most --max-held-images) or deferred (only the name, to be read again).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  for (const state of ['held', 'deferred'] as const) waiting.set({ state }, 0);
+  const deferred = new Counter({
+    name: 'image_admission_controller_images_deferred_total',
+    help: 'Images from the watch kept by name only, because --max-held-images were already held; each is read again from the API server.',
+    registers: [registry],
+  });
   return {
     ...trustMetrics(registry),
     registry,
@@ -90,5 +105,10 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
     },
     setLeader: (value) => leader.set(value ? 1 : 0),
     setQueued: (size) => queued.set(size),
+    setJudging(held, kept) {
+      waiting.set({ state: 'held' }, held);
+      waiting.set({ state: 'deferred' }, kept);
+    },
+    judgingDeferred: () => deferred.inc(),
   };
 }

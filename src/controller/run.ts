@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type * as K8s from '@kubernetes/client-node';
-import type { JudgeOptions } from '../image/index.js';
+import type { StoredImageOptions } from '../audit/existing.js';
 import { type TrustedKeys, watchTrustedKeys } from '../keys/trusted-keys.js';
 import { SignatureVerifier } from '../signature/index.js';
 import { type BindAddress, type Endpoints, serveEndpoints } from './endpoints.js';
@@ -22,7 +22,8 @@ type KubeConfig = InstanceType<(typeof K8s)['KubeConfig']>;
 
 /** The controller's validated settings. */
 export interface ControllerConfig {
-  judge: JudgeOptions;
+  /** The rules, per-rule actions and `--expect-trusted-signature` scopes, as the webhook reads them. */
+  judge: StoredImageOptions;
   /**
    * The trusted signing keys, read from `dir` (the CLI reads them first: an unreadable directory is a
    * usage error) and followed there: when they change, every Image is judged again. Without them no
@@ -30,6 +31,8 @@ export interface ControllerConfig {
    */
   trustedKeys?: { dir: string; initial: TrustedKeys };
   pageSize: number;
+  /** The most Images from the watch held whole while their signatures are verified (src/controller/judging.ts). */
+  maxHeldImages: number;
   resyncPeriodMs: number;
   writesPerSecond: number;
   metricsAddress: BindAddress;
@@ -47,7 +50,7 @@ export interface Controller {
   /** Resolves 'lost' when leadership was lost (the process should exit and be restarted), 'stopped' after stop(). */
   readonly done: Promise<'lost' | 'stopped'>;
   /** Judges every Image again now (SIGHUP), or once the first list is judged if it is not yet. */
-  rescan(judge?: JudgeOptions): Promise<void>;
+  rescan(judge?: StoredImageOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,7 +96,7 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
   }
 
   /** Judges every Image again: now, or after the first list if it is still running (it began with older keys or rules). */
-  const rejudgeAll = async (judge?: JudgeOptions): Promise<void> => {
+  const rejudgeAll = async (judge?: StoredImageOptions): Promise<void> => {
     if (!informer) return;
     if (!informer.synced) {
       rescanWhenSynced = true;
@@ -124,7 +127,9 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
     informer = createImageInformer({
       k8s,
       config: kubeconfig,
+      kube,
       pageSize: config.pageSize,
+      maxHeld: config.maxHeldImages,
       judge: config.judge,
       verifier,
       store,

@@ -16,7 +16,23 @@ import { parseAllDocuments } from 'yaml';
 import type { WriteOutcome } from '../../src/audit/events.js';
 import type { Image } from '../../src/image/types.js';
 import { anImage, schema2Image } from '../fixtures/index.js';
-import { AUDIT_REVIEW_SUITE_PREFIX, EXEMPT_USER, forCrd, freePort, kubectl, MUTATING_WEBHOOK, type Mode, ROOT, type Run, suiteEnvironment, type User, VALIDATING_WEBHOOK, Webhook, webhookConfigurations } from './harness.js';
+import {
+  AUDIT_REVIEW_SUITE_PREFIX,
+  EXEMPT_USER,
+  forCrd,
+  kubectl,
+  MUTATING_WEBHOOK,
+  ROOT,
+  type Run,
+  startWebhook,
+  suiteEnvironment,
+  unregisterWebhook,
+  type User,
+  VALIDATING_WEBHOOK,
+  type Webhook,
+  webhookConfigurations,
+  type WebhookConfigurationKind,
+} from './harness.js';
 
 const env = suiteEnvironment();
 let webhook: Webhook;
@@ -67,7 +83,7 @@ function invalidImage(label: string): Image {
 const CREATE = ['create', '-f', '-'];
 
 /** The webhook configurations, changed as asked: which kinds, and their failure policy. */
-function configurations(kinds: ('MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration')[], failurePolicy: 'Fail' | 'Ignore'): string {
+function configurations(kinds: WebhookConfigurationKind[], failurePolicy: 'Fail' | 'Ignore'): string {
   const docs = parseAllDocuments(webhookConfigurations(webhook.url, webhook.caFile)).map((d) => d.toJS() as { kind: string; webhooks: { failurePolicy: string }[] });
   return docs
     .filter((d) => (kinds as string[]).includes(d.kind))
@@ -75,17 +91,10 @@ function configurations(kinds: ('MutatingWebhookConfiguration' | 'ValidatingWebh
     .join('\n');
 }
 
-function register(kinds: ('MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration')[], failurePolicy: 'Fail' | 'Ignore'): void {
-  unregister(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'].filter((k) => !(kinds as string[]).includes(k)));
+function register(kinds: WebhookConfigurationKind[], failurePolicy: 'Fail' | 'Ignore'): void {
+  unregisterWebhook(env, (['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'] as const).filter((k) => !kinds.includes(k)));
   const applied = kubectl(env, ['apply', '-f', '-'], { input: configurations(kinds, failurePolicy) });
   expect(applied.code, applied.stderr).toBe(0);
-}
-
-function unregister(kinds: string[]): void {
-  for (const kind of kinds) {
-    const run = kubectl(env, ['delete', kind.toLowerCase(), 'image-admission-webhook', '--ignore-not-found']);
-    expect(run.code, run.stderr).toBe(0);
-  }
 }
 
 /**
@@ -106,20 +115,12 @@ async function waitFor(what: string, check: (run: Run, endpoints: Set<string>) =
 
 const judgedBy = (...names: string[]) => (run: Run, endpoints: Set<string>) => run.code === 0 && names.every((n) => endpoints.has(n)) && endpoints.size === names.length;
 
-async function restart(mode: Mode): Promise<void> {
-  await webhook.stop();
-  await webhook.start(mode);
-}
-
 beforeAll(async () => {
-  webhook = new Webhook(env, await freePort());
-  webhook.generateCertificates();
-  await webhook.start('enforce');
+  webhook = await startWebhook(env);
 });
 
 afterAll(async () => {
-  // Leave nothing that calls a stopped webhook under Fail: the suite's other files register their own.
-  unregister(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+  unregisterWebhook(env);
   await webhook?.stop();
 });
 
@@ -152,10 +153,10 @@ describe('writes under every configuration', () => {
   });
 
   it('in warn mode: warned', async () => {
-    await restart('warn');
+    await webhook.restart('warn');
     const invalid = invalidImage('warned');
     expect(write('an invalid create in warn mode', 'warned', CREATE, { as: 'jane', input: JSON.stringify(invalid) }).code).toBe(0);
-    await restart('enforce');
+    await webhook.restart('enforce');
   });
 
   it('registered for mutation only: partial', async () => {
@@ -166,7 +167,7 @@ describe('writes under every configuration', () => {
   });
 
   it('unregistered: bypassed', async () => {
-    unregister(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+    unregisterWebhook(env);
     await waitFor('no webhook registered', judgedBy());
     const invalid = invalidImage('bypassed');
     expect(write('an invalid create with no webhook registered', 'bypassed', CREATE, { as: 'jane', input: JSON.stringify(invalid) }).code).toBe(0);

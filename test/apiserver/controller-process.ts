@@ -4,11 +4,12 @@
  * etcd without a watch cache (so that a watch resumed from a compacted revision gets a real 410 from
  * etcd), and etcd's compaction through its JSON gateway.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { freePort, ROOT, type SuiteEnvironment } from './harness.js';
+import { spawnTracked, stopTracked } from './tracked-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,8 +80,7 @@ export class ControllerProcess {
     this.metricsPort = await freePort();
     this.probePort = await freePort();
     this.logStart = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
-    const log = openSync(this.logFile, 'a');
-    const child = spawn(
+    const child = spawnTracked(
       process.execPath,
       [
         'dist/cli/main.js',
@@ -91,11 +91,10 @@ export class ControllerProcess {
         `127.0.0.1:${this.probePort}`,
         ...this.args,
       ],
-      { cwd: ROOT, stdio: ['ignore', log, log], env: { ...process.env, KUBECONFIG: this.env.kubeconfig } },
+      { logFile: this.logFile, pidFile: this.pidFile },
+      { cwd: ROOT, env: { ...process.env, KUBECONFIG: this.env.kubeconfig } },
     );
-    closeSync(log);
     this.child = child;
-    writeFileSync(this.pidFile, String(child.pid));
     await eventually(`controller ${this.id} answering /healthz (see ${this.logFile})`, 20_000, async () => {
       if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${this.log().slice(-2000)}`);
       return (await httpGet(this.probePort, '/healthz')).status === 200;
@@ -111,16 +110,7 @@ export class ControllerProcess {
     const child = this.child;
     if (!child) return null;
     this.child = undefined;
-    let code: number | null = child.exitCode;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-      child.kill(signal);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      code = await exited;
-      clearTimeout(killer);
-    }
-    rmSync(this.pidFile, { force: true });
-    return code;
+    return stopTracked(child, this.pidFile, 15_000, signal);
   }
 
   /** Its log since the last start. */
@@ -175,8 +165,7 @@ export class DirectApiServer {
     if (!binary || !etcd) throw new Error('run.sh did not export APISERVER_SUITE_KUBE_APISERVER and APISERVER_SUITE_ETCD');
     if (this.port === 0) this.port = await freePort();
     const pki = join(this.env.work, 'pki');
-    const log = openSync(join(this.env.work, 'apiserver-direct.log'), 'a');
-    const child = spawn(
+    const child = spawnTracked(
       binary,
       [
         '--bind-address=127.0.0.1',
@@ -202,11 +191,9 @@ export class DirectApiServer {
         '--logtostderr=true',
         '--v=1',
       ],
-      { stdio: ['ignore', log, log] },
+      { logFile: join(this.env.work, 'apiserver-direct.log'), pidFile: this.pidFile },
     );
-    closeSync(log);
     this.child = child;
-    writeFileSync(this.pidFile, String(child.pid));
     // The same kubeconfig, pointed at this server.
     const config = readFileSync(this.env.kubeconfig, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/g, `server: https://127.0.0.1:${this.port}`);
     writeFileSync(this.kubeconfig, config, { mode: 0o600 });
@@ -225,14 +212,7 @@ export class DirectApiServer {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
-    if (child.exitCode === null) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(this.pidFile, { force: true });
+    await stopTracked(child, this.pidFile, 15_000);
   }
 }
 

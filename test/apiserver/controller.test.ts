@@ -8,14 +8,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Policy } from '../../src/admission/policy.js';
 import type { AdmissionResponse } from '../../src/admission/types.js';
 import { judgeExisting } from '../../src/audit/existing.js';
+import { loadKubeConfig } from '../../src/audit/kubeconfig.js';
+import { createImageInformer } from '../../src/controller/informer.js';
+import { kubeClient } from '../../src/controller/kube.js';
+import { createLogger } from '../../src/controller/log.js';
+import { createControllerMetrics } from '../../src/controller/metrics.js';
+import { VerdictStore } from '../../src/controller/verdicts.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, OPEN_REPORTS, POLICY_REPORTS, reportName, type ReportApi } from '../../src/controller/report.js';
 import type { ScanReport } from '../../src/audit/scan.js';
 import type { Image } from '../../src/image/types.js';
@@ -24,6 +31,7 @@ import { answerBody } from '../../src/review/answer.js';
 import { readKeySet, SIGNATURE_RULE, SignatureVerifier } from '../../src/signature/index.js';
 import { admissionReview, anImage, untrustedRealSignature } from '../fixtures/index.js';
 import { fixtures } from '../signature/helpers.js';
+import { publishGeneration } from '../support/configmap-volume.js';
 import { brokenImage, BROKEN_PATHS, BROKEN_RULES, goodImage } from '../audit/audit-log.js';
 import { compactEtcd, ControllerProcess, DirectApiServer, eventually, sample } from './controller-process.js';
 import { CONTROLLER_SUITE_PREFIX, forCrd, kubectl, kubectlJson, NAME_DIGEST_RULES, nameOf, ROOT, suiteEnvironment } from './harness.js';
@@ -346,16 +354,6 @@ describe('signatures, judged as the webhook /validate judges them', () => {
   const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(NAME_DIGEST_RULES) };
   const rsaKey = () => readFileSync(join(fixtures.dir, 'rsa.asc'));
 
-  /** Publishes `files` as a new ConfigMap generation: a new folder, then an atomic `..data` rename. */
-  async function publish(files: Record<string, Buffer>, generation: string): Promise<void> {
-    const folder = join(keysDir, `..${generation}`);
-    await mkdir(folder);
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(folder, name), bytes);
-    await symlink(`..${generation}`, join(keysDir, '..data_tmp'));
-    await rename(join(keysDir, '..data_tmp'), join(keysDir, '..data'));
-    for (const name of Object.keys(files)) await symlink(join('..data', name), join(keysDir, name)).catch(() => undefined);
-  }
-
   /** The webhook's answer at `endpoint` for creating `image`, trusting `keys`. */
   async function webhook(endpoint: 'mutate' | 'validate', image: Image, keys: Buffer[]): Promise<AdmissionResponse> {
     const verifier = new SignatureVerifier((await readKeySet(keys.map((bytes, i) => ({ name: `${i}.asc`, bytes })))).keySet);
@@ -381,7 +379,7 @@ describe('signatures, judged as the webhook /validate judges them', () => {
   beforeAll(async () => {
     keysDir = await mkdtemp(join(env.work, 'trusted-keys-'));
     // The keys ConfigMap exists but trusts nothing yet.
-    await publish({}, '2026_01_01_empty');
+    await publishGeneration(keysDir, {}, '2026_01_01_empty');
   });
 
   it('reports a claimed Trusted=True by an untrusted key, and re-judges every Image when the trusted keys change', async () => {
@@ -418,7 +416,7 @@ describe('signatures, judged as the webhook /validate judges them', () => {
     expect(scanned).toEqual(expect.arrayContaining([nameOf(claimed), nameOf(derived)]));
 
     // The signing key arrives as a ConfigMap update does (the `..data` swap): no restart, no SIGHUP.
-    await publish({ 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
+    await publishGeneration(keysDir, { 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
     // (Generous: the rescan lists every stored Image of every suite, two a page, on a shared machine.)
     await eventually('the derived signature no longer reported', 60_000, () => reportOf(POLICY_REPORTS, derived) === undefined);
     expect(c.log()).toContain('trusted signing keys reloaded: judging every Image again');
@@ -431,4 +429,79 @@ describe('signatures, judged as the webhook /validate judges them', () => {
     expect(rescanned).not.toContain(nameOf(derived));
     expect(await c.stop()).toBe(0);
   }, 180_000);
+
+  it('holds one watched Image whole while a burst waits for verification, reads the rest again as the controller account, and honours a deletion', async () => {
+    // The informer in process, with the controller's own account (manifests/base RBAC) and a verifier
+    // that, once the first list is judged, holds every verification until the test opens it.
+    const k8s = await import('@kubernetes/client-node');
+    const config = loadKubeConfig(k8s, { kubeconfig: env.kubeconfig, context: 'controller' });
+    let gate: Promise<void> = Promise.resolve();
+    let open = () => {};
+    class GatedVerifier extends SignatureVerifier {
+      override async verifyAll(contents: readonly string[]) {
+        await gate;
+        return super.verifyAll(contents);
+      }
+    }
+    const store = new VerdictStore();
+    const metrics = createControllerMetrics({ defaultMetrics: false });
+    const logged: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(String(chunk)), done()) });
+    const informer = createImageInformer({
+      k8s,
+      config,
+      kube: kubeClient(config),
+      pageSize: 50,
+      maxHeld: 1,
+      // (Through a CRD the names are no digests: those rules are left out, as in the test above.)
+      judge: { disabledRules: new Set<RuleId>(NAME_DIGEST_RULES) },
+      verifier: new GatedVerifier(),
+      store,
+      metrics,
+      log: createLogger(sink, 'info'),
+      onScanComplete: () => {},
+    });
+    const waiting = async () => {
+      const text = await metrics.registry.metrics();
+      const value = (state: string) => Number(new RegExp(`^image_admission_controller_images_waiting\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      const deferredTotal = Number(/^image_admission_controller_images_deferred_total (\d+)$/m.exec(text)?.[1]);
+      return { held: value('held'), deferred: value('deferred'), deferredTotal };
+    };
+    const burst = ['b1', 'b2', 'b3', 'b4', 'b5'].map((seed) => {
+      const image = signedImage('untrusted-key', `burst-${seed}`);
+      image.signatures![0]!.conditions![0] = { ...image.signatures![0]!.conditions![0]!, status: 'True', reason: 'Verified', message: 'trust me' };
+      return image;
+    });
+    try {
+      void informer.start();
+      await eventually('the first list judged', 30_000, () => informer.synced);
+      gate = new Promise((resolve) => (open = resolve));
+
+      // Five Images, each claiming Trusted=True for a signature by an untrusted key, in one write burst.
+      ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: burst }));
+      expect(await eventually('one Image held, four kept by name', 30_000, async () => {
+        const now = await waiting();
+        return now.held === 1 && now.deferred === 4 && now;
+      })).toEqual({ held: 1, deferred: 4, deferredTotal: 4 });
+
+      // Deleted while only its name waits: it is never read, and never reported.
+      const deleted = burst[4]!;
+      ok(['delete', 'images.image.openshift.io', nameOf(deleted)]);
+      await eventually('the deleted Image no longer waiting', 30_000, async () => (await waiting()).deferred === 3);
+
+      open();
+      await eventually('every Image judged', 30_000, async () => {
+        const now = await waiting();
+        return now.held === 0 && now.deferred === 0 && burst.slice(0, 4).every((image) => store.get(nameOf(image)) !== undefined);
+      });
+      for (const image of burst.slice(0, 4)) expect(store.get(nameOf(image))?.finding.rules).toEqual([SIGNATURE_RULE]);
+      expect(store.get(nameOf(deleted))).toBeUndefined();
+      // The reads went through: no 403 (the role grants get), no other failure.
+      expect(logged.join('')).not.toContain('could not be judged');
+    } finally {
+      open();
+      await informer.stop();
+      kubectl(env, ['delete', 'images.image.openshift.io', ...burst.map(nameOf), '--ignore-not-found']);
+    }
+  }, 120_000);
 });

@@ -4,14 +4,15 @@
  * that can be stopped and restarted in another mode, its webhook configurations, and a ledger of
  * every Image write so that the audit log can be checked write by write.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Image } from '../../src/image/types.js';
 import { anImage } from '../fixtures/index.js';
+import { spawnTracked, stopTracked } from './tracked-process.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -177,8 +178,7 @@ export class Webhook {
   /** Starts the webhook in `mode`, exempting {@link EXEMPT_USER}, and waits until it answers. */
   async start(mode: Mode): Promise<void> {
     if (this.child) throw new Error('webhook already running');
-    const log = openSync(this.logFile, 'a');
-    const child = spawn(
+    const child = spawnTracked(
       process.execPath,
       [
         'dist/cli/main.js',
@@ -204,11 +204,10 @@ export class Webhook {
         'info',
         ...this.extraArgs,
       ],
-      { cwd: ROOT, stdio: ['ignore', log, log] },
+      { logFile: this.logFile, pidFile: this.pidFile },
+      { cwd: ROOT },
     );
-    closeSync(log);
     this.child = child;
-    writeFileSync(this.pidFile, String(child.pid));
     const ca = readFileSync(this.caFile, 'utf8');
     const deadline = Date.now() + 20_000;
     while ((await httpsStatus(this.port, '/readyz', ca)) !== 200) {
@@ -223,14 +222,13 @@ export class Webhook {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(this.pidFile, { force: true });
+    await stopTracked(child, this.pidFile, 10_000);
+  }
+
+  /** Stops the webhook and starts it again in `mode` (with the same extra flags). */
+  async restart(mode: Mode): Promise<void> {
+    await this.stop();
+    await this.start(mode);
   }
 
   /** The webhook's decision log (one JSON object a line) over every start on this port. */
@@ -247,6 +245,14 @@ export class Webhook {
         }
       });
   }
+}
+
+/** A webhook on a free port with a fresh CA and serving certificate, started in enforce mode. */
+export async function startWebhook(env: SuiteEnvironment, extraArgs: readonly string[] = []): Promise<Webhook> {
+  const webhook = new Webhook(env, await freePort(), extraArgs);
+  webhook.generateCertificates();
+  await webhook.start('enforce');
+  return webhook;
 }
 
 /**
@@ -282,6 +288,20 @@ export async function registerWebhook(env: SuiteEnvironment, target: Webhook): P
     if (defaulted && validated) return;
     if (Date.now() > deadline) throw new Error(`webhook configurations not in force after 60 s: ${run.stderr}`);
     await sleep(500);
+  }
+}
+
+/** The kinds of the webhook configurations registerWebhook applies (both named image-admission-webhook). */
+export type WebhookConfigurationKind = 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration';
+
+/**
+ * Deletes the webhook configurations of `kinds` (by default both): a file that stops its webhook leaves
+ * nothing that calls it under Fail, and the suite's other files register their own.
+ */
+export function unregisterWebhook(env: SuiteEnvironment, kinds: readonly WebhookConfigurationKind[] = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']): void {
+  for (const kind of kinds) {
+    const run = kubectl(env, ['delete', kind.toLowerCase(), 'image-admission-webhook', '--ignore-not-found']);
+    if (run.code !== 0) throw new Error(`kubectl delete ${kind} failed (${run.code}): ${run.stderr}`);
   }
 }
 

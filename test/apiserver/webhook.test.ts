@@ -18,7 +18,6 @@ import {
   EXEMPT_USER,
   type ExpectedWrite,
   forCrd,
-  freePort,
   imageWriteEvents,
   kubectl,
   kubectlJson,
@@ -33,7 +32,8 @@ import {
   SIGNATURES_SUITE_PREFIX,
   AUDIT_REVIEW_SUITE_PREFIX,
   VALIDATING_WEBHOOK,
-  Webhook,
+  startWebhook,
+  type Webhook,
 } from './harness.js';
 
 const env = suiteEnvironment();
@@ -72,15 +72,8 @@ function invalid(name: string, causes: string[]): string {
 const ALLOWED = { code: 201, mutate: 'allowed', validate: 'allowed' } as const;
 const DENIED = { code: 422, mutate: 'denied' } as const;
 
-async function restart(mode: 'enforce' | 'warn' | 'dry-run'): Promise<void> {
-  await webhook.stop();
-  await webhook.start(mode);
-}
-
 beforeAll(async () => {
-  webhook = new Webhook(env, await freePort());
-  webhook.generateCertificates();
-  await webhook.start('enforce');
+  webhook = await startWebhook(env);
   await registerWebhook(env, webhook);
 });
 
@@ -390,7 +383,7 @@ describe('exemptions and modes', () => {
   });
 
   it('in warn mode allows the invalid write and kubectl prints the warning', async () => {
-    await restart('warn');
+    await webhook.restart('warn');
     const image = badReference('sha256.warn-bad-reference');
     const run = create(image, 'jane', { code: 201, mutate: 'warned', validate: 'warned' });
     expect(run.stderr).toBe(`Warning: ${BAD_REFERENCE_CAUSE}\n`);
@@ -408,7 +401,7 @@ describe('exemptions and modes', () => {
   });
 
   it('in dry-run mode allows the invalid write silently', async () => {
-    await restart('dry-run');
+    await webhook.restart('dry-run');
     const image = badReference('sha256.dry-run-bad-reference');
     const run = create(image, 'jane', { code: 201, mutate: 'dry-run', validate: 'dry-run' });
     expect(run.stderr).toBe('');
@@ -417,7 +410,7 @@ describe('exemptions and modes', () => {
   });
 
   it('back in enforce mode denies it again', async () => {
-    await restart('enforce');
+    await webhook.restart('enforce');
     const image = badReference('sha256.enforce-again-bad-reference');
     const run = create(image, 'jane', DENIED);
     expect(run.stderr).toBe(invalid(nameOf(image), [BAD_REFERENCE_CAUSE]));

@@ -74,7 +74,12 @@ async function main(): Promise<number> {
     const auditHtml = join(dir, 'audit.html');
     writeFileSync(auditHtml, renderAuditHtml(report, new Date('2024-06-04T09:00:00Z')));
     const scanHtml = join(dir, 'scan.html');
-    writeFileSync(scanHtml, renderScanHtml(await scanImages([anImage(), schema2Image(), brokenImage('b/1'), brokenImage('b/2')], 'images.json'), new Date('2024-06-04T09:00:00Z')));
+    // With a trust scope and no trusted key, every Image in quay.io/example is listed as untrusted; one
+    // of them carries a hostile name, which must stay text in that list as in the violations.
+    const hostileImage = anImage();
+    hostileImage.metadata = { ...hostileImage.metadata, name: HOSTILE };
+    const scan = await scanImages([anImage(), schema2Image(), brokenImage('b/1'), brokenImage('b/2'), hostileImage], 'images.json', { expectTrustedSignature: ['quay.io/example'] });
+    writeFileSync(scanHtml, renderScanHtml(scan, new Date('2024-06-04T09:00:00Z')));
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
@@ -138,16 +143,39 @@ async function main(): Promise<number> {
       assert.ok(stats.dominant < 0.9, `the most common colour covers ${(stats.dominant * 100).toFixed(1)}% of the screen`);
     });
 
-    await check('the scan report renders its bars and findings', async () => {
+    await check('the scan report renders its bars and findings, and fits 1280 px', async () => {
       await page.goto(pathToFileURL(scanHtml).href);
       assert.equal(await page.locator('svg.rules').count(), 1);
-      assert.ok((await page.locator('table tbody tr').count()) >= 4, 'a row per violation');
+      assert.ok((await page.locator('table.findings tbody tr').count()) >= 4, 'a row per violation');
+      // A digest, a reference and a detail quoting a hostile name wrap inside their columns.
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      assert.ok(width <= 1280, `the page is ${width} px wide`);
       const png = await page.screenshot({ fullPage: true });
       writeFileSync(join(OUT, 'scan-report.png'), png);
       const probe = await context.newPage();
       const stats = await pixelStats(probe, png);
       await probe.close();
       assert.ok(stats.colors >= 10 && stats.dominant < 0.95, JSON.stringify(stats));
+    });
+
+    await check('the scan report lists the Images in trust scopes without a trusted signature, as text, within 1280 px', async () => {
+      const listed = scan.untrustedInScope?.images ?? [];
+      assert.ok(listed.length >= 2, `the scan listed ${listed.length} untrusted Images in scope`);
+      const section = page.locator('section.untrusted');
+      assert.equal(await section.count(), 1, 'one section');
+      assert.ok((await section.locator('h2').innerText()).endsWith(`: ${scan.untrustedInScope!.total}`), 'its heading carries the count');
+      assert.equal(await section.locator('tbody tr').count(), listed.length, 'a row per listed Image');
+      const text = await section.innerText();
+      for (const image of listed) assert.ok(text.includes(image.name) && text.includes(image.reference ?? ''), `${image.name} is listed with its reference`);
+      assert.notEqual(await page.title(), 'pwned');
+      assert.equal(await page.locator('script').count(), 0);
+      assert.equal(await page.locator('main img').count(), 0);
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      assert.ok(width <= 1280, `the page is ${width} px wide`);
+      assert.deepEqual(requests.filter((url) => !url.startsWith('file://')), []);
+      assert.deepEqual(consoleErrors, []);
+      const box = await section.boundingBox();
+      if (box) writeFileSync(join(OUT, 'scan-report-untrusted.png'), await page.screenshot({ fullPage: true, clip: { x: 0, y: Math.max(0, box.y - 20), width: 1280, height: Math.min(900, box.height + 40) } }));
     });
   } finally {
     await browser.close();

@@ -26,6 +26,23 @@ describe('readControllerFlags', () => {
     expect(readControllerFlags(['--log-format', 'xml'], noNamespace)).toEqual({ errors: ['--log-format must be json or text, got "xml"'] });
   });
 
+  it('holds at most 16 watched Images whole by default; --max-held-images sets it, a whole number above 0', () => {
+    expect(readControllerFlags([], noNamespace)).toMatchObject({ config: { maxHeldImages: 16 } });
+    expect(readControllerFlags(['--max-held-images', '2'], noNamespace)).toMatchObject({ config: { maxHeldImages: 2 } });
+    for (const bad of ['0', '1.5', 'many']) {
+      expect(readControllerFlags(['--max-held-images', bad], noNamespace)).toEqual({ errors: [`--max-held-images must be a positive number, got ${JSON.stringify(bad)}`] });
+    }
+  });
+
+  it('reads --expect-trusted-signature, else EXPECT_TRUSTED_SIGNATURE as serve does; a bad scope is a usage error', () => {
+    const env = { EXPECT_TRUSTED_SIGNATURE: 'registry.example.com/prod' };
+    expect(readControllerFlags([], noNamespace, env)).toMatchObject({ config: { judge: { expectTrustedSignature: ['registry.example.com/prod'] } } });
+    expect(readControllerFlags(['--expect-trusted-signature', 'quay.io/team'], noNamespace, env)).toMatchObject({ config: { judge: { expectTrustedSignature: ['quay.io/team'] } } });
+    expect(readControllerFlags([], noNamespace, { EXPECT_TRUSTED_SIGNATURE: '' })).not.toHaveProperty('config.judge.expectTrustedSignature');
+    const bad = readControllerFlags(['--expect-trusted-signature', 'UPPER CASE/x'], noNamespace);
+    expect(bad).toEqual({ errors: [expect.stringMatching(/^--expect-trusted-signature: /)] });
+  });
+
   it('reports every bad flag at once', () => {
     const flags = readControllerFlags(
       ['--leader-elect', '--leader-elect-renew-deadline', '20s', '--page-size', '0', '--metrics-bind-address', 'nowhere', '--disable-rules', 'no-such-rule', '--log-level', 'loud'],

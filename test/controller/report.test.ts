@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { judgeExisting } from '../../src/audit/existing.js';
+import { judgeExisting, judgeStoredImage } from '../../src/audit/existing.js';
+import { SignatureVerifier } from '../../src/signature/index.js';
 import {
   buildReport,
   contentKey,
@@ -96,6 +97,18 @@ describe.each(REPORT_APIS.map((api) => [api.kind, api] as const))('%s', (_kind, 
     expect(report.summary).toMatchObject({ fail: 0, warn: 1 });
     expect(report.results.map((r) => r.result)).toEqual(['warn']);
     expect(report.scope).not.toHaveProperty('uid');
+  });
+
+  it('a stored Image in an --expect-trusted-signature scope without a trusted signature is a warn result', async () => {
+    const image = anImage();
+    const scoped = await judgeStoredImage(image, { expectTrustedSignature: [image.dockerImageReference!.split('@')[0]!] }, new SignatureVerifier());
+    expect(scoped.violations.map((v) => [v.rule, v.result, v.path])).toEqual([['trusted-signature-expected', 'warn', 'signatures']]);
+    const report = buildReport(api, { name: image.metadata!.name! }, toFinding(scoped.violations)!, NOW);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.summary).toMatchObject({ fail: 0, warn: 1 });
+    // Out of scope, or with no scope at all: nothing to report.
+    expect((await judgeStoredImage(image, { expectTrustedSignature: ['registry.example.com/other'] }, new SignatureVerifier())).violations).toEqual([]);
+    expect(toFinding((await judgeStoredImage(image, {}, new SignatureVerifier())).violations)).toBeUndefined();
   });
 
   it(`holds at most ${MAX_RESULTS} results, and its summary still counts every violation`, () => {

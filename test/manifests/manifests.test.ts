@@ -37,6 +37,8 @@ const TLS_SECRET = 'image-admission-webhook-tls';
 const OVERLAYS = ['openshift', 'cert-manager', 'self-signed'] as const;
 /** The image the rendered manifests are given, as an administrator would with `manifests --image`. */
 const IMAGE = 'quay.io/example/image-admission-webhook:0.1.0';
+/** What the webhook and the controller must judge by alike: set once, in the ConfigMap image-admission-rules. */
+const JUDGING_SETTINGS = ['DISABLE_RULES', 'RULE_ACTIONS', 'EXPECT_TRUSTED_SIGNATURE', 'TRUSTED_KEYS_DIR'];
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 // The self-signed overlay needs two generated, git-ignored inputs: render it in a copy of manifests/.
@@ -726,26 +728,36 @@ describe('one rule configuration and one set of trusted keys for the webhook and
     if (flags === 'help' || 'errors' in flags) throw new Error(JSON.stringify(flags));
     const actions = (map: ReadonlyMap<string, string> | undefined) => [...(map ?? [])].map(([rule, action]) => `${rule}=${action}`).sort();
     return {
-      webhook: { rules: sorted(loaded.config.policy.disabledRules), actions: actions(loaded.config.policy.ruleActions), keys: loaded.config.trustedKeysDir },
-      controller: { rules: sorted(flags.config.judge.disabledRules), actions: actions(flags.config.judge.ruleActions), keys: flags.trustedKeysDir },
+      webhook: {
+        rules: sorted(loaded.config.policy.disabledRules),
+        actions: actions(loaded.config.policy.ruleActions),
+        expected: loaded.config.policy.expectTrustedSignature ?? [],
+        keys: loaded.config.trustedKeysDir,
+      },
+      controller: {
+        rules: sorted(flags.config.judge.disabledRules),
+        actions: actions(flags.config.judge.ruleActions),
+        expected: flags.config.judge.expectTrustedSignature ?? [],
+        keys: flags.trustedKeysDir,
+      },
     };
   }
 
-  it.each(ALL)('%s: both read DISABLE_RULES, RULE_ACTIONS and TRUSTED_KEYS_DIR from the same ConfigMap, and set them nowhere else', (name) => {
+  it.each(ALL)('%s: both read DISABLE_RULES, RULE_ACTIONS, EXPECT_TRUSTED_SIGNATURE and TRUSTED_KEYS_DIR from the same ConfigMap, and set them nowhere else', (name) => {
     const list = objects(name);
     const sources = [SERVICE, CONTROLLER].map((deployment) => {
       const container = find(list, 'Deployment', deployment).spec.template.spec.containers[0];
-      for (const e of container.env ?? []) expect(['DISABLE_RULES', 'RULE_ACTIONS', 'TRUSTED_KEYS_DIR'], `${deployment} env`).not.toContain(e.name);
-      for (const arg of [...(container.args ?? []), ...(container.command ?? [])]) expect(arg, deployment).not.toMatch(/^--(disable-rules|rule-actions|trusted-keys)/);
+      for (const e of container.env ?? []) expect(JUDGING_SETTINGS, `${deployment} env`).not.toContain(e.name);
+      for (const arg of [...(container.args ?? []), ...(container.command ?? [])]) expect(arg, deployment).not.toMatch(/^--(disable-rules|rule-actions|expect-trusted-signature|trusted-keys)/);
       return container.envFrom.map((source: { configMapRef: { name: string } }) => source.configMapRef.name);
     });
     expect(sources[0]).toEqual(sources[1]);
     const rules = find(list, 'ConfigMap', sources[0][0]);
     expect(rules.metadata.name).toMatch(/^image-admission-rules-/);
-    expect(Object.keys(rules.data).sort()).toEqual(['DISABLE_RULES', 'RULE_ACTIONS', 'TRUSTED_KEYS_DIR']);
+    expect(Object.keys(rules.data).sort()).toEqual([...JUDGING_SETTINGS].sort());
     const got = judging(list);
     expect(got.controller).toEqual(got.webhook);
-    expect(got.webhook).toEqual({ rules: [], actions: [], keys: '/etc/image-admission/keys' });
+    expect(got.webhook).toEqual({ rules: [], actions: [], expected: [], keys: '/etc/image-admission/keys' });
   });
 
   it.each(ALL)('%s: both mount the trusted keys ConfigMap, whole (no subPath, so updates arrive), where TRUSTED_KEYS_DIR points', (name) => {
@@ -775,12 +787,18 @@ describe('one rule configuration and one set of trusted keys for the webhook and
         '    literals:',
         '      - DISABLE_RULES=layer-size,signature-verified',
         '      - RULE_ACTIONS=reference-format=warn,manifest-digest=deny',
+        '      - EXPECT_TRUSTED_SIGNATURE=quay.io/example',
         '',
       ].join('\n'),
     );
     const list = kustomize(own);
     const got = judging(list);
-    expect(got.webhook).toEqual({ rules: ['layer-size', 'signature-verified'], actions: ['manifest-digest=deny', 'reference-format=warn'], keys: '/etc/image-admission/keys' });
+    expect(got.webhook).toEqual({
+      rules: ['layer-size', 'signature-verified'],
+      actions: ['manifest-digest=deny', 'reference-format=warn'],
+      expected: ['quay.io/example'],
+      keys: '/etc/image-admission/keys',
+    });
     expect(got.controller).toEqual(got.webhook);
     // A new ConfigMap name in both pod templates: changing the rules rolls both Deployments.
     const nameIn = (objectsOf: readonly K8sObject[], deployment: string) => find(objectsOf, 'Deployment', deployment).spec.template.spec.containers[0].envFrom[0].configMapRef.name;
