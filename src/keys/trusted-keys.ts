@@ -5,8 +5,8 @@
  * Kubernetes updates a mounted ConfigMap by writing a new timestamped folder and swapping the `..data`
  * symlink onto it; each key file is a symlink into `..data`. Names starting with `.` (those folders and
  * the symlink) are not key files. The directory is followed as the serving certificate is
- * (src/mounted-folders.ts: watched, and polled in case events are lost). A file that does not hold a public key is reported and
- * skipped: the other keys keep working.
+ * (src/mounted-folders.ts: watched, and polled in case events are lost). A file that does not hold a
+ * public key is reported and skipped: the other keys keep working.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
