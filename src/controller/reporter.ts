@@ -52,6 +52,8 @@ export class Reporter {
   private tokens: number;
   private lastRefill = Date.now();
   private readonly now: () => Date;
+  /** Aborted by stop(): a replica that lost its Lease must not finish a write another may be making. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ReporterOptions) {
     this.tokens = options.writesPerSecond;
@@ -88,7 +90,7 @@ export class Reporter {
   /** The first report API of the list that discovery says the cluster serves. */
   private async find(): Promise<ReportApi | undefined> {
     for (const api of this.options.apis ?? REPORT_APIS) {
-      const response = await this.options.kube.request('GET', `/apis/${api.group}/${api.version}`);
+      const response = await this.options.kube.request('GET', `/apis/${api.group}/${api.version}`, undefined, this.abortable);
       if (response.status === 404) continue;
       if (response.status !== 200) throw new Error(describeFailure('GET', `/apis/${api.group}/${api.version}`, response));
       const resources = (response.body as { resources?: { name?: string; kind?: string }[] } | undefined)?.resources ?? [];
@@ -114,7 +116,7 @@ export class Reporter {
     if (previous) {
       for (const [name] of await this.listOurs(previous).catch(() => new Map<string, Existing>())) {
         await this.take();
-        const response = await this.options.kube.request('DELETE', apiPath(previous, name));
+        const response = await this.options.kube.request('DELETE', apiPath(previous, name), undefined, this.abortable);
         this.options.metrics.reportWrite('delete', response.status < 300 || response.status === 404 ? 'ok' : 'error');
       }
     }
@@ -131,7 +133,7 @@ export class Reporter {
     let token = '';
     do {
       const query = `?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY}`)}&limit=${LIST_PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
-      const response = await this.options.kube.request('GET', apiPath(api) + query);
+      const response = await this.options.kube.request('GET', apiPath(api) + query, undefined, this.abortable);
       if (response.status !== 200) throw new Error(describeFailure('GET', apiPath(api), response));
       const body = response.body as { items?: Record<string, unknown>[]; metadata?: { continue?: string } };
       for (const item of body.items ?? []) {
@@ -195,9 +197,15 @@ export class Reporter {
     }
   }
 
+  /** Stops the worker and aborts the API calls in flight. */
   stop(): void {
     this.running = false;
+    this.stopping.abort(new Error('the reporter stopped'));
     this.wake?.();
+  }
+
+  private get abortable(): { signal: AbortSignal } {
+    return { signal: this.stopping.signal };
   }
 
   /** Whether every queued write is done. */
@@ -246,7 +254,7 @@ export class Reporter {
   }
 
   private async refresh(api: ReportApi, name: string, image: string): Promise<void> {
-    const response = await this.options.kube.request('GET', apiPath(api, name));
+    const response = await this.options.kube.request('GET', apiPath(api, name), undefined, this.abortable);
     if (response.status === 404) this.existing.delete(name);
     else if (response.status === 200) {
       const stored = response.body as Record<string, unknown> & { metadata?: { resourceVersion?: string } };
@@ -257,7 +265,7 @@ export class Reporter {
   private async write(operation: WriteOperation, method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<KubeResponse> {
     await this.take();
     try {
-      const response = await this.options.kube.request(method, path, body);
+      const response = await this.options.kube.request(method, path, body, this.abortable);
       this.options.metrics.reportWrite(operation, response.status < 300 ? 'ok' : 'error');
       return response;
     } catch (error) {

@@ -135,6 +135,38 @@ describe('Reporter', () => {
   });
 });
 
+describe('Reporter.stop', () => {
+  it('aborts the write in flight: a replica that lost its Lease leaves no write pending', async () => {
+    const cluster = fakeCluster([OPEN_REPORTS]);
+    let open = 0;
+    let aborted = 0;
+    const kube: Kube = {
+      request(method, path, body, options) {
+        if (method !== 'POST') return cluster.kube.request(method, path, body);
+        // The API server never answers the write.
+        open++;
+        return new Promise((_resolve, reject) =>
+          options?.signal?.addEventListener('abort', () => {
+            open--;
+            aborted++;
+            reject(options.signal!.reason as Error);
+          }),
+        );
+      },
+    };
+    const store = new VerdictStore((name) => reporter.enqueue(name));
+    const reporter = new Reporter({ kube, store, metrics: createControllerMetrics({ defaultMetrics: false }), log: silent, writesPerSecond: 1000, synced: () => true });
+    void reporter.run();
+    await reporter.detect();
+    store.set('sha256:a', 'uid', toFinding(judgeExisting(brokenImage('s/1')).violations));
+    for (let i = 0; i < 100 && open === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(open).toBe(1);
+    reporter.stop();
+    expect(open).toBe(0);
+    expect(aborted).toBe(1);
+  });
+});
+
 describe('VerdictStore', () => {
   it('counts Images by rule, and tells only of changes', () => {
     const changed: string[] = [];
