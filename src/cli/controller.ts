@@ -45,14 +45,14 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
       value: 'N',
       help: 'most Images from the watch held whole while their signatures are verified; past that only\nthe name is kept and the Image read again (default 16)',
     },
-    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
+    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second; 0.5 is one each 2 s (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
     'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
-    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
+    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout, whole seconds (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
   footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors
@@ -90,10 +90,14 @@ export function readControllerFlags(
     if (ms === undefined || ms < min) errors.push(`--${flag} must be a duration of at least ${min} ms (like 15s), got ${JSON.stringify(text)}`);
     return ms ?? 0;
   };
+  // Counts and the watch's timeoutSeconds (an integer query parameter to the API server) are whole
+  // numbers; only a rate may be a fraction.
+  const WHOLE: readonly ValueFlag[] = ['page-size', 'max-held-images', 'watch-timeout-seconds'];
   const count = (flag: ValueFlag, fallback: string): number => {
     const text = textOf(flag, fallback);
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || ((flag === 'page-size' || flag === 'max-held-images') && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    const whole = WHOLE.includes(flag);
+    if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) errors.push(`--${flag} must be a positive ${whole ? 'whole ' : ''}number, got ${JSON.stringify(text)}`);
     return n;
   };
   const address = (flag: ValueFlag, fallback: string): BindAddress => {

@@ -25,7 +25,7 @@ export interface ReporterOptions {
   store: VerdictStore;
   metrics: ControllerMetrics;
   log: Logger;
-  /** Report writes per second (a token bucket with as many tokens). */
+  /** Report writes per second (a token bucket with as many tokens, at least one): 0.5 is one write each 2 s. */
   writesPerSecond: number;
   /** Whether a first complete list has been judged: only then may a report without a verdict go. */
   synced: () => boolean;
@@ -56,7 +56,7 @@ export class Reporter {
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: ReporterOptions) {
-    this.tokens = options.writesPerSecond;
+    this.tokens = Reporter.capacity(options.writesPerSecond);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -274,12 +274,21 @@ export class Reporter {
     }
   }
 
-  /** Waits for a write token: at most `writesPerSecond` writes a second, in bursts of as many. */
+  /**
+   * A bucket holds at least one token: with fewer than one write a second allowed (0.5: one each 2 s)
+   * a bucket of `rate` tokens would never reach a whole one, and nothing would ever be written.
+   */
+  private static capacity(rate: number): number {
+    return Math.max(1, rate);
+  }
+
+  /** Waits for a write token: at most `writesPerSecond` writes a second, in bursts of as many (at least one). */
   private async take(): Promise<void> {
     const rate = this.options.writesPerSecond;
+    const capacity = Reporter.capacity(rate);
     for (;;) {
       const now = Date.now();
-      this.tokens = Math.min(rate, this.tokens + ((now - this.lastRefill) / 1000) * rate);
+      this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) / 1000) * rate);
       this.lastRefill = now;
       if (this.tokens >= 1) {
         this.tokens -= 1;

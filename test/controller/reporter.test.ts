@@ -2,7 +2,7 @@
  * The reporter against an in-memory API server: which writes it makes for which verdicts. The real
  * API server suite (test/apiserver/controller.test.ts) covers the same paths end to end.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { judgeExisting } from '../../src/audit/existing.js';
 import type { Kube, KubeResponse } from '../../src/controller/kube.js';
 import { createLogger } from '../../src/controller/log.js';
@@ -131,6 +131,30 @@ describe('Reporter', () => {
       await settle();
       expect(writes.map((w) => w.split(' ')[1]!.split('/')[0])).toEqual(want ? [want] : []);
       reporter.stop();
+    }
+  });
+});
+
+describe('Reporter write rate', () => {
+  it('below one write a second still writes: 0.5 is one write each 2 s', async () => {
+    vi.useFakeTimers();
+    try {
+      const cluster = fakeCluster([OPEN_REPORTS]);
+      const store = new VerdictStore((name) => reporter.enqueue(name));
+      const reporter = new Reporter({ kube: cluster.kube, store, metrics: createControllerMetrics({ defaultMetrics: false }), log: silent, writesPerSecond: 0.5, synced: () => true });
+      void reporter.run();
+      await reporter.detect();
+      for (const seed of ['w/1', 'w/2', 'w/3', 'w/4']) store.set(brokenImage(seed).metadata!.name!, 'uid', toFinding(judgeExisting(brokenImage(seed)).violations));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(cluster.writes).toHaveLength(1);
+      // 4.5 s later: two more tokens, so two more writes, and not the fourth.
+      await vi.advanceTimersByTimeAsync(4_500);
+      expect(cluster.writes).toHaveLength(3);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(cluster.writes).toHaveLength(4);
+      reporter.stop();
+    } finally {
+      vi.useRealTimers();
     }
   });
 });
