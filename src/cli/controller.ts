@@ -1,8 +1,9 @@
 /**
  * `image-admission controller`: the in-cluster audit. Parses flags (named as controller-runtime and
  * kube-controller-manager name theirs), loads the kubeconfig as kubectl does, runs until SIGTERM or
- * SIGINT; SIGHUP judges every Image again. Exit 0 after a clean stop, 1 when leadership was lost (the
- * Deployment restarts the pod, as controller-runtime's managers exit), 2 on usage errors.
+ * SIGINT; SIGHUP judges every Image again. Exit 0 after a clean stop, 1 when leadership was lost or
+ * the controller could not start (a bind address in use; the Deployment restarts the pod, as
+ * controller-runtime's managers exit), 2 on usage errors.
  */
 import { readFileSync } from 'node:fs';
 import { loadKubeConfig } from '../audit/kubeconfig.js';
@@ -55,7 +56,8 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout, whole seconds (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
-  footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors
+  footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost or the controller
+could not start (a --metrics-bind-address or --health-probe-bind-address in use); 2 usage errors
 (and a --trusted-keys directory that cannot be read). A flag wins over its environment variable.
 SIGHUP judges every Image again; so does a change in the --trusted-keys directory.`,
 } as const satisfies CommandSpec;
@@ -189,7 +191,14 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       return 2;
     }
   }
-  const controller = await startController(flags.config, kubeconfig, log);
+  let controller;
+  try {
+    controller = await startController(flags.config, kubeconfig, log);
+  } catch (error) {
+    // An address in use: nothing was started that still runs, so the process exits (and the pod restarts).
+    io.stderr.write(`image-admission controller: could not start: ${errorText(error)}\n`);
+    return 1;
+  }
   log.info('controller started', {
     metrics: controller.endpoints.metricsPort ?? 'off',
     probes: controller.endpoints.probePort ?? 'off',

@@ -110,13 +110,20 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
     reporter?.enqueue(name);
   });
 
-  const endpoints = await serveEndpoints({
-    metrics: config.metricsAddress,
-    probes: config.probeAddress,
-    registry: metrics.registry,
-    // A standby replica is ready (to take over); a leader once its first list is judged.
-    ready: () => !leading || informer?.synced === true,
-  });
+  let endpoints: Endpoints;
+  try {
+    endpoints = await serveEndpoints({
+      metrics: config.metricsAddress,
+      probes: config.probeAddress,
+      registry: metrics.registry,
+      // A standby replica is ready (to take over); a leader once its first list is judged.
+      ready: () => !leading || informer?.synced === true,
+    });
+  } catch (error) {
+    // Nothing may be left running (it would keep the process alive): the key directory's watch.
+    keysWatch?.close();
+    throw error;
+  }
 
   const lead = () => {
     leading = true;
