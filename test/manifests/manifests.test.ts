@@ -261,6 +261,18 @@ describe('monitoring', () => {
     for (const a of alerts()) expect(['warning', 'critical']).toContain(a.labels.severity);
   });
 
+  it("ships docs/controller.md's example alerts as written, one of them firing when no controller is scraped at all", () => {
+    const doc = readText(join(MANIFESTS, '../docs/controller.md'));
+    const block = /### Example alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const [example] = parseYaml(block, 'docs/controller.md') as unknown as [{ groups: { rules: { alert: string; expr: string }[] }[] }];
+    const documented = example.groups.flatMap((g) => g.rules);
+    const shipped = new Map(alerts().map((a) => [a.alert, a.expr.trim()]));
+    expect(documented.length).toBeGreaterThan(0);
+    for (const a of documented) expect(shipped.get(a.alert), a.alert).toBe(a.expr.trim());
+    // max() over an absent series is empty: only absent() fires when no controller pod is scraped.
+    expect(documented.some((a) => /^absent\(image_admission_controller_\w+/.test(a.expr))).toBe(true);
+  });
+
   it('ships a Grafana dashboard for the sidecar, every panel with a query', () => {
     const map = find(objects('openshift'), 'ConfigMap', 'image-admission-webhook-dashboard');
     expect(map.metadata.labels?.grafana_dashboard).toBe('1');
