@@ -719,10 +719,28 @@ describe('the controller (image-admission controller)', () => {
     expect(port.containerPort).toBe(find(objects(name), 'NetworkPolicy', CONTROLLER).spec.ingress[0].ports[0].port);
   });
 
-  it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods', (name) => {
+  it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods (and, on openshift, the probes from the host)', (name) => {
     const policy = find(objects(name), 'NetworkPolicy', CONTROLLER);
     expect(policy.spec.podSelector).toEqual(find(objects(name), 'Deployment', CONTROLLER).spec.selector);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    if (name !== 'openshift') expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  });
+
+  it('openshift: the controller NetworkPolicy admits the metrics port only from the monitoring stack, as the webhook one does', () => {
+    const policy = find(objects('openshift'), 'NetworkPolicy', CONTROLLER);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
+      // Every rule names its sources: none admits every pod.
+      expect(rule.from?.length).toBeGreaterThan(0);
+      return rule.from!.map((source) => {
+        expect(Object.keys(source)).toEqual(['namespaceSelector']);
+        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
+      });
+    });
+    expect(admitted).toEqual([
+      '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8080',
+      '{"kubernetes.io/metadata.name":"openshift-user-workload-monitoring"} -> 8080',
+      '{"policy-group.network.openshift.io/host-network":""} -> 8081',
+    ]);
   });
 });
 
