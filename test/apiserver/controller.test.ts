@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import fastJsonPatch from 'fast-json-patch';
@@ -31,6 +31,7 @@ import { answerBody } from '../../src/review/answer.js';
 import { readKeySet, SIGNATURE_RULE, SignatureVerifier } from '../../src/signature/index.js';
 import { admissionReview, anImage, untrustedRealSignature } from '../fixtures/index.js';
 import { fixtures } from '../signature/helpers.js';
+import { publishGeneration } from '../support/configmap-volume.js';
 import { brokenImage, BROKEN_PATHS, BROKEN_RULES, goodImage } from '../audit/audit-log.js';
 import { compactEtcd, ControllerProcess, DirectApiServer, eventually, sample } from './controller-process.js';
 import { CONTROLLER_SUITE_PREFIX, forCrd, kubectl, kubectlJson, NAME_DIGEST_RULES, nameOf, ROOT, suiteEnvironment } from './harness.js';
@@ -353,16 +354,6 @@ describe('signatures, judged as the webhook /validate judges them', () => {
   const policy: Policy = { mode: 'enforce', exemptUsers: new Set(), exemptGroups: new Set(), disabledRules: new Set(NAME_DIGEST_RULES) };
   const rsaKey = () => readFileSync(join(fixtures.dir, 'rsa.asc'));
 
-  /** Publishes `files` as a new ConfigMap generation: a new folder, then an atomic `..data` rename. */
-  async function publish(files: Record<string, Buffer>, generation: string): Promise<void> {
-    const folder = join(keysDir, `..${generation}`);
-    await mkdir(folder);
-    for (const [name, bytes] of Object.entries(files)) await writeFile(join(folder, name), bytes);
-    await symlink(`..${generation}`, join(keysDir, '..data_tmp'));
-    await rename(join(keysDir, '..data_tmp'), join(keysDir, '..data'));
-    for (const name of Object.keys(files)) await symlink(join('..data', name), join(keysDir, name)).catch(() => undefined);
-  }
-
   /** The webhook's answer at `endpoint` for creating `image`, trusting `keys`. */
   async function webhook(endpoint: 'mutate' | 'validate', image: Image, keys: Buffer[]): Promise<AdmissionResponse> {
     const verifier = new SignatureVerifier((await readKeySet(keys.map((bytes, i) => ({ name: `${i}.asc`, bytes })))).keySet);
@@ -388,7 +379,7 @@ describe('signatures, judged as the webhook /validate judges them', () => {
   beforeAll(async () => {
     keysDir = await mkdtemp(join(env.work, 'trusted-keys-'));
     // The keys ConfigMap exists but trusts nothing yet.
-    await publish({}, '2026_01_01_empty');
+    await publishGeneration(keysDir, {}, '2026_01_01_empty');
   });
 
   it('reports a claimed Trusted=True by an untrusted key, and re-judges every Image when the trusted keys change', async () => {
@@ -425,7 +416,7 @@ describe('signatures, judged as the webhook /validate judges them', () => {
     expect(scanned).toEqual(expect.arrayContaining([nameOf(claimed), nameOf(derived)]));
 
     // The signing key arrives as a ConfigMap update does (the `..data` swap): no restart, no SIGHUP.
-    await publish({ 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
+    await publishGeneration(keysDir, { 'rsa.asc': rsaKey() }, '2026_01_02_rsa');
     // (Generous: the rescan lists every stored Image of every suite, two a page, on a shared machine.)
     await eventually('the derived signature no longer reported', 60_000, () => reportOf(POLICY_REPORTS, derived) === undefined);
     expect(c.log()).toContain('trusted signing keys reloaded: judging every Image again');

@@ -16,11 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Image, ImageSignature } from '../../src/image/types.js';
 import { anImage } from '../fixtures/index.js';
 import { untrustedRealSignature } from '../fixtures/signatures.js';
-import { COMMITTED_SIGNATURE_FIXTURES, readSignatureFixtures } from '../fixtures/signatures/generate.js';
+import { caseNamed, fixtures } from '../signature/helpers.js';
 import { kubectl, kubectlJson, registerWebhook, SIGNATURES_SUITE_PREFIX, startWebhook, suiteEnvironment, unregisterWebhook, type Webhook } from './harness.js';
 
 const env = suiteEnvironment();
-const fixtures = readSignatureFixtures(COMMITTED_SIGNATURE_FIXTURES);
 let webhook: Webhook;
 
 /** The known-good Image (whose manifest the fixtures signed), named for the CRD, carrying `signatures`. */
@@ -39,12 +38,6 @@ function signedImage(label: string, signatures: ImageSignature[]): Image {
 function bare(fixture: string): ImageSignature {
   const { metadata, type, content } = untrustedRealSignature('x', { fixture });
   return { metadata, type, content };
-}
-
-function caseNamed(name: string) {
-  const found = fixtures.cases.find((c) => c.name === name);
-  if (!found) throw new Error(`no signature fixture ${name}`);
-  return found;
 }
 
 function get(name: string): Image {
@@ -80,7 +73,7 @@ describe('an Image signed by trusted keys, written with kubectl', () => {
       expect(object.signatures).toHaveLength(signers.length);
       signers.forEach((fixture, i) => {
         const signature = object.signatures![i]!;
-        const want = caseNamed(fixture);
+        const want = caseNamed(fixtures, fixture);
         expect(conditionsOf(signature), fixture).toEqual([
           ['Trusted', 'True', 'Verified'],
           ['ForImage', 'True', 'DigestMatches'],
@@ -115,13 +108,13 @@ describe('a writer claiming Trusted=True on a signature by a key nobody trusts',
   it('is stored with Trusted=False and none of the claims, and told so', () => {
     const claimed = bare('untrusted-key');
     const now = '2026-01-01T00:00:00Z';
-    const want = caseNamed('untrusted-key');
+    const want = caseNamed(fixtures, 'untrusted-key');
     claimed.conditions = [
       { type: 'Trusted', status: 'True', lastProbeTime: now, lastTransitionTime: now },
       { type: 'ForImage', status: 'True', lastProbeTime: now, lastTransitionTime: now },
     ];
     claimed.imageIdentity = want.signedReference;
-    claimed.issuedTo = { commonName: 'release-signer', publicKeyID: caseNamed('rsa-valid').signer };
+    claimed.issuedTo = { commonName: 'release-signer', publicKeyID: caseNamed(fixtures, 'rsa-valid').signer };
     const image = signedImage('untrusted-claims-trusted', [claimed]);
     const run = kubectl(env, ['create', '-f', '-'], { as: 'jane', input: JSON.stringify(image) });
     expect(run.code, run.stderr).toBe(0);

@@ -2,20 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type KeySet, readKeySet } from '../../src/signature/verifier.js';
-import { COMMITTED_SIGNATURE_FIXTURES, readSignatureFixtures, type SignatureCase, type SignatureFixtures } from '../fixtures/signatures/generate.js';
+import { COMMITTED_SIGNATURE_FIXTURES, readSignatureFixtures, type SignatureFixtures } from '../fixtures/signatures/fixture-set.js';
+
+export { caseNamed, contentOf } from '../fixtures/signatures/fixture-set.js';
 
 export const fixtures: SignatureFixtures = readSignatureFixtures(COMMITTED_SIGNATURE_FIXTURES);
-
-/** The blob of a case, base64 as it is stored on an Image. */
-export function contentOf(set: SignatureFixtures, name: string): string {
-  return readFileSync(join(set.dir, caseNamed(set, name).signature)).toString('base64');
-}
-
-export function caseNamed(set: SignatureFixtures, name: string): SignatureCase {
-  const found = set.cases.find((c) => c.name === name);
-  if (!found) throw new Error(`no signature fixture named ${name}`);
-  return found;
-}
 
 /** The trusted keys of a set (optionally with more key files of the set). */
 export async function trustedKeysOf(set: SignatureFixtures, extra: string[] = []): Promise<KeySet> {

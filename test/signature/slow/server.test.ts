@@ -4,32 +4,23 @@
  * with Trusted=False by a key it trusts come back Trusted=True from /mutate, writes that disagree with
  * verification are denied by /validate, a bad key file is skipped, and a `..data` swap is followed live.
  */
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fastJsonPatch from 'fast-json-patch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admissionReview, anImage, type AdmissionReview } from '../../fixtures/index.js';
+import { publishGeneration } from '../../support/configmap-volume.js';
 import { send, startTestServer, type TestServer } from '../../support/tls.js';
 import { fixtures } from '../helpers.js';
 
 let keysDir: string;
 let server: TestServer;
 
-/** Publishes `files` as a new ConfigMap generation: a new folder, then an atomic `..data` rename. */
-async function publish(files: Record<string, Buffer | string>, generation: string): Promise<void> {
-  const folder = join(keysDir, `..${generation}`);
-  await mkdir(folder);
-  for (const [name, bytes] of Object.entries(files)) await writeFile(join(folder, name), bytes);
-  await symlink(`..${generation}`, join(keysDir, '..data_tmp'));
-  await rename(join(keysDir, '..data_tmp'), join(keysDir, '..data'));
-  for (const name of Object.keys(files)) await symlink(join('..data', name), join(keysDir, name)).catch(() => undefined);
-}
-
 beforeAll(async () => {
   keysDir = await mkdtemp(join(tmpdir(), 'trusted-keys-'));
   const rsa = await readFile(join(fixtures.dir, 'rsa.asc'));
-  await publish({ 'rsa.asc': rsa, 'broken.asc': '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n' }, '2026_01_01_a');
+  await publishGeneration(keysDir, { 'rsa.asc': rsa, 'broken.asc': '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot a key\n' }, '2026_01_01_a');
   server = await startTestServer({ trustedKeysDir: keysDir });
 }, 30_000);
 
@@ -78,7 +69,7 @@ describe('a server with --trusted-keys', () => {
   });
 
   it('follows a ..data swap: once the key is gone, the same signature is no longer trusted', async () => {
-    await publish({ 'ed25519.asc': await readFile(join(fixtures.dir, 'ed25519.asc')) }, '2026_01_02_b');
+    await publishGeneration(keysDir, { 'ed25519.asc': await readFile(join(fixtures.dir, 'ed25519.asc')) }, '2026_01_02_b');
     // The reload is asynchronous; ask until it shows (bounded: 100 tries), judging outcomes, not time.
     let reason = '';
     for (let i = 0; i < 100 && reason !== 'UntrustedKey'; i++) {

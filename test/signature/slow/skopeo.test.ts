@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judgeSignature } from '../../../src/signature/judge.js';
 import { SignatureVerifier } from '../../../src/signature/verifier.js';
-import { generateSignatureFixtures, type SignatureFixtures } from '../../fixtures/signatures/generate.js';
+import type { SignatureFixtures } from '../../fixtures/signatures/fixture-set.js';
+import { generateSignatureFixtures } from '../../fixtures/signatures/generate.js';
 import { fixtures as committed, trustedKeysOf } from '../helpers.js';
 
 const available = ['skopeo', 'gpg'].every((tool) => spawnSync(tool, ['--version'], { stdio: 'ignore' }).status === 0);
