@@ -14,13 +14,10 @@ import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
-import { readRuleFlags } from './rules-flag.js';
+import { DISABLE_RULES_ENV, readRuleFlagsOrEnv, RULE_ACTIONS_ENV } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-/** The environment variable serve reads its disabled rules from: one setting for both (docs/deploy.md). */
-const DISABLE_RULES_ENV = 'DISABLE_RULES';
-const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const SPEC = {
   name: 'controller',
@@ -111,11 +108,7 @@ export function readControllerFlags(
     return parsed;
   };
   // A flag wins over its variable; an empty variable is none (as serve reads them).
-  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
-  const rules = readRuleFlags({
-    'disable-rules': values['disable-rules'] ?? fromEnv(DISABLE_RULES_ENV),
-    'rule-actions': values['rule-actions'] ?? fromEnv(RULE_ACTIONS_ENV),
-  });
+  const rules = readRuleFlagsOrEnv(values, env);
   const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'], env);
   if (typeof rules === 'string') errors.push(rules);
   const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], env);
