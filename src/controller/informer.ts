@@ -18,7 +18,17 @@
  *     delay, and resumes from where it was.
  *   - Its watch asks for no timeout and no bookmarks, and a silent connection hangs forever: here the
  *     watch asks for a server-side timeout (5 to 10 minutes, as client-go's reflector does) and
- *     bookmarks, and a watch silent for longer than its timeout is cut and started again.
+ *     bookmarks, a watch silent for longer than its timeout is cut and started again, and one whose
+ *     answer does not begin within 30 s is given up (client-node sets up its own 30 s limit, then
+ *     overwrites it before use).
+ *   - A watch the server ends at once, without an event, is restarted at once, in a tight loop: here
+ *     it is an error, with the delay (client-go's reflector calls it a "very short watch").
+ *   - A failure to set up a watch request (say, an exec credential plugin that fails) rejects a
+ *     promise nobody awaits, which would end the process: here it is an error, with the delay.
+ *   - A rescan counts as a complete scan only while the watch is sound (no error during the rescan,
+ *     connected at its end): a rescan judges the versions the informer holds, which are only current
+ *     while the watch delivers changes; otherwise the last complete scan time stands still, and the
+ *     ImageAdmissionScanStale alert says so.
  */
 import type * as K8s from '@kubernetes/client-node';
 import { type ExistingVerdict, judgeStoredImage, type StoredImageOptions, waitsForVerification } from '../audit/existing.js';
@@ -35,6 +45,10 @@ type Client = typeof K8s;
 type KubeConfig = InstanceType<Client['KubeConfig']>;
 
 const IMAGES_PATH = '/apis/image.openshift.io/v1/images';
+/** How long a watch request may wait for the beginning of its answer. */
+const WATCH_ANSWER_TIMEOUT_MS = 30_000;
+/** A watch that ended sooner than this without an event is an error (as client-go's reflector judges). */
+const SHORT_WATCH_MS = 1_000;
 
 /** What the informer keeps of an Image. */
 interface Slim {
@@ -64,6 +78,8 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** The first and the longest delay before starting again after an error. */
   backoff?: { initialMs: number; maxMs: number };
+  /** How long a watch request may wait for its answer to begin (tests); 30 s otherwise. */
+  watchAnswerTimeoutMs?: number;
 }
 
 /** The running informer. */
@@ -99,6 +115,9 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   let watching: { controller: AbortController; since: number; timeoutSeconds: number } | undefined;
   let lastActivity = Date.now();
   let known = 0;
+  /** Watch errors so far, and whether a watch is connected now: when a rescan is a complete scan. */
+  let watchErrors = 0;
+  let connected = false;
 
   // Judging waits for signature verification: the queue bounds the Images held meanwhile, and lets
   // only an Image's latest judgement record its verdict, none after its deletion.
@@ -132,11 +151,41 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
       return typeof name === 'string' ? [{ name, object }] : [];
     });
 
-  const scanComplete = (): void => {
+  // The count of Images follows every add and delete, so the clean-Image gauge is current too.
+  const countChanged = () => {
     store.total = known;
+    metrics.setInViolation(store.counts(), store.size, Math.max(known, store.size));
+  };
+
+  const scanComplete = (): void => {
+    countChanged();
     metrics.scanCompleted(new Date());
     options.onScanComplete();
   };
+
+  const watchFailed = (error: unknown): void => {
+    watchErrors++;
+    connected = false;
+    metrics.setWatchConnected(false);
+    if (stopped) return;
+    metrics.watchRestarted('error');
+    const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
+    log.warn('image list or watch failed: starting again after a delay', { error: errorText(error), retryInMs: wait });
+    delay = Math.min(delay * 2, backoff.maxMs);
+    clearTimeout(retry);
+    retry = setTimeout(() => {
+      if (!stopped) informer.start().catch(watchFailed);
+    }, wait);
+  };
+
+  // The watch's requests with a limit on the wait for their answer to begin (node-fetch's `timeout`
+  // covers the connection and the response headers, not the streamed body). Watch reads no more of
+  // its KubeConfig than these two.
+  const answerTimeout = options.watchAnswerTimeoutMs ?? WATCH_ANSWER_TIMEOUT_MS;
+  const watchConfig = {
+    getCurrentCluster: () => config.getCurrentCluster(),
+    applyToFetchOptions: async (init: Parameters<KubeConfig['applyToFetchOptions']>[0]) => ({ ...(await config.applyToFetchOptions(init)), timeout: answerTimeout }),
+  } as unknown as KubeConfig;
 
   class JudgingWatch extends k8s.Watch {
     override async watch(
@@ -145,6 +194,12 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
       callback: (phase: string, object: unknown, raw?: unknown) => void,
       done: (error: unknown) => void,
     ): Promise<AbortController> {
+      if (stopped) {
+        // Stopped while the list ran: no new watch (ListWatch itself does not look).
+        const none = new AbortController();
+        none.abort();
+        return none;
+      }
       // ListWatch has applied the list (deletions included) before it starts the next watch.
       if (listApplied) {
         listApplied = false;
@@ -154,10 +209,20 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
       const timeoutSeconds = options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
       expired = false;
       lastActivity = Date.now();
-      const controller = await super.watch(
-        path,
-        { ...params, allowWatchBookmarks: true, timeoutSeconds },
-        (phase, object, raw) => {
+      const startedAt = Date.now();
+      let events = 0;
+      let ended = false;
+      const end = (error: unknown) => {
+        ended = true;
+        watching = undefined;
+        connected = false;
+        metrics.setWatchConnected(false);
+        done(error);
+      };
+      let controller: AbortController;
+      try {
+        controller = await super.watch(path, { ...params, allowWatchBookmarks: true, timeoutSeconds }, (phase, object, raw) => {
+          events++;
           lastActivity = Date.now();
           delay = backoff.initialMs;
           if (phase === 'ERROR') {
@@ -170,19 +235,32 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
             if (typeof name === 'string') judging.offer(name, object);
           }
           callback(phase, slim(object), raw);
-        },
-        (error: unknown) => {
-          watching = undefined;
+        }, (error: unknown) => {
+          const status = (error as { statusCode?: unknown } | null)?.statusCode;
+          const cleanEnd = error === null || error === undefined;
+          if (cleanEnd && !expired && events === 0 && Date.now() - startedAt < SHORT_WATCH_MS && !stopped) {
+            end(new Error(`the image watch ended after ${Date.now() - startedAt} ms without an event`));
+            return;
+          }
           if (!stopped) {
-            const status = (error as { statusCode?: unknown } | null)?.statusCode;
-            if (error === null || error === undefined) metrics.watchRestarted(expired ? 'expired' : 'closed');
+            if (cleanEnd) metrics.watchRestarted(expired ? 'expired' : 'closed');
             else if (status === 410) metrics.watchRestarted('expired');
             if (expired || status === 410) log.info('image watch expired (410 Gone): listing again');
           }
-          done(error);
-        },
-      );
-      watching = { controller, since: Date.now(), timeoutSeconds };
+          end(error);
+        });
+      } catch (error) {
+        // Setting up the request failed (credentials, the kubeconfig): an error like any other.
+        end(error);
+        const none = new AbortController();
+        none.abort();
+        return none;
+      }
+      if (!ended) {
+        connected = true;
+        metrics.setWatchConnected(true);
+        watching = { controller, since: Date.now(), timeoutSeconds };
+      }
       return controller;
     }
   }
@@ -191,6 +269,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     const items: Slim[] = [];
     let resourceVersion = '';
     for await (const page of imagePages(api, options.pageSize)) {
+      if (stopped) throw new Error('stopped');
       // The page is in memory anyway: its Images are judged together, and the next page waits.
       await judging.judgeAll(named(page.items));
       for (const item of page.items) items.push(slim(item));
@@ -203,30 +282,21 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     return { apiVersion: 'image.openshift.io/v1', kind: 'ImageList', metadata: { resourceVersion }, items };
   };
 
-  const informer = new k8s.ListWatch<Slim & K8s.KubernetesObject>(IMAGES_PATH, new JudgingWatch(config), list, false);
+  const informer = new k8s.ListWatch<Slim & K8s.KubernetesObject>(IMAGES_PATH, new JudgingWatch(watchConfig), list, false);
   informer.on('add', () => {
     known++;
+    if (synced) countChanged();
   });
   informer.on('delete', (object) => {
     known = Math.max(0, known - 1);
-    store.total = known;
     if (object.metadata?.name) {
       // A judgement still in flight for a deleted Image must not bring its verdict back.
       judging.forget(object.metadata.name);
       store.delete(object.metadata.name);
     }
+    countChanged();
   });
-  informer.on('error', (error: unknown) => {
-    if (stopped) return;
-    metrics.watchRestarted('error');
-    const wait = Math.round(delay * (0.8 + Math.random() * 0.4));
-    log.warn('image list or watch failed: starting again after a delay', { error: errorText(error), retryInMs: wait });
-    delay = Math.min(delay * 2, backoff.maxMs);
-    clearTimeout(retry);
-    retry = setTimeout(() => {
-      if (!stopped) void informer.start();
-    }, wait);
-  });
+  informer.on('error', watchFailed);
 
   // A watch that has said nothing for longer than its own timeout is a dead connection.
   const watchdog = setInterval(() => {
@@ -242,7 +312,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   return {
     async start() {
       stopped = false;
-      await informer.start();
+      await informer.start().catch(watchFailed);
     },
     async stop() {
       stopped = true;
@@ -254,6 +324,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
     async rescan(next) {
       if (next) judge = next;
       // (New keys need nothing here: the verifier already holds them, and its cache was cleared.)
+      const errorsBefore = watchErrors;
       let judged = 0;
       for await (const page of imagePages(api, options.pageSize)) {
         // Only the version the informer holds: a newer one is on its way through the watch (and will
@@ -265,8 +336,13 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
         await judging.judgeAll(named(current));
         judged += current.length;
       }
-      log.info('judged every Image again', { images: judged });
-      scanComplete();
+      if (watchErrors === errorsBefore && connected) {
+        log.info('judged every Image again', { images: judged });
+        scanComplete();
+      } else {
+        // The versions judged may be stale, and new or deleted Images unseen: not a complete scan.
+        log.warn('judged the Images again, but the image watch is failing: not counted as a complete scan', { images: judged });
+      }
     },
     get synced() {
       return synced;

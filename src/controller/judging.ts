@@ -8,9 +8,13 @@
  * verify is judged at once and never held.
  *
  * Only an Image's latest judgement records its verdict, and none after its deletion (LatestJudgements):
- * a read again takes its ticket before it asks, so a deletion seen while it waits withdraws it.
+ * a read again takes its ticket before it asks, so a deletion seen while it waits withdraws it. A read
+ * that fails puts its name back and pauses all reads (the API server is likely failing), from a
+ * second, doubling up to a minute, until one succeeds.
  */
 import { LatestJudgements } from './latest.js';
+
+const READ_PAUSE = { initialMs: 1_000, maxMs: 60_000 };
 
 export interface JudgingOptions<V> {
   /** The most Images from the watch held whole while they wait for their verdict. */
@@ -29,6 +33,8 @@ export interface JudgingOptions<V> {
   load?(held: number, deferred: number): void;
   /** Hears each name kept without its Image (for a counter). */
   deferredOne?(): void;
+  /** The pause after a failed read (tests); 1 s doubling to 60 s otherwise. */
+  readPause?: { initialMs: number; maxMs: number };
 }
 
 export class JudgingQueue<V> {
@@ -37,6 +43,9 @@ export class JudgingQueue<V> {
   private holding = 0;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  private readPauseMs = 0;
+  private readsPausedUntil = 0;
+  private resumeReads: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: JudgingOptions<V>) {}
 
@@ -58,7 +67,7 @@ export class JudgingQueue<V> {
     if (!this.options.waits(object)) {
       this.judgeNow(name, object);
     } else if (this.holding < this.options.maxHeld) {
-      this.hold(name, this.latest.begin(name), Promise.resolve(object));
+      this.hold(name, this.latest.begin(name), Promise.resolve(object), false);
     } else {
       this.waiting.add(name);
       this.options.deferredOne?.();
@@ -97,6 +106,7 @@ export class JudgingQueue<V> {
   /** Starts nothing more; what is in flight finishes. */
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.resumeReads);
     this.waiting.clear();
     this.changed();
   }
@@ -118,16 +128,27 @@ export class JudgingQueue<V> {
     }
   }
 
-  /** Holds one place until `object` (once it arrives) is judged and its verdict recorded. */
-  private hold(name: string, ticket: number, object: Promise<unknown>): void {
+  /** Holds one place until `object` (once it arrives, read again when `read`) is judged and its verdict recorded. */
+  private hold(name: string, ticket: number, object: Promise<unknown>, read: boolean): void {
     this.holding++;
     void object
-      .then(async (image) => {
-        // Gone, or overtaken by a newer version or a deletion while it was read: nothing to record.
-        if (image === undefined || !this.latest.current(name, ticket)) return;
-        const verdict = await this.options.judge(image);
-        if (this.latest.current(name, ticket)) this.options.record(name, verdict);
-      })
+      .then(
+        async (image) => {
+          if (read) this.readPauseMs = 0;
+          // Gone, or overtaken by a newer version or a deletion while it was read: nothing to record.
+          if (image === undefined || !this.latest.current(name, ticket)) return;
+          const verdict = await this.options.judge(image);
+          if (this.latest.current(name, ticket)) this.options.record(name, verdict);
+        },
+        (error: unknown) => {
+          // Only a read can fail here: its name waits again (unless overtaken), behind a pause.
+          this.options.failed(name, error);
+          if (this.latest.current(name, ticket) && !this.stopped) this.waiting.add(name);
+          const pause = this.options.readPause ?? READ_PAUSE;
+          this.readPauseMs = Math.min(Math.max(this.readPauseMs * 2, pause.initialMs), pause.maxMs);
+          this.readsPausedUntil = Date.now() + this.readPauseMs;
+        },
+      )
       .catch((error: unknown) => this.options.failed(name, error))
       .finally(() => {
         this.latest.end(name, ticket);
@@ -137,14 +158,26 @@ export class JudgingQueue<V> {
       });
   }
 
-  /** Reads again, into the places freed, the Images whose names were kept. */
+  /** Reads again, into the places freed, the Images whose names were kept (after a pause, if a read failed). */
   private readWaiting(): void {
+    const wait = this.readsPausedUntil - Date.now();
+    if (wait > 0) {
+      if (this.resumeReads === undefined && this.waiting.size > 0 && !this.stopped) {
+        this.resumeReads = setTimeout(() => {
+          this.resumeReads = undefined;
+          this.readWaiting();
+          this.changed();
+        }, wait);
+        this.resumeReads.unref();
+      }
+      return;
+    }
     for (const name of this.waiting) {
       if (this.stopped || this.holding >= this.options.maxHeld) return;
       this.waiting.delete(name);
       // The ticket is taken before the read: a deletion or a newer version seen meanwhile wins.
       const ticket = this.latest.begin(name);
-      this.hold(name, ticket, this.options.read(name));
+      this.hold(name, ticket, this.options.read(name), true);
     }
   }
 

@@ -27,6 +27,8 @@ export interface ControllerMetrics extends TrustMetrics {
   setJudging(held: number, deferred: number): void;
   /** One more Image from the watch kept by name only (all places taken). */
   judgingDeferred(): void;
+  /** Whether the Image watch is connected now. */
+  setWatchConnected(connected: boolean): void;
 }
 
 /** Creates the metrics in a fresh registry. */
@@ -60,6 +62,11 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
     registers: [registry],
   });
   for (const reason of ['closed', 'expired', 'error'] as const) restarts.inc({ reason }, 0);
+  const connected = new Gauge({
+    name: 'image_admission_controller_watch_connected',
+    help: '1 while the Image watch is connected (changes arrive as they happen); 0 while it is being started again or failing.',
+    registers: [registry],
+  });
   const writes = new Counter({
     name: 'image_admission_controller_report_writes_total',
     help: 'Writes to reports, by operation and outcome.',
@@ -110,5 +117,6 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
       waiting.set({ state: 'deferred' }, kept);
     },
     judgingDeferred: () => deferred.inc(),
+    setWatchConnected: (value) => connected.set(value ? 1 : 0),
   };
 }

@@ -165,26 +165,59 @@ describe('JudgingQueue', () => {
     expect(h.recorded.size).toBe(21);
   });
 
-  it('a failed judgement or read is reported, frees its place, and the rest go on', async () => {
+  it('a failed judgement is reported and frees its place; a failed read is reported, waits again behind a pause, and is read again', async () => {
     const stored = new Map<string, FakeImage>();
     const failures: string[] = [];
     const recorded: string[] = [];
+    const reads: string[] = [];
+    let unreadable = 2;
     const queue = new JudgingQueue<string>({
       maxHeld: 1,
       waits: () => true,
       judge: (object) => ((object as FakeImage).name === 'broken' ? Promise.reject(new Error('bug')) : Promise.resolve('ok')),
       record: (name) => recorded.push(name),
-      read: (name) => (name === 'unreadable' ? Promise.reject(new Error('503')) : Promise.resolve(stored.get(name))),
+      read: (name) => {
+        reads.push(name);
+        // The API server fails the first two reads of this one (a 503, say).
+        if (name === 'unreadable' && unreadable-- > 0) return Promise.reject(new Error('503'));
+        return Promise.resolve(stored.get(name));
+      },
       failed: (name) => failures.push(name),
+      readPause: { initialMs: 5, maxMs: 20 },
     });
     for (const name of ['broken', 'unreadable', 'fine']) {
       stored.set(name, { name, version: 1, signed: true });
       queue.offer(name, stored.get(name));
     }
     await queue.idle();
-    expect(failures).toEqual(['broken', 'unreadable']);
-    expect(recorded).toEqual(['fine']);
+    expect(failures).toEqual(['broken', 'unreadable', 'unreadable']);
+    expect(recorded.sort()).toEqual(['fine', 'unreadable']);
+    // Each failed read is followed by one more read of the same name, no more.
+    expect(reads.filter((name) => name === 'unreadable')).toHaveLength(3);
     expect(queue.held).toBe(0);
+  });
+
+  it('a read failing for an Image deleted meanwhile is not tried again', async () => {
+    const failures: string[] = [];
+    const reads: string[] = [];
+    const queue: JudgingQueue<string> = new JudgingQueue<string>({
+      maxHeld: 1,
+      waits: () => true,
+      judge: () => Promise.resolve('ok'),
+      record: () => {},
+      read: (name) => {
+        reads.push(name);
+        queue.forget(name);
+        return Promise.reject(new Error('503'));
+      },
+      failed: (name) => failures.push(name),
+      readPause: { initialMs: 1, maxMs: 1 },
+    });
+    queue.offer('holder', { name: 'holder', version: 1, signed: true });
+    queue.offer('gone', { name: 'gone', version: 1, signed: true });
+    await queue.idle();
+    expect(reads).toEqual(['gone']);
+    expect(queue.deferred).toBe(0);
   });
 
   it('after stop, starts nothing more and forgets the names kept', async () => {
