@@ -3,13 +3,13 @@
  *
  * Kubernetes updates a mounted Secret by writing a new timestamped folder and renaming a `..data`
  * symlink onto it; `tls.crt` is a symlink to `..data/tls.crt`. The file we were told to watch never
- * changes, its folder does: so we watch folders, and poll slowly in case events are lost
- * (inotify does not cross some volume types, and a watched folder can be replaced).
+ * changes, its folder does: so the folders are followed (src/mounted-folders.ts: watched, and polled
+ * slowly in case events are lost).
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { followMountedFolders } from '../mounted-folders.js';
 
 /** A PEM certificate (chain) and the PEM private key that goes with it. */
 export interface KeyPairPem {
@@ -55,10 +55,6 @@ export function watchKeyPair(opts: WatchKeyPairOptions): KeyPairWatch {
   // Without `initial`, the first readable pair is the one the server loaded: remember it, do not announce it.
   let takeBaseline = opts.initial === undefined;
   let lastReported: string | undefined;
-  let debounce: NodeJS.Timeout | undefined;
-  let checking: Promise<void> | undefined;
-  let checkAgain = false;
-  const watchers = new Map<string, FSWatcher>();
 
   const report = (error: unknown): void => {
     if (closed) return;
@@ -106,64 +102,21 @@ export function watchKeyPair(opts: WatchKeyPairOptions): KeyPairWatch {
     report(error);
   };
 
-  // One check at a time; events during a check cause exactly one more.
-  const runCheck = (): void => {
-    if (closed) return;
-    if (checking) {
-      checkAgain = true;
-      return;
-    }
-    checking = check().finally(() => {
-      checking = undefined;
-      if (checkAgain) {
-        checkAgain = false;
-        runCheck();
-      }
-    });
-  };
-
-  const schedule = (): void => {
-    if (closed) return;
-    clearTimeout(debounce);
-    debounce = setTimeout(runCheck, debounceMs);
-    debounce.unref();
-  };
-
-  const watchFolders = (): void => {
-    if (opts.fsWatch === false) return;
-    for (const folder of folders) {
-      if (watchers.has(folder)) continue;
-      try {
-        const watcher = watch(folder, { persistent: false }, schedule);
-        watcher.on('error', (error) => {
-          // Dropped here, set up again on the next poll; polling covers the gap.
-          watcher.close();
-          watchers.delete(folder);
-          report(error);
-        });
-        watchers.set(folder, watcher);
-      } catch (error) {
-        reportOnce(`watch:${folder}:${(error as NodeJS.ErrnoException).code ?? ''}`, error);
-      }
-    }
-  };
-
-  const poll = setInterval(() => {
-    watchFolders();
-    runCheck();
-  }, pollIntervalMs);
-  poll.unref();
-
-  watchFolders();
-  runCheck();
+  const follow = followMountedFolders({
+    folders,
+    check,
+    onWatchError: report,
+    onWatchUnavailable: (folder, error) => reportOnce(`watch:${folder}:${(error as NodeJS.ErrnoException).code ?? ''}`, error),
+    checkAtStart: true,
+    debounceMs,
+    pollIntervalMs,
+    ...(opts.fsWatch === undefined ? {} : { fsWatch: opts.fsWatch }),
+  });
 
   return {
     close(): void {
       closed = true;
-      clearInterval(poll);
-      clearTimeout(debounce);
-      for (const watcher of watchers.values()) watcher.close();
-      watchers.clear();
+      follow.close();
     },
   };
 }

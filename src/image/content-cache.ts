@@ -17,10 +17,25 @@
  *
  * Bounded by entries and by an estimate of the memory held (two bytes per character for the string,
  * four when its parse is kept too, as for a manifest), least recently used out first.
+ *
+ * Only texts of CACHE_FROM_CHARS characters or more are kept across reviews. Whatever the cache keeps
+ * outlives the young generation, so V8 copies it and promotes it to the old one, and every scavenge
+ * pays for it: with the manifests and configs of typical Images (1-6 KB) kept, scavenging took about
+ * twice as long per review, more than parsing and hashing them again cost (docs/performance.md,
+ * "Issue 14, speed"). A text of that size and more lives outside the young generation, and its parse
+ * and digest take milliseconds: those are worth keeping. Smaller texts are still computed once per
+ * review (the last two texts asked about are remembered).
  */
 
-/** The most texts kept (per thread: the review thread has its own). */
-export const CONTENT_CACHE_ENTRIES = 256;
+/**
+ * The most texts kept (per thread: the review thread has its own). Every kept text is at least
+ * CACHE_FROM_CHARS long, so the byte bound below holds at most 64 of the shortest; a write's /validate
+ * review follows its /mutate review within moments, so a short memory suffices.
+ */
+export const CONTENT_CACHE_ENTRIES = 32;
+
+/** Texts shorter than this are not kept from one review to the next (see above). */
+export const CACHE_FROM_CHARS = 64 * 1024;
 
 /** The most memory the kept texts and their facts are estimated to hold, in bytes (per thread). */
 export const CONTENT_CACHE_BYTES = 8 * 2 ** 20;
@@ -80,14 +95,15 @@ function forget(entry: Entry): void {
 }
 
 /**
- * The facts of `text`: those a review of the same text already computed, or a fresh record kept for
- * the next. `keepsParse`: a fact will hold the text's parse (counted in the memory estimate).
+ * The facts of `text`: those a review of the same text already computed, or a fresh record, kept for
+ * the next review when the text is long enough (CACHE_FROM_CHARS). `keepsParse`: a fact will hold the
+ * text's parse (counted in the memory estimate).
  */
 function factsOf(text: string, keepsParse = false): TextFacts {
   // One review asks about its manifest and its config several times: the last two answers first.
   if (text === last[0].text) return last[0].facts;
   if (text === last[1].text) return last[1].facts;
-  const facts = lookUp(text, keepsParse);
+  const facts = text.length < CACHE_FROM_CHARS ? new TextFacts() : lookUp(text, keepsParse);
   last[1] = last[0];
   last[0] = { text, facts };
   return facts;

@@ -4,14 +4,14 @@
  *
  * Kubernetes updates a mounted ConfigMap by writing a new timestamped folder and swapping the `..data`
  * symlink onto it; each key file is a symlink into `..data`. Names starting with `.` (those folders and
- * the symlink) are not key files. The directory is watched, and polled in case events are lost, as the
- * serving certificate is (src/certs/reload.ts). A file that does not hold a public key is reported and
- * skipped: the other keys keep working.
+ * the symlink) are not key files. The directory is followed as the serving certificate is
+ * (src/mounted-folders.ts: watched, and polled in case events are lost). A file that does not hold a
+ * public key is reported and skipped: the other keys keep working.
  */
 import { createHash } from 'node:crypto';
-import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { followMountedFolders } from '../mounted-folders.js';
 import { type KeySet, type KeySource, MAX_KEY_FILE_BYTES, readKeySet } from '../signature/index.js';
 
 /** A key directory, read: the key set, its files' bytes (for the review thread) and the files skipped. */
@@ -69,10 +69,6 @@ export function watchTrustedKeys(opts: WatchTrustedKeysOptions): { close(): void
   const pollIntervalMs = opts.pollIntervalMs ?? 10_000;
   let current = fingerprintOf(opts.initial.sources, opts.initial.problems);
   let closed = false;
-  let debounce: NodeJS.Timeout | undefined;
-  let checking: Promise<void> | undefined;
-  let again = false;
-  let watcher: FSWatcher | undefined;
   let lastError: string | undefined;
 
   const check = async (): Promise<void> => {
@@ -92,52 +88,19 @@ export function watchTrustedKeys(opts: WatchTrustedKeysOptions): { close(): void
     current = next;
     opts.onChange(keys);
   };
-  const run = (): void => {
-    if (closed) return;
-    if (checking) {
-      again = true;
-      return;
-    }
-    checking = check()
-      .catch((error: unknown) => opts.onError(error instanceof Error ? error : new Error(String(error))))
-      .finally(() => {
-        checking = undefined;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  };
-  const schedule = (): void => {
-    clearTimeout(debounce);
-    debounce = setTimeout(run, debounceMs);
-    debounce.unref();
-  };
-  const watchDir = (): void => {
-    if (watcher !== undefined || closed) return;
-    try {
-      watcher = watch(opts.dir, { persistent: false }, schedule);
-      watcher.on('error', (error) => {
-        watcher?.close();
-        watcher = undefined;
-        opts.onError(error);
-      });
-    } catch {
-      // Polling covers it; the next poll tries again.
-    }
-  };
-  const poll = setInterval(() => {
-    watchDir();
-    run();
-  }, pollIntervalMs);
-  poll.unref();
-  watchDir();
+  // A watcher that cannot be set up is left to polling, without a word: the next poll tries again.
+  const follow = followMountedFolders({
+    folders: [opts.dir],
+    check: () => check().catch((error: unknown) => opts.onError(error instanceof Error ? error : new Error(String(error)))),
+    onWatchError: (error) => opts.onError(error as Error),
+    checkAtStart: false,
+    debounceMs,
+    pollIntervalMs,
+  });
   return {
     close(): void {
       closed = true;
-      clearInterval(poll);
-      clearTimeout(debounce);
-      watcher?.close();
+      follow.close();
     },
   };
 }

@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(new URL('../../src', import.meta.url).pathname);
 
 /**
- * What each area may import besides itself. Leaves (certs, deploy, version.ts) hold no policy and import
- * no layer; config.ts and server.ts assemble the server, and only the CLI and server.ts read the config
- * (http/ takes its settings as arguments: config.ts imports http/'s types, never the other way round).
+ * What each area may import besides itself. Leaves (certs, deploy, version.ts, mounted-folders.ts) hold no
+ * policy and import no layer; config.ts and server.ts assemble the server, and only the CLI and server.ts
+ * read the config (http/ takes its settings as arguments: config.ts imports http/'s types, never the other
+ * way round).
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   image: [],
@@ -25,14 +26,17 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   controller: ['image', 'signature', 'admission', 'review', 'audit', 'keys', 'certs', 'version', 'log-format'],
   // check and audit scan read --trusted-keys as the server does.
   cli: ['image', 'signature', 'admission', 'review', 'http', 'audit', 'controller', 'keys', 'certs', 'deploy', 'config', 'server', 'version', 'log-format'],
-  certs: [],
+  // Both follow mounted Secrets and ConfigMaps on disk the same way.
+  certs: ['mounted-folders'],
   // The trusted signing keys, loaded from files for the signature rules.
-  keys: ['signature'],
+  keys: ['signature', 'mounted-folders'],
   // The image reference in the deploy files is checked with the rules' own pull-spec parser.
   deploy: ['image'],
   version: [],
   // JSON log lines or text for a terminal (serve, controller).
   'log-format': [],
+  // Following a folder Kubernetes updates by a `..data` swap: a leaf.
+  'mounted-folders': [],
   config: ['image', 'signature', 'admission', 'http', 'log-format'],
   server: ['http', 'certs', 'keys', 'signature', 'config', 'version', 'review', 'admission', 'log-format'],
 };

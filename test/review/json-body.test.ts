@@ -9,8 +9,15 @@ describe('parseJsonBody', () => {
     ['[[{"a":[1]}]]', 4],
     ['{"a":"[[[[{{{{"}', 1],
     ['1', 0],
+    ['{"__proto__":[[1]],"b":{}}', 3],
   ])('measures the nesting of %s as %i', (text, depth) => {
     expect(nestingDepth(JSON.parse(text), 100)).toBe(depth);
+  });
+
+  it('stops one level past the limit, however deep the value (no stack overflow)', () => {
+    const levels = 200_000;
+    expect(nestingDepth(JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`), 100)).toBe(101);
+    expect(nestingDepth(JSON.parse(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`), 100)).toBe(101);
   });
 
   it('keeps __proto__ and constructor keys as plain data and pollutes nothing', () => {
