@@ -284,7 +284,7 @@ export function renderScanHtml(report: ScanReport, generatedAt = new Date()): st
   const untrusted = report.untrustedInScope;
   const cards = [
     card('Images scanned', report.images),
-    card('with violations', report.withViolations, report.withViolations > 0 ? 'bad' : 'good'),
+    card('with violations', report.withViolations, report.failing > 0 ? 'bad' : report.withViolations > 0 ? 'warn' : 'good'),
     ...(untrusted === undefined ? [] : [card('in trust scopes, not trusted', untrusted.total, untrusted.total > 0 ? 'warn' : 'good')]),
     card('other objects skipped', report.skipped),
   ].join('');
@@ -299,7 +299,7 @@ export function renderScanHtml(report: ScanReport, generatedAt = new Date()): st
               i === 0 ? `<code>${escapeHtml(f.name)}</code>${f.reference ? `<br><span class="note">${escapeHtml(f.reference)}</span>` : ''}` : '',
               `<code>${escapeHtml(v.path)}</code>`,
               escapeHtml(v.detail),
-              `<code>${escapeHtml(v.rule)}</code>`,
+              `<code>${escapeHtml(v.rule)}</code>${v.result === 'warn' ? ' <span class="note">(warn)</span>' : ''}`,
             ]),
           ),
         );

@@ -142,13 +142,16 @@ const ATTENTION_LIST = `(${[...ATTENTION].join(', ')})`;
 /** The scan of existing Images as a terminal summary. */
 export function renderScanText(report: ScanReport): string {
   const out: string[] = [];
-  out.push(`Scanned ${report.images} Images from ${printable(report.source)}: ${report.withViolations} with violations${report.skipped > 0 ? `, ${report.skipped} objects skipped (not Images)` : ''}`);
+  const warnOnly = report.withViolations - report.failing;
+  out.push(
+    `Scanned ${report.images} Images from ${printable(report.source)}: ${report.withViolations} with violations${warnOnly > 0 ? ` (${warnOnly} of them warn-only)` : ''}${report.skipped > 0 ? `, ${report.skipped} objects skipped (not Images)` : ''}`,
+  );
   const rules = Object.entries(report.byRule);
   out.push('', 'By rule:');
   out.push(rules.length === 0 ? '  (no violations)' : table(['rule', 'images'], rules));
   for (const finding of report.findings) {
     out.push('', `Image ${printable(finding.name)}${finding.reference ? ` (${printable(finding.reference)})` : ''}:`);
-    for (const v of finding.violations) out.push(`  ${printable(v.path)}: ${printable(v.detail)}  [${v.rule}]`);
+    for (const v of finding.violations) out.push(`  ${printable(v.path)}: ${printable(v.detail)}  [${v.rule}${v.result === 'warn' ? ', warn' : ''}]`);
   }
   if (report.findingsTotal > report.findings.length) out.push('', `note: only the first ${report.findings.length} of ${report.findingsTotal} Images with violations are listed`);
   const untrusted = report.untrustedInScope;

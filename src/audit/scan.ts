@@ -17,7 +17,8 @@ const SCAN_FINDINGS_LISTED = 1000;
 export interface ScanFinding {
   name: string;
   reference?: string;
-  violations: Violation[];
+  /** Each violation with its result: `fail` (the rule denies creates) or `warn` (a warn-only rule), as in the controller's reports. */
+  violations: (Violation & { result: 'fail' | 'warn' })[];
 }
 
 /** What the scan found. */
@@ -25,9 +26,13 @@ export interface ScanReport {
   kind: 'ImageScan';
   source: string;
   images: number;
+  /** Images with a violation, `fail` or `warn`: those the controller writes a report for. */
   withViolations: number;
+  /** Images with a `fail` violation: these make the scan exit 1 (warn-only rules never did, as the webhook allows those writes). */
+  failing: number;
   /** Objects that were not Images (other kinds in the input). */
   skipped: number;
+  /** Images in violation of each rule, `fail` or `warn`: what the controller's image_admission_images_in_violation{rule} counts. */
   byRule: Record<string, number>;
   findings: ScanFinding[];
   findingsTotal: number;
@@ -50,7 +55,7 @@ export async function scanImages(
   rules: StoredImageOptions = {},
   verifier: SignatureVerifier = new SignatureVerifier(),
 ): Promise<ScanReport> {
-  const report: ScanReport = { kind: 'ImageScan', source, images: 0, withViolations: 0, skipped: 0, byRule: {}, findings: [], findingsTotal: 0 };
+  const report: ScanReport = { kind: 'ImageScan', source, images: 0, withViolations: 0, failing: 0, skipped: 0, byRule: {}, findings: [], findingsTotal: 0 };
   if ((rules.expectTrustedSignature?.length ?? 0) > 0) report.untrustedInScope = { total: 0, images: [] };
   const byRule = new Map<string, number>();
   for await (const object of objects) {
@@ -64,14 +69,15 @@ export async function scanImages(
       report.untrustedInScope.total++;
       if (report.untrustedInScope.images.length < SCAN_FINDINGS_LISTED) report.untrustedInScope.images.push(identify(object));
     }
-    // Only failing violations count here (as before): warn-only rules never made a scan fail.
-    const violations = judged.filter((v) => v.result === 'fail');
-    if (violations.length === 0) continue;
+    // Counted as the controller counts them (its gauge, its reports): every violation, fail or warn.
+    // Only a fail makes the scan exit 1.
+    if (judged.length === 0) continue;
     report.withViolations++;
+    if (judged.some((v) => v.result === 'fail')) report.failing++;
     report.findingsTotal++;
-    for (const rule of new Set(violations.map((v) => v.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+    for (const rule of new Set(judged.map((v) => v.rule))) byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
     if (report.findings.length < SCAN_FINDINGS_LISTED) {
-      report.findings.push({ ...identify(object), violations: violations.map((v) => ({ rule: v.rule, path: v.path, detail: v.detail })) });
+      report.findings.push({ ...identify(object), violations: judged.map((v) => ({ rule: v.rule, result: v.result, path: v.path, detail: v.detail })) });
     }
   }
   report.byRule = Object.fromEntries([...byRule.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));

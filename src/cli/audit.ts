@@ -13,7 +13,7 @@ import { imagesFromCluster, scanImages } from '../audit/scan.js';
 import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { DISABLE_RULES_ENV, DISABLE_RULES_FLAG, readRuleFlags, readRuleFlagsOrEnv, RULE_ACTIONS_ENV, RULE_ACTIONS_FLAG } from './rules-flag.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 import { SIGNATURE_RULE } from '../signature/index.js';
@@ -68,9 +68,10 @@ conditions or claims that disagree with verification against the trusted keys ar
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     ...SHARED_FLAGS,
-    'rule-actions': RULE_ACTIONS_FLAG,
+    'disable-rules': { ...DISABLE_RULES_FLAG, help: `${DISABLE_RULES_FLAG.help} (env ${DISABLE_RULES_ENV}, as serve and controller read it)` },
+    'rule-actions': { ...RULE_ACTIONS_FLAG, help: `${RULE_ACTIONS_FLAG.help} (env ${RULE_ACTIONS_ENV});\nwarn rules' violations are listed but do not fail the scan` },
   },
-  footer: 'Exit status: 0 no Image breaks the rules; 1 Images with violations; 2 usage or input errors.',
+  footer: 'Exit status: 0 no Image breaks a rule that denies (warn-only violations are listed); 1 Images with such violations;\n2 usage or input errors.',
 } as const satisfies CommandSpec;
 
 const GROUP_HELP = `usage: image-admission audit <review|scan> [flags]
@@ -153,8 +154,9 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
   const usageError = (problem: string) => reportUsage(io, SCAN.name, problem);
   const pageSize = Number(parsed.values['page-size'] ?? '500');
   if (!Number.isInteger(pageSize) || pageSize < 1) return usageError(`--page-size must be a positive integer, got ${JSON.stringify(parsed.values['page-size'])}`);
-  // As the webhook judges: an `off` rule is not judged, a `warn` rule's violations do not fail the scan.
-  const ruleOptions = readRuleFlags(parsed.values);
+  // As the webhook and the controller judge, from the same flags or variables: an `off` rule is not
+  // judged, a `warn` rule's violations are listed and counted but do not fail the scan.
+  const ruleOptions = readRuleFlagsOrEnv(parsed.values, io.env);
   if (typeof ruleOptions === 'string') return usageError(ruleOptions);
   const scopes = readExpectTrustedSignature(parsed.values['expect-trusted-signature'], io.env);
   if (typeof scopes === 'string') return usageError(scopes);
@@ -181,7 +183,7 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     }
     if (typeof parsed.values.html === 'string') await writeFile(parsed.values.html, renderScanHtml(report));
     io.stdout.write(parsed.values.json ? `${JSON.stringify(report, null, 2)}\n` : renderScanText(report));
-    return report.withViolations > 0 ? 1 : 0;
+    return report.failing > 0 ? 1 : 0;
   } catch (error) {
     return inputError(io, error);
   }

@@ -1,8 +1,9 @@
 /**
  * `image-admission controller`: the in-cluster audit. Parses flags (named as controller-runtime and
  * kube-controller-manager name theirs), loads the kubeconfig as kubectl does, runs until SIGTERM or
- * SIGINT; SIGHUP judges every Image again. Exit 0 after a clean stop, 1 when leadership was lost (the
- * Deployment restarts the pod, as controller-runtime's managers exit), 2 on usage errors.
+ * SIGINT; SIGHUP judges every Image again. Exit 0 after a clean stop, 1 when leadership was lost or
+ * the controller could not start (a bind address in use; the Deployment restarts the pod, as
+ * controller-runtime's managers exit), 2 on usage errors.
  */
 import { readFileSync } from 'node:fs';
 import { loadKubeConfig } from '../audit/kubeconfig.js';
@@ -13,13 +14,10 @@ import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
-import { readRuleFlags } from './rules-flag.js';
+import { DISABLE_RULES_ENV, readRuleFlagsOrEnv, RULE_ACTIONS_ENV } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-/** The environment variable serve reads its disabled rules from: one setting for both (docs/deploy.md). */
-const DISABLE_RULES_ENV = 'DISABLE_RULES';
-const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const SPEC = {
   name: 'controller',
@@ -45,17 +43,18 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
       value: 'N',
       help: 'most Images from the watch held whole while their signatures are verified; past that only\nthe name is kept and the Image read again (default 16)',
     },
-    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second (default 5)' },
+    'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second; 0.5 is one each 2 s (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
     'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
     'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
-    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout (default: random, 5 to 10 minutes)' },
+    'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout, whole seconds (default: random, 5 to 10 minutes)' },
   },
   positionals: 'none',
-  footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost; 2 usage errors
+  footer: `Exit status: 0 after a clean stop (SIGTERM, SIGINT); 1 when leadership was lost or the controller
+could not start (a --metrics-bind-address or --health-probe-bind-address in use); 2 usage errors
 (and a --trusted-keys directory that cannot be read). A flag wins over its environment variable.
 SIGHUP judges every Image again; so does a change in the --trusted-keys directory.`,
 } as const satisfies CommandSpec;
@@ -90,10 +89,14 @@ export function readControllerFlags(
     if (ms === undefined || ms < min) errors.push(`--${flag} must be a duration of at least ${min} ms (like 15s), got ${JSON.stringify(text)}`);
     return ms ?? 0;
   };
+  // Counts and the watch's timeoutSeconds (an integer query parameter to the API server) are whole
+  // numbers; only a rate may be a fraction.
+  const WHOLE: readonly ValueFlag[] = ['page-size', 'max-held-images', 'watch-timeout-seconds'];
   const count = (flag: ValueFlag, fallback: string): number => {
     const text = textOf(flag, fallback);
     const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0 || ((flag === 'page-size' || flag === 'max-held-images') && !Number.isInteger(n))) errors.push(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    const whole = WHOLE.includes(flag);
+    if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) errors.push(`--${flag} must be a positive ${whole ? 'whole ' : ''}number, got ${JSON.stringify(text)}`);
     return n;
   };
   const address = (flag: ValueFlag, fallback: string): BindAddress => {
@@ -105,11 +108,7 @@ export function readControllerFlags(
     return parsed;
   };
   // A flag wins over its variable; an empty variable is none (as serve reads them).
-  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
-  const rules = readRuleFlags({
-    'disable-rules': values['disable-rules'] ?? fromEnv(DISABLE_RULES_ENV),
-    'rule-actions': values['rule-actions'] ?? fromEnv(RULE_ACTIONS_ENV),
-  });
+  const rules = readRuleFlagsOrEnv(values, env);
   const trustedKeysDir = trustedKeysDirOf(values['trusted-keys'], env);
   if (typeof rules === 'string') errors.push(rules);
   const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], env);
@@ -185,7 +184,14 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
       return 2;
     }
   }
-  const controller = await startController(flags.config, kubeconfig, log);
+  let controller;
+  try {
+    controller = await startController(flags.config, kubeconfig, log);
+  } catch (error) {
+    // An address in use: nothing was started that still runs, so the process exits (and the pod restarts).
+    io.stderr.write(`image-admission controller: could not start: ${errorText(error)}\n`);
+    return 1;
+  }
   log.info('controller started', {
     metrics: controller.endpoints.metricsPort ?? 'off',
     probes: controller.endpoints.probePort ?? 'off',

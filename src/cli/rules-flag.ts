@@ -18,3 +18,18 @@ export function readRuleFlags(values: { 'disable-rules'?: string; 'rule-actions'
   const parsed = parseRuleFlags(values);
   return parsed.ok ? parsed.options : parsed.problems.join('; ');
 }
+
+/** The variables serve reads its rule settings from (src/config.ts); the manifests set them from one ConfigMap. */
+export const DISABLE_RULES_ENV = 'DISABLE_RULES';
+export const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
+
+/**
+ * The rule flags, else the variables serve reads (an empty variable is none; a flag wins): for the
+ * commands that must judge as the deployed webhook does (controller, audit scan).
+ */
+export function readRuleFlagsOrEnv(values: { 'disable-rules'?: string; 'rule-actions'?: string }, env: NodeJS.ProcessEnv): RuleOptions | string {
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
+  const disable = values['disable-rules'] ?? fromEnv(DISABLE_RULES_ENV);
+  const actions = values['rule-actions'] ?? fromEnv(RULE_ACTIONS_ENV);
+  return readRuleFlags({ ...(disable === undefined ? {} : { 'disable-rules': disable }), ...(actions === undefined ? {} : { 'rule-actions': actions }) });
+}

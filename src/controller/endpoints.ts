@@ -20,15 +20,17 @@ export function parseBindAddress(text: string): BindAddress | string {
   return host ? { host, port } : { port };
 }
 
-async function listen(address: BindAddress, handler: Parameters<typeof createServer>[1]): Promise<Server | undefined> {
+async function listen(address: BindAddress, flag: string, handler: Parameters<typeof createServer>[1]): Promise<Server | undefined> {
   if (address === 'off') return undefined;
   const server = createServer(handler);
   server.keepAliveTimeout = 5_000;
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    // Node's message names the address ("listen EADDRINUSE: address already in use :::8081").
+    const failed = (error: Error) => reject(new Error(`${flag}: ${error.message}`));
+    server.once('error', failed);
     server.listen(address.port, address.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -43,9 +45,15 @@ export interface Endpoints {
   close(): Promise<void>;
 }
 
-/** Serves metrics and probes; `ready()` decides /readyz. */
+const closeServer = (server: Server | undefined) => (server ? new Promise<void>((resolve) => server.close(() => resolve())) : undefined);
+
+/**
+ * Serves metrics and probes; `ready()` decides /readyz. When one cannot listen (an address in use),
+ * the other is closed before the error is thrown: a server left listening would keep the process
+ * alive with nothing else to do.
+ */
 export async function serveEndpoints(options: { metrics: BindAddress; probes: BindAddress; registry: Registry; ready: () => boolean }): Promise<Endpoints> {
-  const metrics = await listen(options.metrics, (req, res) => {
+  const metrics = await listen(options.metrics, '--metrics-bind-address', (req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       options.registry.metrics().then(
         (text) => {
@@ -60,7 +68,7 @@ export async function serveEndpoints(options: { metrics: BindAddress; probes: Bi
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
   });
-  const probes = await listen(options.probes, (req, res) => {
+  const probes = await listen(options.probes, '--health-probe-bind-address', (req, res) => {
     const path = req.url?.split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
@@ -72,6 +80,9 @@ export async function serveEndpoints(options: { metrics: BindAddress; probes: Bi
       return;
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  }).catch(async (error: unknown) => {
+    await closeServer(metrics);
+    throw error;
   });
   const port = (server: Server | undefined) => (server ? (server.address() as AddressInfo).port : undefined);
   const metricsPort = port(metrics);
@@ -80,7 +91,7 @@ export async function serveEndpoints(options: { metrics: BindAddress; probes: Bi
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(probePort !== undefined ? { probePort } : {}),
     async close() {
-      await Promise.all([metrics, probes].map((s) => (s ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)));
+      await Promise.all([metrics, probes].map(closeServer));
     },
   };
 }

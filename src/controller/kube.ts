@@ -14,9 +14,15 @@ export interface KubeResponse {
   body: unknown;
 }
 
+/** Per-call options. */
+export interface KubeRequestOptions {
+  /** Aborts the call (the socket is destroyed and the promise rejects): a caller's own deadline, shorter than the socket timeout. */
+  signal?: AbortSignal;
+}
+
 /** The calls the controller makes. */
 export interface Kube {
-  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<KubeResponse>;
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options?: KubeRequestOptions): Promise<KubeResponse>;
 }
 
 /** Answers bigger than this are refused: a report or Lease is small, a page of reports a few MiB at most. */
@@ -26,7 +32,8 @@ const TIMEOUT_MS = 30_000;
 /** A client for the cluster of `config`'s current context. */
 export function kubeClient(config: KubeConfig): Kube {
   return {
-    async request(method, path, body) {
+    async request(method, path, body, { signal } = {}) {
+      signal?.throwIfAborted();
       const cluster = config.getCurrentCluster();
       if (!cluster) throw new Error('the kubeconfig has no current cluster');
       const url = new URL(cluster.server + path);
@@ -40,7 +47,7 @@ export function kubeClient(config: KubeConfig): Kube {
       };
       const send = url.protocol === 'http:' ? plainRequest : request;
       return new Promise<KubeResponse>((resolve, reject) => {
-        const req = send(url, { ...options, timeout: TIMEOUT_MS }, (res) => {
+        const req = send(url, { ...options, timeout: TIMEOUT_MS, ...(signal ? { signal } : {}) }, (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {

@@ -166,14 +166,23 @@ export function buildReport(api: ReportApi, image: ImageRef, finding: Finding, n
 }
 
 /**
+ * The SHA-256 of `value`'s canonical JSON, where only equality matters: the controller keeps one per
+ * Image in violation (and per report), and a key of the whole JSON would hold every finding a second
+ * and third time. 64 characters whatever the size; a collision is not a practical concern.
+ */
+export function contentDigest(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+/**
  * What a report says, independent of when it was written and of key order: two reports with the same
- * content have the same content key, so an unchanged verdict never causes a write. Results' timestamps
- * are left out (a rescan finding the same violation is not news).
+ * content have the same content key (a digest, see contentDigest), so an unchanged verdict never
+ * causes a write. Results' timestamps are left out (a rescan finding the same violation is not news).
  */
 export function contentKey(report: Record<string, unknown>): string {
   const results = Array.isArray(report.results) ? report.results.map((r) => omit(r as Record<string, unknown>, 'timestamp')) : [];
   const metadata = (report.metadata ?? {}) as { labels?: unknown };
-  return canonicalJson({
+  return contentDigest({
     apiVersion: report.apiVersion,
     kind: report.kind,
     labels: metadata.labels ?? {},
@@ -191,7 +200,7 @@ function omit(object: Record<string, unknown>, key: string): Record<string, unkn
 }
 
 /** JSON with object keys sorted at every depth (the API server returns custom resources' keys sorted). */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -25,7 +25,7 @@ export interface ReporterOptions {
   store: VerdictStore;
   metrics: ControllerMetrics;
   log: Logger;
-  /** Report writes per second (a token bucket with as many tokens). */
+  /** Report writes per second (a token bucket with as many tokens, at least one): 0.5 is one write each 2 s. */
   writesPerSecond: number;
   /** Whether a first complete list has been judged: only then may a report without a verdict go. */
   synced: () => boolean;
@@ -41,9 +41,14 @@ function apiPath(api: ReportApi, name?: string): string {
   return `/apis/${api.group}/${api.version}/${api.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }
 
+/** A list answered 404: the API server does not serve that report kind (any more). */
+class NotServed extends Error {}
+
 /** Writes the reports. */
 export class Reporter {
   private sink: ReportApi | undefined;
+  /** Report kinds we wrote before and must delete our reports of (normally none, or one). */
+  private readonly leftBehind = new Set<ReportApi>();
   private existing = new Map<string, Existing>();
   /** Report name -> Image name, in the order the changes came. */
   private readonly queue = new Map<string, string>();
@@ -52,9 +57,11 @@ export class Reporter {
   private tokens: number;
   private lastRefill = Date.now();
   private readonly now: () => Date;
+  /** Aborted by stop(): a replica that lost its Lease must not finish a write another may be making. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ReporterOptions) {
-    this.tokens = options.writesPerSecond;
+    this.tokens = Reporter.capacity(options.writesPerSecond);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -83,12 +90,14 @@ export class Reporter {
     }
     if (!this.detected || found !== this.sink) await this.switchTo(found);
     this.detected = true;
+    // Reports of a kind left behind: deleted now, or (rejecting) at the next detect().
+    await this.cleanUp();
   }
 
   /** The first report API of the list that discovery says the cluster serves. */
   private async find(): Promise<ReportApi | undefined> {
     for (const api of this.options.apis ?? REPORT_APIS) {
-      const response = await this.options.kube.request('GET', `/apis/${api.group}/${api.version}`);
+      const response = await this.options.kube.request('GET', `/apis/${api.group}/${api.version}`, undefined, this.abortable);
       if (response.status === 404) continue;
       if (response.status !== 200) throw new Error(describeFailure('GET', `/apis/${api.group}/${api.version}`, response));
       const resources = (response.body as { resources?: { name?: string; kind?: string }[] } | undefined)?.resources ?? [];
@@ -100,9 +109,10 @@ export class Reporter {
   }
 
   /**
-   * Starts writing `next` (or nothing): reads the reports of ours it already holds, queues every Image
-   * in violation, and deletes our reports of the kind left behind (as Kubewarden's audit scanner does
-   * when it moves from wgpolicyk8s.io to openreports.io), so that no stale copy stays.
+   * Starts writing `next` (or nothing): reads the reports of ours it already holds and queues every
+   * Image in violation. Our reports of the kind left behind are to be deleted (as Kubewarden's audit
+   * scanner does when it moves from wgpolicyk8s.io to openreports.io), so that no stale copy stays:
+   * the kind stays pending until every one of them is gone (see cleanUp).
    */
   private async switchTo(next: ReportApi | undefined): Promise<void> {
     const previous = this.sink;
@@ -111,18 +121,46 @@ export class Reporter {
     this.existing = new Map();
     this.queue.clear();
     this.options.metrics.setReportKind(next ? next.kind : 'none');
-    if (previous) {
-      for (const [name] of await this.listOurs(previous).catch(() => new Map<string, Existing>())) {
-        await this.take();
-        const response = await this.options.kube.request('DELETE', apiPath(previous, name));
-        this.options.metrics.reportWrite('delete', response.status < 300 || response.status === 404 ? 'ok' : 'error');
-      }
-    }
+    if (previous) this.leftBehind.add(previous);
+    // Back to a kind whose cleanup had not finished: its reports are current again, not stale.
+    if (next) this.leftBehind.delete(next);
     if (!next) return;
     // What exists first, then writes: a restart finds its reports and writes none that are current.
     this.existing = await this.listOurs(next);
     this.sink = next;
     this.reconcileAll();
+  }
+
+  /**
+   * Deletes our reports of every kind left behind. A kind is forgotten only once a list found none
+   * left (or its CRD is gone: a 404 for the list); a failed list or delete throws, and the next
+   * detect() (start-up retries, each resync) tries again.
+   */
+  private async cleanUp(): Promise<void> {
+    for (const api of [...this.leftBehind]) {
+      let ours: Map<string, Existing>;
+      try {
+        ours = await this.listOurs(api);
+      } catch (error) {
+        if (error instanceof NotServed) {
+          this.leftBehind.delete(api);
+          continue;
+        }
+        throw error;
+      }
+      const failed: string[] = [];
+      for (const name of ours.keys()) {
+        try {
+          const response = await this.write('delete', 'DELETE', apiPath(api, name));
+          if (response.status >= 300 && response.status !== 404) failed.push(describeFailure('DELETE', apiPath(api, name), response));
+        } catch (error) {
+          failed.push(errorText(error));
+        }
+      }
+      if (failed.length > 0) throw new Error(`${failed.length} ${api.kind} report(s) of the kind left behind not deleted, first: ${failed[0]}`);
+      this.leftBehind.delete(api);
+      if (ours.size > 0) this.options.log.info('reports of the kind left behind deleted', { kind: api.kind, deleted: ours.size });
+    }
   }
 
   /** Our reports of `api`, by name, read page by page. */
@@ -131,7 +169,8 @@ export class Reporter {
     let token = '';
     do {
       const query = `?labelSelector=${encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY}`)}&limit=${LIST_PAGE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
-      const response = await this.options.kube.request('GET', apiPath(api) + query);
+      const response = await this.options.kube.request('GET', apiPath(api) + query, undefined, this.abortable);
+      if (response.status === 404) throw new NotServed(describeFailure('GET', apiPath(api), response));
       if (response.status !== 200) throw new Error(describeFailure('GET', apiPath(api), response));
       const body = response.body as { items?: Record<string, unknown>[]; metadata?: { continue?: string } };
       for (const item of body.items ?? []) {
@@ -195,9 +234,15 @@ export class Reporter {
     }
   }
 
+  /** Stops the worker and aborts the API calls in flight. */
   stop(): void {
     this.running = false;
+    this.stopping.abort(new Error('the reporter stopped'));
     this.wake?.();
+  }
+
+  private get abortable(): { signal: AbortSignal } {
+    return { signal: this.stopping.signal };
   }
 
   /** Whether every queued write is done. */
@@ -246,7 +291,7 @@ export class Reporter {
   }
 
   private async refresh(api: ReportApi, name: string, image: string): Promise<void> {
-    const response = await this.options.kube.request('GET', apiPath(api, name));
+    const response = await this.options.kube.request('GET', apiPath(api, name), undefined, this.abortable);
     if (response.status === 404) this.existing.delete(name);
     else if (response.status === 200) {
       const stored = response.body as Record<string, unknown> & { metadata?: { resourceVersion?: string } };
@@ -257,7 +302,7 @@ export class Reporter {
   private async write(operation: WriteOperation, method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<KubeResponse> {
     await this.take();
     try {
-      const response = await this.options.kube.request(method, path, body);
+      const response = await this.options.kube.request(method, path, body, this.abortable);
       this.options.metrics.reportWrite(operation, response.status < 300 ? 'ok' : 'error');
       return response;
     } catch (error) {
@@ -266,12 +311,21 @@ export class Reporter {
     }
   }
 
-  /** Waits for a write token: at most `writesPerSecond` writes a second, in bursts of as many. */
+  /**
+   * A bucket holds at least one token: with fewer than one write a second allowed (0.5: one each 2 s)
+   * a bucket of `rate` tokens would never reach a whole one, and nothing would ever be written.
+   */
+  private static capacity(rate: number): number {
+    return Math.max(1, rate);
+  }
+
+  /** Waits for a write token: at most `writesPerSecond` writes a second, in bursts of as many (at least one). */
   private async take(): Promise<void> {
     const rate = this.options.writesPerSecond;
+    const capacity = Reporter.capacity(rate);
     for (;;) {
       const now = Date.now();
-      this.tokens = Math.min(rate, this.tokens + ((now - this.lastRefill) / 1000) * rate);
+      this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) / 1000) * rate);
       this.lastRefill = now;
       if (this.tokens >= 1) {
         this.tokens -= 1;

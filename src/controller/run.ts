@@ -15,6 +15,7 @@ import { LeaderElection } from './leader.js';
 import { errorText, type Logger } from './log.js';
 import { createControllerMetrics, type ControllerMetrics } from './metrics.js';
 import { Reporter } from './reporter.js';
+import { retryLoop } from './retry.js';
 import type { ReportApi } from './report.js';
 import { VerdictStore } from './verdicts.js';
 
@@ -110,13 +111,20 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
     reporter?.enqueue(name);
   });
 
-  const endpoints = await serveEndpoints({
-    metrics: config.metricsAddress,
-    probes: config.probeAddress,
-    registry: metrics.registry,
-    // A standby replica is ready (to take over); a leader once its first list is judged.
-    ready: () => !leading || informer?.synced === true,
-  });
+  let endpoints: Endpoints;
+  try {
+    endpoints = await serveEndpoints({
+      metrics: config.metricsAddress,
+      probes: config.probeAddress,
+      registry: metrics.registry,
+      // A standby replica is ready (to take over); a leader once its first list is judged.
+      ready: () => !leading || informer?.synced === true,
+    });
+  } catch (error) {
+    // Nothing may be left running (it would keep the process alive): the key directory's watch.
+    keysWatch?.close();
+    throw error;
+  }
 
   const lead = () => {
     leading = true;
@@ -146,25 +154,19 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
         }
       },
     });
-    // Which report kind the cluster serves: now (retried until discovery answers), then at each resync.
-    const detect = async () => {
-      for (let delay = 2_000; !abort.signal.aborted; delay = Math.min(delay * 2, 60_000)) {
-        try {
-          await activeReporter.detect();
-          return;
-        } catch (error) {
-          log.warn('report CRD discovery failed: trying again', { error: errorText(error) });
-          await new Promise((resolve) => setTimeout(resolve, delay));
-        }
-      }
-    };
-    void detect();
+    // Which report kind the cluster serves (and cleanup of a kind left behind): now, retried until it
+    // succeeds, then at each resync. One loop at most: a tick during an outage joins the loop running.
+    const discover = retryLoop(() => activeReporter.detect(), {
+      signal: abort.signal,
+      onError: (error, retryInMs) => log.warn('report CRD discovery failed: trying again', { error: errorText(error), retryInMs }),
+    });
+    discover();
     void informer.start();
     const resync = setInterval(() => {
-      void (async () => {
-        await detect();
-        await informer?.rescan().catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
-      })();
+      // The rescan does not wait for discovery: verdicts and the gauge stay current during an outage of
+      // discovery, and the reporter writes to whichever kind is in use.
+      discover();
+      void informer?.rescan().catch((error: unknown) => log.warn('rescan failed', { error: errorText(error) }));
     }, config.resyncPeriodMs);
     resync.unref();
     timers.push(resync);

@@ -3,7 +3,7 @@
  * Image itself), and how many Images of each rule are in violation. Memory grows with the Images in
  * violation and their (capped) findings, not with the size of the Images.
  */
-import { canonicalJson, type Finding } from './report.js';
+import { contentDigest, type Finding } from './report.js';
 
 /** A stored Image in violation. */
 export interface Violating {
@@ -13,11 +13,17 @@ export interface Violating {
   readonly since: Date;
 }
 
+/** What tells two verdicts on an Image apart: a digest, not the finding's JSON a second time. */
+export function verdictKey(uid: string | undefined, finding: Finding): string {
+  return contentDigest({ uid, finding });
+}
+
 /** Called with the name of an Image whose verdict changed (a new finding, or none any more). */
 export type ChangeListener = (name: string) => void;
 
 /** The verdicts of the stored Images. */
 export class VerdictStore {
+  /** `key`: a digest of uid and finding, to tell a change (the finding itself is held once). */
   private readonly violating = new Map<string, Violating & { key: string }>();
   private readonly byRule = new Map<string, number>();
   private known = 0;
@@ -31,7 +37,7 @@ export class VerdictStore {
       if (previous) this.remove(name);
       return;
     }
-    const key = canonicalJson({ uid, finding });
+    const key = verdictKey(uid, finding);
     if (previous?.key === key) return;
     if (previous) this.count(previous.finding, -1);
     this.violating.set(name, { uid, finding, since: now, key });

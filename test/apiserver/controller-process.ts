@@ -78,7 +78,10 @@ export class ControllerProcess {
   async start(): Promise<void> {
     if (this.child) throw new Error(`controller ${this.id} already running`);
     this.metricsPort = await freePort();
-    this.probePort = await freePort();
+    // Each pick is released before the next: the kernel may hand the same port out twice, and the
+    // controller then exits 1 on EADDRINUSE for its second server.
+    do this.probePort = await freePort();
+    while (this.probePort === this.metricsPort);
     this.logStart = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
     const child = spawnTracked(
       process.execPath,

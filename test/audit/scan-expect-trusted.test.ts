@@ -101,6 +101,7 @@ describe('audit scan --expect-trusted-signature', () => {
       source: 'images.json',
       images: 1500,
       withViolations: 0,
+      failing: 0,
       skipped: 0,
       byRule: {},
       findings: [],
@@ -113,8 +114,8 @@ describe('audit scan --expect-trusted-signature', () => {
     expect(section).toContain('<code>sha256:plain</code></td><td><span class="note">(none)</span>');
     expect(section).toContain('Only the first 2 of 1500 Images are listed.');
     // The violations list says so too.
-    const finding = { name: 'sha256:broken', violations: [{ rule: 'layer-size', path: 'dockerImageLayers[0].size', detail: 'Invalid value: -1' }] };
-    expect(renderScanHtml({ ...report, withViolations: 1200, findings: [finding], findingsTotal: 1200 })).toContain('Only the first 1 of 1200 Images with violations are listed.');
+    const finding = { name: 'sha256:broken', violations: [{ rule: 'layer-size', result: 'fail' as const, path: 'dockerImageLayers[0].size', detail: 'Invalid value: -1' }] };
+    expect(renderScanHtml({ ...report, withViolations: 1200, failing: 1200, findings: [finding], findingsTotal: 1200 })).toContain('Only the first 1 of 1200 Images with violations are listed.');
   });
 
   it('refuses a scope that is not a repository prefix', async () => {

@@ -30,7 +30,7 @@ describe('readControllerFlags', () => {
     expect(readControllerFlags([], noNamespace)).toMatchObject({ config: { maxHeldImages: 16 } });
     expect(readControllerFlags(['--max-held-images', '2'], noNamespace)).toMatchObject({ config: { maxHeldImages: 2 } });
     for (const bad of ['0', '1.5', 'many']) {
-      expect(readControllerFlags(['--max-held-images', bad], noNamespace)).toEqual({ errors: [`--max-held-images must be a positive number, got ${JSON.stringify(bad)}`] });
+      expect(readControllerFlags(['--max-held-images', bad], noNamespace)).toEqual({ errors: [`--max-held-images must be a positive whole number, got ${JSON.stringify(bad)}`] });
     }
   });
 
@@ -52,7 +52,7 @@ describe('readControllerFlags', () => {
       errors: [
         '--disable-rules names rules that do not exist: "no-such-rule"',
         '--log-level must be debug, info, warn, error or silent, got "loud"',
-        '--page-size must be a positive number, got "0"',
+        '--page-size must be a positive whole number, got "0"',
         '--metrics-bind-address must be HOST:PORT, :PORT or 0, got "nowhere"',
         '--leader-elect needs --leader-elect-resource-namespace outside a pod',
         '--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration',
@@ -74,6 +74,15 @@ describe('readControllerFlags', () => {
     // Per-rule actions too, as serve's RULE_ACTIONS.
     expect(readControllerFlags([], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'warn']]) } } });
     expect(readControllerFlags(['--rule-actions', 'layer-size=off'], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'off']]) } } });
+  });
+
+  it('takes a report write rate below one a second; a watch timeout only in whole seconds (the API server parses an integer)', () => {
+    expect(readControllerFlags(['--report-writes-per-second', '0.5'], noNamespace)).toMatchObject({ config: { writesPerSecond: 0.5 } });
+    expect(readControllerFlags(['--report-writes-per-second', '0'], noNamespace)).toEqual({ errors: ['--report-writes-per-second must be a positive number, got "0"'] });
+    expect(readControllerFlags(['--watch-timeout-seconds', '30'], noNamespace)).toMatchObject({ config: { watchTimeoutSeconds: 30 } });
+    for (const bad of ['1.5', '0', 'soon']) {
+      expect(readControllerFlags(['--watch-timeout-seconds', bad], noNamespace)).toEqual({ errors: [`--watch-timeout-seconds must be a positive whole number, got ${JSON.stringify(bad)}`] });
+    }
   });
 
   it('refuses unknown flags and arguments', () => {

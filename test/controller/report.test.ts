@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { judgeExisting, judgeStoredImage } from '../../src/audit/existing.js';
 import { SignatureVerifier } from '../../src/signature/index.js';
+import { verdictKey } from '../../src/controller/verdicts.js';
 import {
   buildReport,
   contentKey,
@@ -169,6 +170,20 @@ describe('contentKey', () => {
       contentKey(buildReport(POLICY_REPORTS, { name: 'x', uid: 'u' }, violations, NOW)),
     ];
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('the keys the controller holds per Image in violation', () => {
+  it('are 64-character digests, however large the finding: the finding is not held again as a key', () => {
+    const all = judgeExisting(brokenImage('report/5')).violations;
+    const large = toFinding(Array.from({ length: 50 }, () => all).flat())!;
+    const report = buildReport(OPEN_REPORTS, { name: 'x', uid: 'u' }, large, NOW);
+    expect(JSON.stringify(large).length).toBeGreaterThan(10_000);
+    expect(contentKey(report)).toMatch(/^[0-9a-f]{64}$/);
+    expect(verdictKey('u', large)).toMatch(/^[0-9a-f]{64}$/);
+    // Still a key of the content: equal content, equal key; another uid, another key.
+    expect(verdictKey('u', structuredClone(large))).toBe(verdictKey('u', large));
+    expect(verdictKey('v', large)).not.toBe(verdictKey('u', large));
   });
 });
 

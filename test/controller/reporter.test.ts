@@ -2,7 +2,7 @@
  * The reporter against an in-memory API server: which writes it makes for which verdicts. The real
  * API server suite (test/apiserver/controller.test.ts) covers the same paths end to end.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { judgeExisting } from '../../src/audit/existing.js';
 import type { Kube, KubeResponse } from '../../src/controller/kube.js';
 import { createLogger } from '../../src/controller/log.js';
@@ -132,6 +132,117 @@ describe('Reporter', () => {
       expect(writes.map((w) => w.split(' ')[1]!.split('/')[0])).toEqual(want ? [want] : []);
       reporter.stop();
     }
+  });
+});
+
+describe('Reporter moving to another report kind', () => {
+  it('keeps deleting our reports of the kind left behind until every one is gone, whatever failed before', async () => {
+    vi.useFakeTimers();
+    try {
+      const served: ReportApi[] = [POLICY_REPORTS];
+      const cluster = fakeCluster(served);
+      // The first list of the old kind fails, then one DELETE throws, then one answers 500.
+      const faults = ['list', 'throw', '500'];
+      const kube: Kube = {
+        async request(method, path, body, options) {
+          const old = path.startsWith('/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports');
+          if (old && served.includes(OPEN_REPORTS)) {
+            if (method === 'GET' && faults[0] === 'list') return faults.shift(), { status: 500, body: { message: 'etcd timeout' } };
+            if (method === 'DELETE' && faults[0] === 'throw') throw (faults.shift(), new Error('socket hang up'));
+            if (method === 'DELETE' && faults[0] === '500') return faults.shift(), { status: 500, body: { message: 'try later' } };
+          }
+          return cluster.kube.request(method, path, body, options);
+        },
+      };
+      const store = new VerdictStore((name) => reporter.enqueue(name));
+      const reporter = new Reporter({ kube, store, metrics: createControllerMetrics({ defaultMetrics: false }), log: silent, writesPerSecond: 1000, synced: () => true });
+      void reporter.run();
+      await reporter.detect();
+      for (const seed of ['m/1', 'm/2']) store.set(brokenImage(seed).metadata!.name!, 'uid', toFinding(judgeExisting(brokenImage(seed)).violations));
+      await vi.advanceTimersByTimeAsync(10);
+      const old = () => [...cluster.objects.keys()].filter((k) => k.startsWith('ClusterPolicyReport/'));
+      expect(old()).toHaveLength(2);
+
+      // openreports.io is now served: the reporter moves there (after its second look, 5 s later).
+      served.unshift(OPEN_REPORTS);
+      const attempts: (string | undefined)[] = [];
+      const detect = async () => {
+        const done = reporter.detect().then(
+          () => undefined,
+          (error: Error) => error.message,
+        );
+        await vi.advanceTimersByTimeAsync(6_000);
+        attempts.push(await done);
+      };
+      await detect();
+      expect(reporter.kind).toBe(OPEN_REPORTS);
+      while (old().length > 0 && attempts.length < 5) await detect();
+      expect(old()).toEqual([]);
+      // Each failed pass was reported, none swallowed (the list; then both deletes of one pass), and
+      // the retry that followed deleted the rest.
+      expect(attempts.map((a) => a?.replace(/:.*/s, ''))).toEqual([expect.stringContaining('GET /apis/wgpolicyk8s.io'), expect.stringMatching(/^2 ClusterPolicyReport report/), undefined]);
+      expect(faults).toEqual([]);
+      expect([...cluster.objects.keys()].filter((k) => k.startsWith('ClusterReport/'))).toHaveLength(2);
+      reporter.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('Reporter write rate', () => {
+  it('below one write a second still writes: 0.5 is one write each 2 s', async () => {
+    vi.useFakeTimers();
+    try {
+      const cluster = fakeCluster([OPEN_REPORTS]);
+      const store = new VerdictStore((name) => reporter.enqueue(name));
+      const reporter = new Reporter({ kube: cluster.kube, store, metrics: createControllerMetrics({ defaultMetrics: false }), log: silent, writesPerSecond: 0.5, synced: () => true });
+      void reporter.run();
+      await reporter.detect();
+      for (const seed of ['w/1', 'w/2', 'w/3', 'w/4']) store.set(brokenImage(seed).metadata!.name!, 'uid', toFinding(judgeExisting(brokenImage(seed)).violations));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(cluster.writes).toHaveLength(1);
+      // 4.5 s later: two more tokens, so two more writes, and not the fourth.
+      await vi.advanceTimersByTimeAsync(4_500);
+      expect(cluster.writes).toHaveLength(3);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(cluster.writes).toHaveLength(4);
+      reporter.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('Reporter.stop', () => {
+  it('aborts the write in flight: a replica that lost its Lease leaves no write pending', async () => {
+    const cluster = fakeCluster([OPEN_REPORTS]);
+    let open = 0;
+    let aborted = 0;
+    const kube: Kube = {
+      request(method, path, body, options) {
+        if (method !== 'POST') return cluster.kube.request(method, path, body);
+        // The API server never answers the write.
+        open++;
+        return new Promise((_resolve, reject) =>
+          options?.signal?.addEventListener('abort', () => {
+            open--;
+            aborted++;
+            reject(options.signal!.reason as Error);
+          }),
+        );
+      },
+    };
+    const store = new VerdictStore((name) => reporter.enqueue(name));
+    const reporter = new Reporter({ kube, store, metrics: createControllerMetrics({ defaultMetrics: false }), log: silent, writesPerSecond: 1000, synced: () => true });
+    void reporter.run();
+    await reporter.detect();
+    store.set('sha256:a', 'uid', toFinding(judgeExisting(brokenImage('s/1')).violations));
+    for (let i = 0; i < 100 && open === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(open).toBe(1);
+    reporter.stop();
+    expect(open).toBe(0);
+    expect(aborted).toBe(1);
   });
 });
 

@@ -261,6 +261,18 @@ describe('monitoring', () => {
     for (const a of alerts()) expect(['warning', 'critical']).toContain(a.labels.severity);
   });
 
+  it("ships docs/controller.md's example alerts as written, one of them firing when no controller is scraped at all", () => {
+    const doc = readText(join(MANIFESTS, '../docs/controller.md'));
+    const block = /### Example alerts[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const [example] = parseYaml(block, 'docs/controller.md') as unknown as [{ groups: { rules: { alert: string; expr: string }[] }[] }];
+    const documented = example.groups.flatMap((g) => g.rules);
+    const shipped = new Map(alerts().map((a) => [a.alert, a.expr.trim()]));
+    expect(documented.length).toBeGreaterThan(0);
+    for (const a of documented) expect(shipped.get(a.alert), a.alert).toBe(a.expr.trim());
+    // max() over an absent series is empty: only absent() fires when no controller pod is scraped.
+    expect(documented.some((a) => /^absent\(image_admission_controller_\w+/.test(a.expr))).toBe(true);
+  });
+
   it('ships a Grafana dashboard for the sidecar, every panel with a query', () => {
     const map = find(objects('openshift'), 'ConfigMap', 'image-admission-webhook-dashboard');
     expect(map.metadata.labels?.grafana_dashboard).toBe('1');
@@ -707,10 +719,28 @@ describe('the controller (image-admission controller)', () => {
     expect(port.containerPort).toBe(find(objects(name), 'NetworkPolicy', CONTROLLER).spec.ingress[0].ports[0].port);
   });
 
-  it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods', (name) => {
+  it.each(ALL)('%s: a NetworkPolicy admits only the metrics port to the controller pods (and, on openshift, the probes from the host)', (name) => {
     const policy = find(objects(name), 'NetworkPolicy', CONTROLLER);
     expect(policy.spec.podSelector).toEqual(find(objects(name), 'Deployment', CONTROLLER).spec.selector);
-    expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    if (name !== 'openshift') expect(policy.spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  });
+
+  it('openshift: the controller NetworkPolicy admits the metrics port only from the monitoring stack, as the webhook one does', () => {
+    const policy = find(objects('openshift'), 'NetworkPolicy', CONTROLLER);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
+      // Every rule names its sources: none admits every pod.
+      expect(rule.from?.length).toBeGreaterThan(0);
+      return rule.from!.map((source) => {
+        expect(Object.keys(source)).toEqual(['namespaceSelector']);
+        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
+      });
+    });
+    expect(admitted).toEqual([
+      '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8080',
+      '{"kubernetes.io/metadata.name":"openshift-user-workload-monitoring"} -> 8080',
+      '{"policy-group.network.openshift.io/host-network":""} -> 8081',
+    ]);
   });
 });
 
