@@ -9,6 +9,7 @@
  */
 import { describeFailure, type Kube } from './kube.js';
 import { errorText, type Logger } from './log.js';
+import { wait } from './retry.js';
 
 export interface LeaderElectionOptions {
   kube: Kube;
@@ -43,16 +44,6 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** A leader election; `run` resolves when leadership is lost or the signal aborts. */
 export class LeaderElection {
@@ -86,7 +77,7 @@ export class LeaderElection {
         this.lastRenew = started;
         break;
       }
-      await sleep(retryPeriodMs * (1 + Math.random() * 0.2), signal);
+      await wait(retryPeriodMs * (1 + Math.random() * 0.2), signal);
     }
     if (signal.aborted) {
       await this.release();
@@ -95,7 +86,7 @@ export class LeaderElection {
     log.info('became leader', { identity });
     lead();
     while (!signal.aborted) {
-      await sleep(retryPeriodMs, signal);
+      await wait(retryPeriodMs, signal);
       if (signal.aborted) break;
       // Each attempt may only use what is left of the renew deadline, counted from the start of the
       // last attempt that renewed (before the server stored it, so never later than other replicas

@@ -38,7 +38,7 @@ export function retryLoop(task: () => Promise<void>, options: RetryLoopOptions):
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (no timer left behind to hold the process). */
-function wait(ms: number, signal: AbortSignal): Promise<void> {
+export function wait(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

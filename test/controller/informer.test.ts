@@ -64,26 +64,27 @@ async function setUp(prepare: (fake: FakeApiServer) => void = () => {}, config?:
   });
   running.push({ informer, fake });
   const metric = async (series: string) => sample(await metrics.registry.metrics(), series);
-  return { fake, informer, metric, logged, scans: () => scans };
+  const connected = () => eventually('the watch connected', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+  return { fake, informer, metric, connected, logged, scans: () => scans };
 }
 
 describe('the image informer', () => {
   it('gives up a watch whose answer never begins, and starts it again', async () => {
-    const { fake, informer, metric } = await setUp((f) => (f.watchMode = 'hang'));
+    const { fake, informer, metric, connected } = await setUp((f) => (f.watchMode = 'hang'));
     void informer.start();
     await eventually('a first watch request', () => fake.watchRequests() >= 1);
     fake.watchMode = 'open';
-    await eventually('connected on a later watch', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+    await connected();
     expect(fake.watchRequests()).toBeGreaterThanOrEqual(2);
     expect(await metric('image_admission_controller_watch_restarts_total{reason="error"}')).toBeGreaterThanOrEqual(1);
   });
 
   it('treats a watch ended at once without an event as an error, restarted after the delay, not at once', async () => {
-    const { fake, informer, metric } = await setUp((f) => (f.watchMode = 'end'));
+    const { fake, informer, metric, connected } = await setUp((f) => (f.watchMode = 'end'));
     void informer.start();
     await eventually('five watch requests', () => fake.watchRequests() >= 5);
     fake.watchMode = 'open';
-    await eventually('connected', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+    await connected();
     // Every watch ended at once went through the error path (with its delay); none was a plain restart.
     expect(await metric('image_admission_controller_watch_restarts_total{reason="closed"}')).toBe(0);
     expect(await metric('image_admission_controller_watch_restarts_total{reason="error"}')).toBe(fake.watchRequests() - 1);
@@ -92,7 +93,7 @@ describe('the image informer', () => {
   it('survives a credential failure while a watch restarts: an error with the delay, not an unhandled rejection', async () => {
     let calls = 0;
     // Each watch ends cleanly after an event, so ListWatch itself starts the next one (not the delay).
-    const { fake, informer, metric, logged } = await setUp(
+    const { fake, informer, connected, logged } = await setUp(
       (f) => (f.watchMode = 'bookmark-then-end'),
       (base) => {
         const original = base.applyToFetchOptions.bind(base);
@@ -108,7 +109,7 @@ describe('the image informer', () => {
     void informer.start();
     await eventually('past the failing calls', () => calls >= 4);
     fake.watchMode = 'open';
-    await eventually('connected again', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+    await connected();
     expect(logged.join('')).toContain('exec plugin: exit status 1');
   });
 
@@ -123,7 +124,7 @@ describe('the image informer', () => {
   });
 
   it('does not count a rescan as a complete scan while the watch is refused, and does once it is back', async () => {
-    const { fake, informer, metric, scans, logged } = await setUp((f) => (f.watchMode = 'forbidden'));
+    const { fake, informer, metric, connected, scans, logged } = await setUp((f) => (f.watchMode = 'forbidden'));
     void informer.start();
     await eventually('the first list judged', () => informer.synced);
     expect(scans()).toBe(1);
@@ -134,15 +135,15 @@ describe('the image informer', () => {
     expect(await metric('image_admission_controller_last_complete_scan_timestamp_seconds')).toBe(lastScan);
     expect(logged.join('')).toContain('not counted as a complete scan');
     fake.watchMode = 'open';
-    await eventually('connected', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+    await connected();
     await informer.rescan();
     expect(scans()).toBe(2);
   });
 
   it('counts Images as they are added and deleted, between scans', async () => {
-    const { fake, informer, metric } = await setUp();
+    const { fake, informer, metric, connected } = await setUp();
     void informer.start();
-    await eventually('connected', async () => (await metric('image_admission_controller_watch_connected')) === 1);
+    await connected();
     const total = async () => (await metric('image_admission_controller_images{verdict="violating"}')) + (await metric('image_admission_controller_images{verdict="clean"}'));
     expect(await total()).toBe(1);
     const b = storedImage('b');

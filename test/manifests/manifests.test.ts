@@ -50,6 +50,21 @@ let unsetImage: string;
 let emptyImage: string;
 const rendered = new Map<string, K8sObject[]>();
 
+/**
+ * An ingress-only NetworkPolicy's rules as `{namespace labels} -> ports` lines, checking that every rule
+ * names its sources (none admits every pod) and that each source is a namespace selector.
+ */
+function admittedByNamespace(policy: K8sObject): string[] {
+  expect(policy.spec.policyTypes).toEqual(['Ingress']);
+  return policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
+    expect(rule.from?.length).toBeGreaterThan(0);
+    return rule.from!.map((source) => {
+      expect(Object.keys(source)).toEqual(['namespaceSelector']);
+      return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
+    });
+  });
+}
+
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'manifests-'));
   await cp(MANIFESTS, join(scratch, 'manifests'), {
@@ -550,17 +565,7 @@ describe('availability and network objects', () => {
   });
 
   it('openshift: the NetworkPolicy admits only the host network (API server, kubelet), openshift-apiserver and the monitoring stack', () => {
-    const policy = find(objects('openshift'), 'NetworkPolicy', SERVICE);
-    expect(policy.spec.policyTypes).toEqual(['Ingress']);
-    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
-      // Every rule names its sources: none admits everyone.
-      expect(rule.from?.length).toBeGreaterThan(0);
-      return rule.from!.map((source) => {
-        expect(Object.keys(source)).toEqual(['namespaceSelector']);
-        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
-      });
-    });
-    expect(admitted).toEqual([
+    expect(admittedByNamespace(find(objects('openshift'), 'NetworkPolicy', SERVICE))).toEqual([
       '{"policy-group.network.openshift.io/host-network":""} -> 8443,8081',
       '{"kubernetes.io/metadata.name":"openshift-apiserver"} -> 8443',
       '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8443',
@@ -726,17 +731,7 @@ describe('the controller (image-admission controller)', () => {
   });
 
   it('openshift: the controller NetworkPolicy admits the metrics port only from the monitoring stack, as the webhook one does', () => {
-    const policy = find(objects('openshift'), 'NetworkPolicy', CONTROLLER);
-    expect(policy.spec.policyTypes).toEqual(['Ingress']);
-    const admitted = policy.spec.ingress.flatMap((rule: { from?: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }) => {
-      // Every rule names its sources: none admits every pod.
-      expect(rule.from?.length).toBeGreaterThan(0);
-      return rule.from!.map((source) => {
-        expect(Object.keys(source)).toEqual(['namespaceSelector']);
-        return `${JSON.stringify(source.namespaceSelector!.matchLabels)} -> ${rule.ports.map((p) => p.port).join(',')}`;
-      });
-    });
-    expect(admitted).toEqual([
+    expect(admittedByNamespace(find(objects('openshift'), 'NetworkPolicy', CONTROLLER))).toEqual([
       '{"kubernetes.io/metadata.name":"openshift-monitoring"} -> 8080',
       '{"kubernetes.io/metadata.name":"openshift-user-workload-monitoring"} -> 8080',
       '{"policy-group.network.openshift.io/host-network":""} -> 8081',
