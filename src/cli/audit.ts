@@ -13,7 +13,7 @@ import { imagesFromCluster, scanImages } from '../audit/scan.js';
 import { objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_ENV, DISABLE_RULES_FLAG, readRuleFlags, readRuleFlagsOrEnv, RULE_ACTIONS_ENV, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { DISABLE_RULES_FLAG, readRuleFlags, readRuleFlagsOrEnv, RULE_FLAGS_OR_ENV } from './rules-flag.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 import { SIGNATURE_RULE } from '../signature/index.js';
@@ -68,8 +68,8 @@ conditions or claims that disagree with verification against the trusted keys ar
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     ...SHARED_FLAGS,
-    'disable-rules': { ...DISABLE_RULES_FLAG, help: `${DISABLE_RULES_FLAG.help} (env ${DISABLE_RULES_ENV}, as serve and controller read it)` },
-    'rule-actions': { ...RULE_ACTIONS_FLAG, help: `${RULE_ACTIONS_FLAG.help} (env ${RULE_ACTIONS_ENV});\nwarn rules' violations are listed but do not fail the scan` },
+    ...RULE_FLAGS_OR_ENV,
+    'rule-actions': { ...RULE_FLAGS_OR_ENV['rule-actions'], help: `${RULE_FLAGS_OR_ENV['rule-actions'].help};\nwarn rules' violations are listed but do not fail the scan` },
   },
   footer: 'Exit status: 0 no Image breaks a rule that denies (warn-only violations are listed); 1 Images with such violations;\n2 usage or input errors.',
 } as const satisfies CommandSpec;

@@ -11,7 +11,7 @@ import { type CommandSpec, readCommand, usageError } from './args.js';
 import { expandInputs, fileSystemReason, type Input } from './check-inputs.js';
 import { type CheckError, type CheckReport, type FileResult, printJson, printText } from './check-print.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, readRuleFlags, RULE_ACTIONS_FLAG } from './rules-flag.js';
+import { readRuleFlagsOrEnv, RULE_FLAGS_OR_ENV } from './rules-flag.js';
 import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 
 const SPEC = {
@@ -19,7 +19,8 @@ const SPEC = {
   synopsis: 'PATH... [flags]',
   description: `Checks Image manifests (JSON or YAML; Lists and several documents allowed; - for stdin) as the
 webhook judges a write: /mutate (signatures verified under --trusted-keys), its patch applied, then
-/validate, with the server's --disable-rules and --rule-actions in enforce mode. Each Image is checked
+/validate, with the server's --disable-rules and --rule-actions (else DISABLE_RULES and RULE_ACTIONS,
+as serve reads them) in enforce mode. Each Image is checked
 as a CREATE, or as an UPDATE of the Image in --old with the same name (or the only one).
 
 A file named on the command line must hold an Image; with -R, the .json, .yaml and .yml files under a
@@ -29,8 +30,7 @@ the rule (the id --disable-rules and --rule-actions take).`,
     recursive: { type: 'boolean', short: 'R', help: 'read the manifest files under each directory' },
     json: { type: 'boolean', help: 'print one JSON report: results, errors and a summary' },
     old: { type: 'string', value: 'FILE', help: 'the Images before the write: check an update of them' },
-    'disable-rules': DISABLE_RULES_FLAG,
-    'rule-actions': RULE_ACTIONS_FLAG,
+    ...RULE_FLAGS_OR_ENV,
     'trusted-keys': TRUSTED_KEYS_FLAG,
   },
   positionals: { min: 1, missing: 'needs at least one FILE or directory (or - for stdin)' },
@@ -43,7 +43,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   const parsed = readCommand(SPEC, argv, io);
   if ('exit' in parsed) return parsed.exit;
   const { values } = parsed;
-  const rules = readRuleFlags(values);
+  // The deployment's rule settings, as serve reads them: DISABLE_RULES and RULE_ACTIONS unless a flag is given.
+  const rules = readRuleFlagsOrEnv(values, io.env);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   // The server's key directory (flag, else TRUSTED_KEYS_DIR); one that cannot be read is an error, so
   // that a typo never quietly trusts nothing. Files without a usable key are named and skipped.

@@ -13,7 +13,7 @@ import type { SignatureVerifier } from '../signature/index.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
 import type { CommandIo } from './io.js';
-import { DISABLE_RULES_FLAG, RULE_ACTIONS_FLAG, readRuleFlags } from './rules-flag.js';
+import { readRuleFlagsOrEnv, RULE_FLAGS_OR_ENV } from './rules-flag.js';
 import { TRUSTED_KEYS_FLAG, trustedKeysDirOf, verifierTrusting } from './trusted-keys-flag.js';
 
 const MiB = 1024 * 1024;
@@ -24,14 +24,14 @@ const SPEC = {
   description: `Answers an AdmissionReview (JSON, as the API server sends it to the webhook) exactly as the server
 would, and prints the AdmissionReview it would send back: the same bytes go through the same function
 as a request body does in the server. Use it to replay a request from a log, or to try a policy
-without a cluster.`,
+without a cluster. The rule settings and keys are read as serve reads them: a flag, else its
+variable (DISABLE_RULES, RULE_ACTIONS, TRUSTED_KEYS_DIR, EXPECT_TRUSTED_SIGNATURE).`,
   flags: {
     endpoint: { type: 'string', value: 'WEBHOOK', help: 'the path that receives it: mutate or validate (default validate)' },
     mode: { type: 'string', value: 'MODE', help: `enforcement mode: ${MODES.join(', ')} (default enforce)` },
     'exempt-users': { type: 'string', value: 'NAMES', help: 'comma-separated user names whose writes are allowed with a warning' },
     'exempt-groups': { type: 'string', value: 'NAMES', help: 'comma-separated groups whose writes are allowed with a warning' },
-    'disable-rules': DISABLE_RULES_FLAG,
-    'rule-actions': RULE_ACTIONS_FLAG,
+    ...RULE_FLAGS_OR_ENV,
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
   },
@@ -50,7 +50,8 @@ export async function run(argv: string[], io: CommandIo): Promise<number> {
   if (endpoint !== 'mutate' && endpoint !== 'validate') return usageError(io, SPEC.name, `--endpoint must be mutate or validate, got ${JSON.stringify(endpoint)}`);
   const mode = values.mode ?? 'enforce';
   if (!MODES.includes(mode as Mode)) return usageError(io, SPEC.name, `--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  const rules = readRuleFlags(values);
+  // The deployment's rule settings, as serve reads them: DISABLE_RULES and RULE_ACTIONS unless a flag is given.
+  const rules = readRuleFlagsOrEnv(values, io.env);
   if (typeof rules === 'string') return usageError(io, SPEC.name, rules);
   const scopes = readExpectTrustedSignature(values['expect-trusted-signature'], io.env);
   if (typeof scopes === 'string') return usageError(io, SPEC.name, scopes);

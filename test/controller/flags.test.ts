@@ -50,7 +50,7 @@ describe('readControllerFlags', () => {
     );
     expect(flags).toEqual({
       errors: [
-        '--disable-rules names rules that do not exist: "no-such-rule"',
+        '--disable-rules (DISABLE_RULES) names rules that do not exist: "no-such-rule"',
         '--log-level must be debug, info, warn, error or silent, got "loud"',
         '--page-size must be a positive whole number, got "0"',
         '--metrics-bind-address must be HOST:PORT, :PORT or 0, got "nowhere"',
@@ -70,7 +70,7 @@ describe('readControllerFlags', () => {
     expect(none).toMatchObject({ config: { judge: {} } });
     expect(none).not.toHaveProperty('trustedKeysDir');
     expect(none).not.toHaveProperty('config.judge.disabledRules');
-    expect(readControllerFlags([], noNamespace, { DISABLE_RULES: 'no-such-rule' })).toEqual({ errors: ['--disable-rules names rules that do not exist: "no-such-rule"'] });
+    expect(readControllerFlags([], noNamespace, { DISABLE_RULES: 'no-such-rule' })).toEqual({ errors: ['--disable-rules (DISABLE_RULES) names rules that do not exist: "no-such-rule"'] });
     // Per-rule actions too, as serve's RULE_ACTIONS.
     expect(readControllerFlags([], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'warn']]) } } });
     expect(readControllerFlags(['--rule-actions', 'layer-size=off'], noNamespace, { RULE_ACTIONS: 'layer-size=warn' })).toMatchObject({ config: { judge: { ruleActions: new Map([['layer-size', 'off']]) } } });
