@@ -119,7 +119,7 @@ describe('--rule-actions / RULE_ACTIONS', () => {
 
   it('refuses a rule both disabled and given an action other than off', () => {
     const result = loadConfig(['--rule-actions', 'layer-size=deny', '--disable-rules', 'layer-size'], {});
-    expect(result.ok === false ? result.errors : []).toEqual(['--rule-actions sets layer-size=deny but --disable-rules turns it off: say one']);
+    expect(result.ok === false ? result.errors : []).toEqual(['--rule-actions (RULE_ACTIONS) sets layer-size=deny but --disable-rules (DISABLE_RULES) turns it off: say one']);
   });
 });
 

@@ -170,7 +170,7 @@ export function parseRuleFlags(
     else problems.push(...actions.problems.map((problem) => `${label('rule-actions')}: ${problem}`));
   }
   for (const [id, action] of ruleActions ?? []) {
-    if (action !== 'off' && disabledRules?.has(id)) problems.push(`--rule-actions sets ${id}=${action} but --disable-rules turns it off: say one`);
+    if (action !== 'off' && disabledRules?.has(id)) problems.push(`${label('rule-actions')} sets ${id}=${action} but ${label('disable-rules')} turns it off: say one`);
   }
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, options: { ...(disabledRules === undefined ? {} : { disabledRules }), ...(ruleActions === undefined ? {} : { ruleActions }) } };

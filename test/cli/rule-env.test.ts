@@ -80,6 +80,10 @@ describe('DISABLE_RULES and RULE_ACTIONS in every command that judges', () => {
   it.each([
     { env: { DISABLE_RULES: 'nope' }, problem: '--disable-rules (DISABLE_RULES) names rules that do not exist: "nope"' },
     { env: { RULE_ACTIONS: 'layer-size=block' }, problem: '--rule-actions (RULE_ACTIONS): layer-size="block": the action must be one of deny, warn, off' },
+    {
+      env: { DISABLE_RULES: 'layer-size', RULE_ACTIONS: 'layer-size=warn' },
+      problem: '--rule-actions (RULE_ACTIONS) sets layer-size=warn but --disable-rules (DISABLE_RULES) turns it off: say one',
+    },
   ])('refuses a bad $env with exit 2 and the message serve prints', async ({ env, problem }) => {
     const served = loadConfig([], env);
     expect(served.ok === false ? served.errors : []).toContain(problem);
