@@ -6,7 +6,7 @@
 import type { Policy } from '../admission/policy.js';
 import type { SignatureVerifier } from '../signature/index.js';
 import { checkImage } from '../review/check.js';
-import { InputError, isImage, objectsFromFile } from '../review/objects.js';
+import { InputError, isImage, noImageReason, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, readCommand, usageError } from './args.js';
 import { expandInputs, fileSystemReason, type Input } from './check-inputs.js';
 import { type CheckError, type CheckReport, type FileResult, printJson, printText } from './check-print.js';
@@ -101,20 +101,8 @@ async function imagesOf(input: Input, io: CommandIo): Promise<{ images: Record<s
     return { error: { file: input.name, reason: fileSystemReason(error) } };
   }
   const images = objects.filter(isImage);
-  if (images.length === 0 && input.named) return { error: { file: input.name, reason: `holds no Image${kindsOf(objects)}` } };
+  if (images.length === 0 && input.named) return { error: { file: input.name, reason: noImageReason(objects) } };
   return { images };
-}
-
-/** What a file holds instead, for the message: ` (it holds a ConfigMap "x")`. */
-function kindsOf(objects: unknown[]): string {
-  if (objects.length === 0) return ' (it holds no object)';
-  const described = objects.slice(0, 3).map((o) => {
-    const { kind, metadata } = (typeof o === 'object' && o !== null ? o : {}) as { kind?: unknown; metadata?: { name?: unknown } };
-    const what = typeof kind === 'string' ? kind.slice(0, 64) : Array.isArray(o) ? 'a list' : typeof o === 'object' && o !== null ? 'an object without kind' : `a ${typeof o}`;
-    return typeof metadata?.name === 'string' ? `${what} ${JSON.stringify(metadata.name.slice(0, 64))}` : what;
-  });
-  const more = objects.length > 3 ? ` and ${objects.length - 3} more` : '';
-  return ` (it holds ${described.join(', ')}${more}; an Image has kind: Image)`;
 }
 
 function problemText(error: CheckError): string {

@@ -16,6 +16,21 @@ export function isImage(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * Why a file named on the command line is no input for a command that judges Images (check, audit
+ * scan): `holds no Image (it holds a ConfigMap "x"; an Image has kind: Image)`, at most three named.
+ */
+export function noImageReason(objects: readonly unknown[]): string {
+  if (objects.length === 0) return 'holds no Image (it holds no object)';
+  const described = objects.slice(0, 3).map((o) => {
+    const { kind, metadata } = (typeof o === 'object' && o !== null ? o : {}) as { kind?: unknown; metadata?: { name?: unknown } };
+    const what = typeof kind === 'string' ? kind.slice(0, 64) : Array.isArray(o) ? 'a list' : typeof o === 'object' && o !== null ? 'an object without kind' : `a ${typeof o}`;
+    return typeof metadata?.name === 'string' ? `${what} ${JSON.stringify(metadata.name.slice(0, 64))}` : what;
+  });
+  const more = objects.length > 3 ? ` and ${objects.length - 3} more` : '';
+  return `holds no Image (it holds ${described.join(', ')}${more}; an Image has kind: Image)`;
+}
+
+/**
  * Why a file's text is not objects: the reason, and the line it starts at when known (1-based). The
  * message reads `line N: reason`; `check` prints `FILE:N: reason`.
  */
