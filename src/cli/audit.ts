@@ -10,7 +10,7 @@ import { renderAuditHtml, renderScanHtml } from '../audit/render-html.js';
 import { renderAuditText, renderScanText } from '../audit/render-text.js';
 import { DEFAULT_MAX_ENTRIES, reviewAuditLogs, type WriteEntry } from '../audit/review.js';
 import { imagesFromCluster, scanImages } from '../audit/scan.js';
-import { objectsFromFile } from '../review/objects.js';
+import { isImage, noImageReason, objectsFromFile } from '../review/objects.js';
 import { type CommandSpec, type Flag, readCommand, usageError as reportUsage } from './args.js';
 import type { CommandIo } from './io.js';
 import { DISABLE_RULES_FLAG, readRuleFlags, readRuleFlagsOrEnv, RULE_FLAGS_OR_ENV } from './rules-flag.js';
@@ -71,7 +71,10 @@ conditions or claims that disagree with verification against the trusted keys ar
     ...RULE_FLAGS_OR_ENV,
     'rule-actions': { ...RULE_FLAGS_OR_ENV['rule-actions'], help: `${RULE_FLAGS_OR_ENV['rule-actions'].help};\nwarn rules' violations are listed but do not fail the scan` },
   },
-  footer: 'Exit status: 0 no Image breaks a rule that denies (warn-only violations are listed); 1 Images with such violations;\n2 usage or input errors.',
+  footer: `Exit status: 0 no Image breaks a rule that denies (warn-only violations are listed), or the cluster
+holds no Image; 1 Images with such violations; 2 usage errors, a FILE that cannot be read or parsed,
+a FILE that holds no Image (ImageStreams, an empty file: the scan cannot tell), or a cluster that
+cannot be read.`,
 } as const satisfies CommandSpec;
 
 const GROUP_HELP = `usage: image-admission audit <review|scan> [flags]
@@ -167,7 +170,19 @@ async function scan(argv: string[], io: CommandIo): Promise<number> {
     let report;
     if (parsed.positionals.length > 0) {
       const objects: unknown[] = [];
-      for (const path of parsed.positionals) objects.push(...(await objectsFromFile(path, io.stdin)));
+      const withoutImage: string[] = [];
+      for (const path of parsed.positionals) {
+        const held = await objectsFromFile(path, io.stdin);
+        if (!held.some(isImage)) withoutImage.push(`${path === '-' ? '<stdin>' : path}: ${noImageReason(held)}`);
+        objects.push(...held);
+      }
+      // A file without an Image is the wrong file (ImageStreams, an empty dump), not a clean cluster:
+      // "0 Images, 0 violations" would be a false all-clear. As check, exit 2 naming the file. A cluster
+      // with no Image is a true answer and stays 0.
+      if (withoutImage.length > 0) {
+        for (const problem of withoutImage) io.stderr.write(`image-admission audit: ${problem}\n`);
+        return 2;
+      }
       report = await scanImages(objects, parsed.positionals.join(', '), rules, verifier);
     } else {
       const { kubeconfig, context } = parsed.values;

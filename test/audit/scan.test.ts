@@ -90,6 +90,39 @@ describe('audit scan from a file', () => {
     expect(code).toBe(2);
     expect(err).toContain('unterminated');
   });
+
+  it.each([
+    {
+      what: 'an ImageStream list',
+      name: 'streams.json',
+      text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'image.openshift.io/v1', kind: 'ImageStream', metadata: { name: 'hello' } }] }),
+      holds: 'holds no Image (it holds ImageStream "hello"; an Image has kind: Image)',
+    },
+    { what: 'an empty file', name: 'empty.json', text: '', holds: 'holds no Image (it holds no object)' },
+    { what: 'package.json', name: 'package.json', text: JSON.stringify({ name: 'x', version: '1.0.0' }), holds: 'holds no Image (it holds an object without kind; an Image has kind: Image)' },
+    { what: 'an empty kubectl list', name: 'none.json', text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [] }), holds: 'holds no Image (it holds no object)' },
+  ])('exits 2 naming the file when it holds no Image ($what): the scan cannot tell, never a false all-clear', async ({ name, text, holds }) => {
+    const path = join(tempDir(), name);
+    writeFileSync(path, text);
+    const { code, out, err } = await scanCli([path]);
+    expect(code).toBe(2);
+    expect(err).toBe(`image-admission audit: ${path}: ${holds}\n`);
+    expect(out).toBe('');
+    const fromStdin = await scanCli(['-'], text);
+    expect(fromStdin.code).toBe(2);
+    expect(fromStdin.err).toBe(`image-admission audit: <stdin>: ${holds}\n`);
+  });
+
+  it('exits 2 when one of several files holds no Image, naming only that one', async () => {
+    const dir = tempDir();
+    const images = join(dir, 'images.json');
+    writeFileSync(images, JSON.stringify(list));
+    const wrong = join(dir, 'wrong.yaml');
+    writeFileSync(wrong, 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n');
+    const { code, err } = await scanCli([images, wrong, '--json']);
+    expect(code).toBe(2);
+    expect(err).toBe(`image-admission audit: ${wrong}: holds no Image (it holds ConfigMap "settings"; an Image has kind: Image)\n`);
+  });
 });
 
 describe('audit scan of a cluster', () => {
@@ -168,6 +201,13 @@ current-context: fake
     const { imagesFromCluster } = await import('../../src/audit/scan.js');
     const report = await scanImages(imagesFromCluster({ kubeconfig: kubeconfig(api.url), pageSize: 500 }), 'cluster');
     expect(report).toMatchObject({ images: 1, withViolations: 0 });
+  });
+
+  it('exits 0 for a cluster that holds no Image: a true answer, unlike a file without one', async () => {
+    const api = await fakeApiServer([]);
+    const { code, out } = await scanCli(['--kubeconfig', kubeconfig(api.url), '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ images: 0, withViolations: 0, skipped: 0 });
   });
 
   it('exits 2 when the cluster cannot be reached', async () => {
