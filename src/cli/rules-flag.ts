@@ -13,9 +13,9 @@ export const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const ENV_OF: Readonly<Record<RuleFlag, string>> = { 'disable-rules': DISABLE_RULES_ENV, 'rule-actions': RULE_ACTIONS_ENV };
 
-/** The flags alone, for a command that does not read the variables (audit review). */
+/** The flags alone: --disable-rules for the command that does not read the variables (audit review). */
 export const DISABLE_RULES_FLAG = { type: 'string', value: 'IDS', help: "comma-separated rule ids to leave out, as the server's --disable-rules" } as const satisfies Flag;
-export const RULE_ACTIONS_FLAG = {
+const RULE_ACTIONS_FLAG = {
   type: 'string',
   value: 'RULE=ACTION,...',
   help: "per-rule deny|warn|off over the catalogue's, as the server's --rule-actions",
