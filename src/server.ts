@@ -123,12 +123,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
 
   // Loaded before the first large review arrives rather than while it waits.
   app.reviewThread.warm();
-  const health: HealthThread | undefined = config.healthProbe ? await startHealthThread(config.healthProbe.host, config.healthProbe.port, state) : undefined;
+  // A failure to listen names the setting to change, as a bad value does (the address is in Node's message).
+  const health: HealthThread | undefined = config.healthProbe
+    ? await startHealthThread(config.healthProbe.host, config.healthProbe.port, state).catch((error: unknown) => {
+        throw new Error(`--health-probe-bind-address (HEALTH_PROBE_BIND_ADDRESS): ${(error as Error).message}`, { cause: error });
+      })
+    : undefined;
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await health?.close();
-    throw error;
+    throw new Error(`--host/--port (HOST/PORT): ${(error as Error).message}`, { cause: error });
   }
   readiness.ready = true;
   const port = boundPort(app.server, config.port);

@@ -101,8 +101,8 @@ export function readControllerFlags(
   };
   const address = (flag: ValueFlag, fallback: string): BindAddress => {
     const parsed = parseBindAddress(textOf(flag, fallback));
-    if (typeof parsed === 'string') {
-      errors.push(`--${flag} ${parsed}`);
+    if (typeof parsed === 'object' && 'problem' in parsed) {
+      errors.push(`--${flag} ${parsed.problem}`);
       return 'off';
     }
     return parsed;

@@ -11,11 +11,11 @@ import type { Registry } from 'prom-client';
 export type BindAddress = { host?: string; port: number } | 'off';
 
 /** Parses a bind address, or says what is wrong with it. */
-export function parseBindAddress(text: string): BindAddress | string {
+export function parseBindAddress(text: string): BindAddress | { problem: string } {
   if (text === '0') return 'off';
   const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65535) return `must be HOST:PORT, :PORT or 0, got ${JSON.stringify(text)}`;
+  if (!match || port > 65535) return { problem: `must be HOST:PORT, :PORT or 0, got ${JSON.stringify(text)}` };
   const host = match[1] ?? match[2];
   return host ? { host, port } : { port };
 }

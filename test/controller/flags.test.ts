@@ -114,6 +114,12 @@ describe('parseDuration and parseBindAddress', () => {
   });
 
   it.each(['8080', ':99999', 'host:', ''])('%s is refused', (text) => {
-    expect(typeof parseBindAddress(text)).toBe('string');
+    expect(parseBindAddress(text)).toEqual({ problem: expect.stringMatching(/^must be HOST:PORT, :PORT or 0, got /) });
+  });
+
+  it('0 turns the metrics and the probe endpoints off, as controller-runtime reads it', () => {
+    expect(readControllerFlags(['--metrics-bind-address', '0', '--health-probe-bind-address', '0'], noNamespace)).toMatchObject({
+      config: { metricsAddress: 'off', probeAddress: 'off' },
+    });
   });
 });
