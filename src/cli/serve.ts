@@ -13,6 +13,9 @@ const SPEC: CommandSpec = {
   flags: Object.fromEntries(
     SERVE_OPTIONS.map((o) => [o.flag, { type: 'string', value: placeholder(o.flag), help: `${o.help}\n(env ${o.env}, default ${JSON.stringify(o.fallback)})` }]),
   ),
+  footer: `Exit status: 0 after a clean shutdown (every review in flight answered); 1 when the shutdown had to
+cut connections, or the server could not start (a port in use, a certificate, key or --trusted-keys
+directory that cannot be read); 2 usage errors (every bad flag or variable is listed).`,
 };
 
 /** The placeholder of a flag's value in the help. */
@@ -35,6 +38,8 @@ function placeholder(flag: string): string {
     'health-probe-bind-address': 'ADDRESS',
     'tls-min-version': 'VERSION',
     'tls-cipher-suites': 'SUITES',
+    'trusted-keys': 'DIR',
+    'expect-trusted-signature': 'SCOPES',
   };
   return named[flag] ?? 'VALUE';
 }
