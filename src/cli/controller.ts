@@ -14,7 +14,7 @@ import { type ControllerConfig, startController } from '../controller/run.js';
 import type { CommandIo } from './io.js';
 import { type CommandSpec, helpText, parseCommand, usageError } from './args.js';
 import { EXPECT_TRUSTED_SIGNATURE_FLAG, readExpectTrustedSignature } from './expect-flag.js';
-import { DISABLE_RULES_ENV, readRuleFlagsOrEnv, RULE_ACTIONS_ENV } from './rules-flag.js';
+import { readRuleFlagsOrEnv, RULE_FLAGS_OR_ENV } from './rules-flag.js';
 import { readTrustedKeysDir, TRUSTED_KEYS_ENV, TRUSTED_KEYS_FLAG, trustedKeysDirOf } from './trusted-keys-flag.js';
 
 const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -46,8 +46,8 @@ openreports.io ClusterReports, else wgpolicyk8s.io ClusterPolicyReports, else on
     'report-writes-per-second': { type: 'string', value: 'N', help: 'most report writes a second; 0.5 is one each 2 s (default 5)' },
     'log-level': { type: 'string', value: 'LEVEL', help: 'debug, info, warn, error or silent (default info)' },
     'log-format': { type: 'string', value: 'FORMAT', help: 'json (one object a line, the default) or text (for a terminal)' },
-    'disable-rules': { type: 'string', value: 'IDS', help: `comma-separated rule ids to leave out, as the server's --disable-rules\n(env ${DISABLE_RULES_ENV}, as serve reads it)` },
-    'rule-actions': { type: 'string', value: 'RULE=ACTION,...', help: `per-rule deny|warn|off, as the server's --rule-actions (env ${RULE_ACTIONS_ENV}):\nwarn rules are reported as warn results, off rules not at all` },
+    ...RULE_FLAGS_OR_ENV,
+    'rule-actions': { ...RULE_FLAGS_OR_ENV['rule-actions'], help: `${RULE_FLAGS_OR_ENV['rule-actions'].help};\nwarn rules are reported as warn results, off rules not at all` },
     'trusted-keys': TRUSTED_KEYS_FLAG,
     'expect-trusted-signature': EXPECT_TRUSTED_SIGNATURE_FLAG,
     'watch-timeout-seconds': { type: 'string', value: 'N', help: 'a fixed server-side watch timeout, whole seconds (default: random, 5 to 10 minutes)' },

@@ -8,8 +8,8 @@ import { parseRuleFlags, type RuleFlag, type RuleOptions } from '../image/index.
 import type { Flag } from './args.js';
 
 /** The variables serve reads its rule settings from (src/config.ts); the manifests set them from one ConfigMap. */
-export const DISABLE_RULES_ENV = 'DISABLE_RULES';
-export const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
+const DISABLE_RULES_ENV = 'DISABLE_RULES';
+const RULE_ACTIONS_ENV = 'RULE_ACTIONS';
 
 const ENV_OF: Readonly<Record<RuleFlag, string>> = { 'disable-rules': DISABLE_RULES_ENV, 'rule-actions': RULE_ACTIONS_ENV };
 

@@ -154,7 +154,7 @@ export function createImageInformer(options: InformerOptions): ImageInformer {
   // The count of Images follows every add and delete, so the clean-Image gauge is current too.
   const countChanged = () => {
     store.total = known;
-    metrics.setInViolation(store.counts(), store.size, Math.max(known, store.size));
+    metrics.showVerdicts(store);
   };
 
   const scanComplete = (): void => {

@@ -14,8 +14,11 @@ export type WriteOperation = 'create' | 'update' | 'delete';
 /** The controller's metrics and the registry that exposes them, with the webhook's trust metrics (names and help shared) beside the controller's own. */
 export interface ControllerMetrics extends TrustMetrics {
   readonly registry: Registry;
-  /** Sets the number of Images in violation of each rule (rules absent from `counts` read 0). */
-  setInViolation(counts: ReadonlyMap<string, number>, violating: number, total: number): void;
+  /**
+   * Shows what the verdict store holds: Images in violation of each rule (rules absent from its counts
+   * read 0), and Images violating and clean (its total is never taken below those in violation).
+   */
+  showVerdicts(store: { counts(): ReadonlyMap<string, number>; readonly size: number; readonly total: number }): void;
   judged(): void;
   scanCompleted(at: Date): void;
   watchRestarted(reason: RestartReason): void;
@@ -96,11 +99,12 @@ export function createControllerMetrics(options: { defaultMetrics?: boolean } = 
   return {
     ...trustMetrics(registry),
     registry,
-    setInViolation(counts, violating, total) {
+    showVerdicts(store) {
+      const counts = store.counts();
       for (const rule of RULES) inViolation.set({ rule: rule.id }, counts.get(rule.id) ?? 0);
       for (const [rule, count] of counts) if (!RULES.some((r) => r.id === rule)) inViolation.set({ rule }, count);
-      images.set({ verdict: 'violating' }, violating);
-      images.set({ verdict: 'clean' }, total - violating);
+      images.set({ verdict: 'violating' }, store.size);
+      images.set({ verdict: 'clean' }, Math.max(store.total, store.size) - store.size);
     },
     judged: () => judged.inc(),
     scanCompleted: (at) => lastScan.set(at.getTime() / 1000),

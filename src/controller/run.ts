@@ -107,7 +107,7 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
   };
 
   const store = new VerdictStore((name) => {
-    metrics.setInViolation(store.counts(), store.size, Math.max(store.total, store.size));
+    metrics.showVerdicts(store);
     reporter?.enqueue(name);
   });
 
@@ -144,8 +144,8 @@ export async function startController(config: ControllerConfig, kubeconfig: Kube
       metrics,
       log,
       ...(config.watchTimeoutSeconds ? { watchTimeoutSeconds: config.watchTimeoutSeconds } : {}),
+      // (The informer has shown the store's counts already.)
       onScanComplete: () => {
-        metrics.setInViolation(store.counts(), store.size, store.total);
         log.info('scan complete', { images: store.total, inViolation: store.size, byRule: Object.fromEntries(store.counts()) });
         activeReporter.reconcileAll();
         if (rescanWhenSynced) {
